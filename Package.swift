@@ -1,0 +1,64 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// One set of Swift settings for every target: Swift 6 mode is the tools-version default;
+/// these add the upcoming checks we want everywhere.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "swift-fpm",
+    products: [
+        .library(name: "FastCGI", targets: ["FastCGI"]),
+        .library(name: "FPM", targets: ["FPM"]),
+        .executable(name: "fpm", targets: ["fpm"]),
+        .executable(name: "fpmctl", targets: ["fpmctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
+    ],
+    targets: [
+        // The wire protocol, both sides, over byte buffers. No dependency beyond the stdlib and Glibc.
+        .target(name: "FastCGI", swiftSettings: swiftSettings),
+        // php-fpm's configuration language: reader, directive table, validation, -tt dump.
+        // Kept apart from FPM so it can be fuzzed and tested without the process machinery.
+        .target(name: "FPMConfiguration", swiftSettings: swiftSettings),
+        // What Glibc's module map does not expose (signalfd, pipe2, accept4, wait macros…).
+        .target(name: "CFPMShims"),
+        .target(
+            name: "FPM",
+            dependencies: [
+                "FastCGI", "FPMConfiguration", "CFPMShims",
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Atomics", package: "swift-atomics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "fpm",
+            dependencies: ["FPM", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "fpmctl",
+            dependencies: [
+                "FPM", "FastCGI", "FPMConfiguration",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "FastCGITests", dependencies: ["FastCGI"], swiftSettings: swiftSettings),
+        .testTarget(name: "FPMConfigurationTests", dependencies: ["FPMConfiguration"], swiftSettings: swiftSettings),
+        .testTarget(name: "FPMTests", dependencies: ["FPM", "FastCGI", "FPMConfiguration"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["FastCGI", "FPMConfiguration", "fpm", "fpmctl"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

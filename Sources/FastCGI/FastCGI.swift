@@ -1,0 +1,1 @@
+// The FastCGI 1.0 wire protocol.
