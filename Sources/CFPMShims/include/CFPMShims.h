@@ -23,6 +23,7 @@ int cfpm_prctl_set_pdeathsig(int sig);
 int cfpm_prctl_set_dumpable(int on);
 int cfpm_prctl_set_name(const char *name);
 int cfpm_clearenv(void);
+int cfpm_execvpe(const char *file, char *const argv[], char *const envp[]);
 int cfpm_initgroups(const char *user, gid_t group);
 int cfpm_tcp_listen_queue(int fd, uint32_t *unacked, uint32_t *sacked);
 
@@ -36,6 +37,28 @@ int cfpm_wcoredump(int status);
 int cfpm_sigaction_handler(int sig, void (*handler)(int), int flags);
 int cfpm_sigaction_default(int sig);
 int cfpm_sigaction_ignore(int sig);
+
+/* epoll without relying on how Swift imports the packed epoll_event. */
+int cfpm_epoll_create(void);
+int cfpm_epoll_add(int epfd, int fd, uint32_t events, uint64_t data);
+int cfpm_epoll_mod(int epfd, int fd, uint32_t events, uint64_t data);
+int cfpm_epoll_del(int epfd, int fd);
+/* Fills datas/events with up to max ready entries; returns the count or -1. */
+int cfpm_epoll_wait(int epfd, uint64_t *datas, uint32_t *events, int max, int timeout_ms);
+extern const uint32_t CFPM_EPOLLIN;
+extern const uint32_t CFPM_EPOLLOUT;
+extern const uint32_t CFPM_EPOLLERR;
+extern const uint32_t CFPM_EPOLLHUP;
+extern const uint32_t CFPM_EPOLLRDHUP;
+extern const uint32_t CFPM_EPOLLET;
+extern const uint32_t CFPM_EPOLLEXCLUSIVE;
+
+/* Passing descriptors over a unix socket (SCM_RIGHTS). */
+int cfpm_send_fds(int sock, const int *fds, int count, const void *data, size_t len);
+/* Returns bytes of data read (0 = EOF, -1 = error); *count gets the number of fds (<= max). */
+ssize_t cfpm_recv_fds(int sock, int *fds, int max, int *count, void *data, size_t len);
+
+int cfpm_sigqueue_empty_mask(void);
 
 extern const int CFPM_SFD_CLOEXEC;
 extern const int CFPM_SFD_NONBLOCK;

@@ -1,0 +1,30 @@
+import Glibc
+
+/// Time sources. Durations use the monotonic clock, which is system-wide, so a worker's
+/// start stamp in the scoreboard can be compared with the master's `now`.
+public enum Clock {
+    /// Monotonic nanoseconds.
+    @inline(__always)
+    public static func monotonicNanos() -> Int {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int(ts.tv_sec) * 1_000_000_000 + Int(ts.tv_nsec)
+    }
+
+    /// Wall-clock (seconds, microseconds).
+    @inline(__always)
+    public static func wallClock() -> (seconds: Int, micros: Int) {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return (Int(ts.tv_sec), Int(ts.tv_nsec) / 1000)
+    }
+
+    public static func epochSeconds() -> Int { wallClock().seconds }
+
+    /// Sleeps for `nanos` (used only in tests and tools, never in the master's loop).
+    public static func sleep(nanos: Int) {
+        var ts = timespec(tv_sec: nanos / 1_000_000_000, tv_nsec: nanos % 1_000_000_000)
+        var rest = timespec()
+        while nanosleep(&ts, &rest) == -1 && errno == EINTR { ts = rest }
+    }
+}

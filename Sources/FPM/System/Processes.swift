@@ -1,0 +1,219 @@
+import CFPMShims
+import Glibc
+import SystemPackage
+
+/// How a child ended, decoded from a `waitpid` status.
+public enum ExitStatus: Sendable, Equatable, CustomStringConvertible {
+    case exited(code: Int32)
+    case signaled(signal: Int32, coreDumped: Bool)
+
+    init(raw: Int32) {
+        if cfpm_wifexited(raw) != 0 {
+            self = .exited(code: cfpm_wexitstatus(raw))
+        } else {
+            self = .signaled(signal: cfpm_wtermsig(raw), coreDumped: cfpm_wcoredump(raw) != 0)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .exited(let code): return "exited with code \(code)"
+        case .signaled(let s, let core):
+            return "exited on signal \(s) (\(Signals.name(s))\(core ? " - core dumped" : ""))"
+        }
+    }
+}
+
+/// Process-control system calls: fork, exec, wait, kill, identity and limits.
+public enum Processes {
+    /// `fork(2)`. The caller must hold no locks and run no other threads.
+    public static func fork() throws(SystemError) -> pid_t {
+        try checked("fork") { Glibc.fork() }
+    }
+
+    /// `waitpid(-1, WNOHANG)`: one reaped child, or nil when none has exited.
+    public static func reapAny() -> (pid: pid_t, status: ExitStatus)? {
+        var status: Int32 = 0
+        while true {
+            let pid = Glibc.waitpid(-1, &status, WNOHANG)
+            if pid > 0 { return (pid, ExitStatus(raw: status)) }
+            if pid == -1 && errno == EINTR { continue }
+            return nil
+        }
+    }
+
+    /// Blocking `waitpid` for one pid.
+    public static func wait(_ pid: pid_t) throws(SystemError) -> ExitStatus {
+        var status: Int32 = 0
+        _ = try retrying("waitpid") { Glibc.waitpid(pid, &status, 0) }
+        return ExitStatus(raw: status)
+    }
+
+    /// `waitpid(pid, WNOHANG)`.
+    public static func poll(_ pid: pid_t) -> ExitStatus? {
+        var status: Int32 = 0
+        let r = Glibc.waitpid(pid, &status, WNOHANG)
+        return r == pid ? ExitStatus(raw: status) : nil
+    }
+
+    /// `kill(2)`; a vanished process is not an error.
+    @discardableResult
+    public static func signal(_ pid: pid_t, _ sig: Int32) -> Bool {
+        Glibc.kill(pid, sig) == 0
+    }
+
+    public static func isAlive(_ pid: pid_t) -> Bool {
+        Glibc.kill(pid, 0) == 0 || errno == EPERM
+    }
+
+    public static var pid: pid_t { getpid() }
+    public static var parentPID: pid_t { getppid() }
+
+    /// `execv(2)` of `path` with `arguments` (argv[0] included) and the current environment.
+    public static func exec(_ path: String, _ arguments: [String]) -> SystemError {
+        var cargs = arguments.map { strdup($0) }
+        cargs.append(nil)
+        execv(path, cargs)
+        let e = Errno(rawValue: errno)
+        for p in cargs { free(p) }
+        return SystemError("execv(\(path))", e)
+    }
+
+    /// `execve(2)` with an explicit environment; `path` searched in PATH when it has no slash.
+    public static func exec(_ path: String, _ arguments: [String], environment: [String]) -> SystemError {
+        var cargs = arguments.map { strdup($0) }
+        cargs.append(nil)
+        var cenv = environment.map { strdup($0) }
+        cenv.append(nil)
+        cfpm_execvpe(path, cargs, cenv)
+        let e = Errno(rawValue: errno)
+        for p in cargs { free(p) }
+        for p in cenv { free(p) }
+        return SystemError("execve(\(path))", e)
+    }
+
+    /// Leaves the process immediately, without atexit handlers or stdio flushing (what a forked
+    /// child must do when it cannot go on).
+    public static func exitNow(_ code: Int32) -> Never {
+        _exit(code)
+    }
+
+    public static func setsid() throws(SystemError) {
+        _ = try checked("setsid") { Glibc.setsid() }
+    }
+
+    /// The path of the running executable, for re-exec on reload.
+    public static func executablePath() -> String? {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard n > 0 else { return nil }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    // MARK: identity and limits
+
+    public static var isRoot: Bool { geteuid() == 0 }
+
+    public struct Account: Sendable {
+        public var name: String
+        public var uid: uid_t
+        public var gid: gid_t
+        public var home: String
+    }
+
+    /// Looks a user up by name or numeric id.
+    public static func user(_ nameOrID: String) -> Account? {
+        var pw: UnsafeMutablePointer<passwd>?
+        if let id = UInt32(nameOrID) {
+            pw = getpwuid(id)
+            if pw == nil { return Account(name: nameOrID, uid: id, gid: id, home: "/") }
+        } else {
+            pw = getpwnam(nameOrID)
+        }
+        guard let p = pw else { return nil }
+        return Account(name: String(cString: p.pointee.pw_name), uid: p.pointee.pw_uid, gid: p.pointee.pw_gid,
+                       home: String(cString: p.pointee.pw_dir))
+    }
+
+    public static func group(_ nameOrID: String) -> gid_t? {
+        if let id = UInt32(nameOrID) { return id }
+        guard let g = getgrnam(nameOrID) else { return nil }
+        return g.pointee.gr_gid
+    }
+
+    public static var currentUserName: String {
+        if let p = getpwuid(geteuid()) { return String(cString: p.pointee.pw_name) }
+        return String(geteuid())
+    }
+
+    /// setgid + initgroups + setuid, in that order.
+    public static func dropPrivileges(to account: Account, group: gid_t) throws(SystemError) {
+        _ = try checked("setgid(\(group))") { Glibc.setgid(group) }
+        _ = try checked("initgroups(\(account.name))") { cfpm_initgroups(account.name, group) }
+        _ = try checked("setuid(\(account.uid))") { Glibc.setuid(account.uid) }
+    }
+
+    public static func chroot(_ path: String) throws(SystemError) {
+        _ = try checked("chroot(\(path))") { Glibc.chroot(path) }
+    }
+
+    public static func chdir(_ path: String) throws(SystemError) {
+        _ = try checked("chdir(\(path))") { Glibc.chdir(path) }
+    }
+
+    /// `setrlimit(2)`; `nil` means unlimited.
+    public static func setLimit(_ resource: __rlimit_resource_t, _ value: UInt64?) throws(SystemError) {
+        let v: rlim_t = value.map { rlim_t($0) } ?? rlim_t.max
+        var lim = rlimit(rlim_cur: v, rlim_max: v)
+        _ = try checked("setrlimit") { setrlimit(resource, &lim) }
+    }
+
+    public static func setPriority(_ value: Int32) throws(SystemError) {
+        _ = try checked("setpriority") { setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, value) }
+    }
+
+    public static func setDumpable(_ on: Bool) {
+        _ = cfpm_prctl_set_dumpable(on ? 1 : 0)
+    }
+
+    /// The kernel's name for this process (what `ps -o comm`/`top` show): at most 15 bytes.
+    public static func setName(_ name: String) {
+        _ = cfpm_prctl_set_name(name)
+    }
+
+    public static func clearEnvironment() {
+        _ = cfpm_clearenv()
+    }
+
+    public static func setEnvironment(_ name: String, _ value: String) {
+        setenv(name, value, 1)
+    }
+
+    public static func environment() -> [String: String] {
+        var result: [String: String] = [:]
+        var p = environ
+        while let entry = p.pointee {
+            let s = String(cString: entry)
+            if let eq = s.firstIndex(of: "=") {
+                result[String(s[..<eq])] = String(s[s.index(after: eq)...])
+            }
+            p += 1
+        }
+        return result
+    }
+
+    /// CPU time used by this process so far, in microseconds (user, system).
+    public static func cpuTime() -> (user: Int, system: Int) {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return (Int(usage.ru_utime.tv_sec) * 1_000_000 + Int(usage.ru_utime.tv_usec),
+                Int(usage.ru_stime.tv_sec) * 1_000_000 + Int(usage.ru_stime.tv_usec))
+    }
+
+    /// Peak resident set size in bytes.
+    public static func peakMemory() -> Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Int(usage.ru_maxrss) * 1024
+    }
+}
