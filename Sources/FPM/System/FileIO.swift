@@ -102,7 +102,7 @@ public enum FileIO {
         let tmp = path + ".tmp.\(getpid())"
         let fd = try open(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
         defer { close(fd) }
-        do {
+        do throws(SystemError) {
             try writeAll(fd, contents)
             _ = Glibc.fchmod(fd, mode)
             try rename(tmp, path)
