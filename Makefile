@@ -1,0 +1,43 @@
+# swift-fpm — the two commands are `swift run fpm` and `make test`.
+
+SWIFT ?= swift
+# Packages the test suite uses: nginx in front, libfcgi as the reference implementation,
+# php-fpm's shipped config (read by the config tests), php-cgi for the exec-pool example.
+TEST_PACKAGES = nginx libfcgi-dev libfcgi-bin php8.2-fpm php8.2-cgi
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all build test deps unit integration fuzz bench clean
+
+all: build
+
+build:
+	$(SWIFT) build
+
+## deps: install what the tests need when it is missing (Debian packages).
+deps:
+	@missing=""; \
+	command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
+	[ -f /usr/include/fcgiapp.h ] || missing="$$missing libfcgi-dev"; \
+	command -v cgi-fcgi >/dev/null 2>&1 || missing="$$missing libfcgi-bin"; \
+	[ -f /etc/php/8.2/fpm/pool.d/www.conf ] || missing="$$missing php8.2-fpm"; \
+	command -v php-cgi8.2 >/dev/null 2>&1 || missing="$$missing php8.2-cgi"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+## test: install what is missing, then run every test (unit, differential, integration).
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+fuzz: fuzz-fastcgi fuzz-config
+
+bench: build
+	@[ -x bench/run.sh ] && bench/run.sh || echo "bench/run.sh not present yet"
+
+clean:
+	rm -rf .build fuzz/bin
+
+-include mk/*.mk
