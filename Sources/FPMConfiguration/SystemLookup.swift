@@ -1,0 +1,208 @@
+import Glibc
+
+/// The few things the loader asks of the system: files, globs, directories, accounts.
+///
+/// `ConfigurationFileSystem.system` asks the real system; tests and the fuzzer pass their own
+/// (`.virtual(files:)` keeps everything in memory, `.isolated` refuses includes and skips
+/// every existence check), so nothing outside the loader's inputs decides its result.
+public struct ConfigurationFileSystem: Sendable {
+    /// What a glob found.
+    public enum GlobResult: Sendable, Equatable {
+        /// Regular files (directories already skipped), in alphabetical order.
+        case matches([String])
+        /// Nothing matched in an existing directory (php-fpm: a warning).
+        case noMatch
+        /// The pattern's directory is missing or unreadable (php-fpm: an error).
+        case failed(String)
+    }
+
+    /// Reads a whole file, or returns the reason it cannot.
+    public var readFile: @Sendable (String) -> Result<[UInt8], FileError>
+    public var glob: @Sendable (String) -> GlobResult
+    public var isDirectory: @Sendable (String) -> Bool
+    public var isExecutable: @Sendable (String) -> Bool
+    public var userExists: @Sendable (String) -> Bool
+    public var groupExists: @Sendable (String) -> Bool
+
+    public struct FileError: Error, Sendable, Equatable {
+        public var message: String
+        public init(_ message: String) { self.message = message }
+    }
+
+    public init(
+        readFile: @escaping @Sendable (String) -> Result<[UInt8], FileError>,
+        glob: @escaping @Sendable (String) -> GlobResult,
+        isDirectory: @escaping @Sendable (String) -> Bool,
+        isExecutable: @escaping @Sendable (String) -> Bool,
+        userExists: @escaping @Sendable (String) -> Bool,
+        groupExists: @escaping @Sendable (String) -> Bool
+    ) {
+        self.readFile = readFile
+        self.glob = glob
+        self.isDirectory = isDirectory
+        self.isExecutable = isExecutable
+        self.userExists = userExists
+        self.groupExists = groupExists
+    }
+
+    /// The real file system and account database.
+    public static let system = ConfigurationFileSystem(
+        readFile: SystemLookup.readFile,
+        glob: SystemLookup.glob,
+        isDirectory: SystemLookup.isDirectory,
+        isExecutable: SystemLookup.isExecutable,
+        userExists: SystemLookup.userExists,
+        groupExists: SystemLookup.groupExists
+    )
+
+    /// No file system at all: `include` fails, and every directory, program, user and group is taken to exist.
+    public static let isolated = ConfigurationFileSystem(
+        readFile: { _ in .failure(FileError("includes are disabled")) },
+        glob: { _ in .failed("includes are disabled") },
+        isDirectory: { _ in true },
+        isExecutable: { _ in true },
+        userExists: { _ in true },
+        groupExists: { _ in true }
+    )
+
+    /// An in-memory tree: `files` maps absolute paths to contents; a directory exists when a file
+    /// lies under it. Globs support `*` and `?` in the last path component. Accounts and programs
+    /// are taken to exist.
+    public static func virtual(files: [String: String]) -> ConfigurationFileSystem {
+        let directories = Set(files.keys.flatMap { path -> [String] in
+            var result: [String] = []
+            var current = path
+            while current != "/" && current != "." {
+                current = PathResolution.directory(of: current)
+                result.append(current)
+            }
+            return result
+        })
+        return ConfigurationFileSystem(
+            readFile: { path in
+                guard let text = files[path] else { return .failure(FileError("No such file or directory")) }
+                return .success(Array(text.utf8))
+            },
+            glob: { pattern in
+                let directory = PathResolution.directory(of: pattern)
+                guard directories.contains(directory) else { return .failed("No such file or directory") }
+                let namePattern = String(pattern[pattern.index(after: pattern.lastIndex(of: "/") ?? pattern.startIndex)...])
+                let matches = files.keys.filter { path in
+                    PathResolution.directory(of: path) == directory
+                        && SystemLookup.wildcardMatches(namePattern, String(path.split(separator: "/").last ?? ""))
+                }.sorted()
+                return matches.isEmpty ? .noMatch : .matches(matches)
+            },
+            isDirectory: { directories.contains($0) },
+            isExecutable: { _ in true },
+            userExists: { _ in true },
+            groupExists: { _ in true }
+        )
+    }
+}
+
+/// The Glibc calls behind `ConfigurationFileSystem.system`.
+enum SystemLookup {
+    static func readFile(_ path: String) -> Result<[UInt8], ConfigurationFileSystem.FileError> {
+        guard let file = fopen(path, "rb") else { return .failure(.init(errnoMessage())) }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
+            if count > 0 { bytes.append(contentsOf: buffer[0..<count]) }
+            if count < buffer.count {
+                if ferror(file) != 0 { return .failure(.init(errnoMessage())) }
+                break
+            }
+        }
+        return .success(bytes)
+    }
+
+    static func glob(_ pattern: String) -> ConfigurationFileSystem.GlobResult {
+        var result = glob_t()
+        defer { globfree(&result) }
+        let status = Glibc.glob(pattern, GLOB_ERR | GLOB_MARK, nil, &result)
+        switch status {
+        case 0:
+            var paths: [String] = []
+            for index in 0..<Int(result.gl_pathc) {
+                guard let pointer = result.gl_pathv[index] else { continue }
+                let path = String(cString: pointer)
+                if !path.hasSuffix("/") { paths.append(path) }
+            }
+            return paths.isEmpty ? .noMatch : .matches(paths.sorted())
+        case GLOB_NOMATCH:
+            return .noMatch
+        default:
+            return .failed("unable to expand the pattern (glob returned \(status)): the directory does not exist or cannot be read")
+        }
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return false }
+        return (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    static func isExecutable(_ path: String) -> Bool {
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return false }
+        return access(path, X_OK) == 0
+    }
+
+    static func userExists(_ name: String) -> Bool {
+        if let id = numericID(name) { return id >= 0 }
+        return getpwnam(name) != nil
+    }
+
+    static func groupExists(_ name: String) -> Bool {
+        if let id = numericID(name) { return id >= 0 }
+        return getgrnam(name) != nil
+    }
+
+    /// php-fpm accepts a numeric uid/gid without looking it up.
+    static func numericID(_ text: String) -> Int? {
+        guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        return Int(text).flatMap { $0 <= Int(UInt32.max) ? $0 : nil } ?? -1
+    }
+
+    static func isIPAddress(_ text: String) -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 16)
+        return buffer.withUnsafeMutableBytes { raw in
+            inet_pton(AF_INET, text, raw.baseAddress) == 1 || inet_pton(AF_INET6, text, raw.baseAddress) == 1
+        }
+    }
+
+    /// fnmatch(3)-like matching of `*` and `?` (no brackets), used by the virtual file system.
+    static func wildcardMatches(_ pattern: String, _ name: String) -> Bool {
+        let pattern = Array(pattern.unicodeScalars)
+        let name = Array(name.unicodeScalars)
+        var p = 0
+        var n = 0
+        var star = -1
+        var mark = 0
+        while n < name.count {
+            if p < pattern.count, pattern[p] == "?" || pattern[p] == name[n] {
+                p += 1
+                n += 1
+            } else if p < pattern.count, pattern[p] == "*" {
+                star = p
+                mark = n
+                p += 1
+            } else if star >= 0 {
+                p = star + 1
+                mark += 1
+                n = mark
+            } else {
+                return false
+            }
+        }
+        while p < pattern.count, pattern[p] == "*" { p += 1 }
+        return p == pattern.count
+    }
+
+    static func errnoMessage() -> String {
+        String(cString: strerror(errno))
+    }
+}
