@@ -13,10 +13,19 @@ fuzz/bin/config: $(CONFIG_FUZZ_SOURCES)
 	$(SWIFTC) -O -sanitize=fuzzer,address -parse-as-library -module-name FPMConfigurationFuzz \
 		$(CONFIG_FUZZ_SOURCES) -o $@
 
-fuzz-config-build: fuzz/bin/config
+# A libFuzzer dictionary: every directive name from the directive table, plus the syntax.
+fuzz/bin/config.dict: Sources/FPMConfiguration/Directives.swift
+	@mkdir -p fuzz/bin
+	@{ grep -o '"[a-z0-9_./]*"' $< | sort -u; \
+	   for token in '[global]' '[www]' ' = ' '"' "'" ';' '$${' '}' '$$pool' 'include = ' '[]' \
+	                'yes' 'no' 'unlimited' 'static' 'dynamic' 'ondemand' '127.0.0.1:9000' '[::1]:9000' '5m' '0660'; do \
+	     printf '"%s"\n' "$$(printf '%s' "$$token" | sed 's/\\/\\\\/g; s/"/\\"/g')"; done; \
+	   printf '"\\x0A["\n"\\x0A"\n'; } > $@
 
-fuzz-config: fuzz/bin/config
+fuzz-config-build: fuzz/bin/config fuzz/bin/config.dict
+
+fuzz-config: fuzz/bin/config fuzz/bin/config.dict
 	@mkdir -p fuzz/corpus-config
 	@cp -n fuzz/corpus-seed-config/* fuzz/corpus-config/ 2>/dev/null || true
 	cd fuzz && SWIFT_BACKTRACE=enable=no ./bin/config -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
-		-timeout=10 corpus-config
+		-timeout=10 -dict=bin/config.dict corpus-config

@@ -6,6 +6,23 @@ import Glibc
 /// directive to `[global]` or the current pool (`Directives`), then resolves relative paths and
 /// runs php-fpm's post-processing checks (`ConfigurationValidation`). Parse errors do not stop
 /// the read: all of a file's problems are reported together.
+///
+/// Where swift-fpm deliberately differs from php-fpm 8.2:
+/// - `#` also starts a comment line (php-fpm: a syntax error); inside a value it stays literal.
+/// - Single-quoted text is never expanded, not even `$pool` (php-fpm expands `$pool` everywhere);
+///   `${X}` expanding to text containing `$pool` is not expanded again. Whitespace between a bare
+///   and a quoted segment is dropped (php-fpm keeps it in some cases).
+/// - `env[X] = $NAME` copies only when NAME is a variable name (`[A-Za-z_][A-Za-z0-9_]*`);
+///   other `$…` values are literal.
+/// - Negative time values, `listen.mode` that is not octal, ports outside 1…65535, malformed
+///   `listen.allowed_clients` entries (entries are trimmed), a relative pool `prefix` with no `-p`,
+///   unix socket paths containing `:`, and pool names outside `[A-Za-z0-9_.@-]{1,64}` are errors
+///   at load time (php-fpm accepts them, or fails later or silently).
+/// - A relative `include` with no `-p` is resolved against the main file's directory (php-fpm:
+///   its compile-time prefix); `error_log` defaults to `/dev/stderr` (or `log/fpm.log` under `-p`);
+///   `syslog.ident` defaults to `swift-fpm`.
+/// - `slowlog` is not opened by `-t`; `user` is not required when running as root (the master
+///   decides at start).
 public enum ConfigurationLoader {
     /// Checks an `access.format` value; returns an error message, or nil when the format is good.
     public typealias AccessFormatValidator = @Sendable (String) -> String?

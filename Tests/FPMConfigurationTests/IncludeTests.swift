@@ -106,3 +106,14 @@ import Testing
         ])
     }
 }
+
+@Suite struct MainFileTests {
+    @Test func anUnreadableMainFileIsAnError() {
+        do {
+            _ = try ConfigurationLoader.load(path: "/nonexistent/fpm.conf", environment: [:])
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.description == "/nonexistent/fpm.conf: unable to read the configuration file: No such file or directory")
+        }
+    }
+}

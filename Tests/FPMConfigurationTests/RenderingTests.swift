@@ -141,3 +141,35 @@ import Testing
         #expect(diagnostic.description == "conf/pool.d/www.conf:12: pm.start_servers = 9: must be between pm.min_spare_servers (1) and pm.max_spare_servers (3)")
     }
 }
+
+@Suite struct RenderedStringTests {
+    static let trickyValues = [
+        "a'b\"c", "$pool", "${HOME}", "$HOME", " lead", "trail ", "a\\b", "x;y", "#x", "tab\there", "é ü 漢字",
+        "'", "\"", "''", "a=b!c~d&e|f^g(h)", "[x]", "\\\"", "$", "${", "$poolpool", "\u{0}",
+    ]
+
+    @Test(arguments: trickyValues) func stringValuesSurviveRenderAndReread(_ value: String) throws {
+        var configuration = try load(minimalPool)
+        configuration.pools[0].pingResponse = value
+        configuration.pools[0].accessFormat = value
+        configuration.pools[0].environment = [EnvironmentVariable(name: "V", value: value)]
+        configuration.global.syslogIdent = value
+        let rendered = configuration.renderEffective()
+        let reread = try load(rendered, environment: ["HOME": "/home/u"])
+        #expect(reread.pools[0].pingResponse == value)
+        #expect(reread.pools[0].accessFormat == value)
+        #expect(reread.pools[0].environment == configuration.pools[0].environment)
+        #expect(reread.global.syslogIdent == value)
+    }
+
+    @Test func copiedEnvironmentVariablesRenderAsReferences() throws {
+        let configuration = try load(minimalPool + "env[A] = $HOME\nenv[B] = $\"poolside\"\n", environment: ["HOME": "/h", "poolside": "p"])
+        let rendered = configuration.renderEffective()
+        #expect(rendered.contains("\nenv[A] = $HOME\n"))
+        let reread = try load(rendered, environment: ["HOME": "/h", "poolside": "p"])
+        #expect(reread.pools[0].environment == [
+            EnvironmentVariable(name: "A", value: "/h", copiedFrom: "HOME"),
+            EnvironmentVariable(name: "B", value: "p", copiedFrom: "poolside"),
+        ])
+    }
+}
