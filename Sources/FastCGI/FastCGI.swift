@@ -1,1 +1,0 @@
-// The FastCGI 1.0 wire protocol.

@@ -1,0 +1,179 @@
+// A request's params, kept as the PARAMS stream's own bytes plus one small index entry per
+// pair: two allocations per request, no String until someone asks for one.
+
+/// The params of one request, in arrival order.
+///
+/// Storage is the encoded PARAMS stream as received and an index of where each name and value
+/// lies in it. Lookups compare bytes; `withValue` gives a value's bytes without creating a
+/// String. When a name occurs more than once, lookups return the **last** occurrence (as
+/// php-fpm does); iteration yields every occurrence in arrival order.
+public struct FastCGIParams: Sendable {
+    @usableFromInline
+    struct Entry: Sendable {
+        @usableFromInline var nameStart: UInt32
+        @usableFromInline var nameCount: UInt32
+        @usableFromInline var valueCount: UInt32
+        @inlinable var valueStart: Int { Int(nameStart) + Int(nameCount) }
+    }
+
+    @usableFromInline var storage: [UInt8]
+    @usableFromInline var entries: [Entry]
+
+    /// No params.
+    public init() {
+        storage = []
+        entries = []
+    }
+
+    /// Params from pairs, in order (for tests and clients).
+    public init(_ pairs: [(String, String)]) {
+        // Encoded pairs always decode; the limits are the widest possible.
+        self = try! FastCGIParams(encoded: NameValuePairs.encode(pairs), maxCount: Int.max)
+    }
+
+    /// Indexes an encoded PARAMS stream, taking ownership of `encoded`.
+    /// Throws `.truncatedNameValuePair` or `.tooManyParams(limit: maxCount)`.
+    public init(encoded: [UInt8], maxCount: Int) throws(FastCGIError) {
+        precondition(encoded.count <= Int(UInt32.max), "params storage over 4 GiB")
+        var entries: [Entry] = []
+        // nginx's default fastcgi_params send ~20-30 pairs; ~28 bytes a pair is typical.
+        entries.reserveCapacity(Swift.min(Swift.max(encoded.count / 24, 4), 1024))
+        try withBytes(encoded) { (bytes) throws(FastCGIError) in
+            var offset = 0
+            while offset < bytes.count {
+                let (span, next) = try NameValuePairs.decodePair(bytes, at: offset)
+                guard entries.count < maxCount else { throw .tooManyParams(limit: maxCount) }
+                entries.append(Entry(
+                    nameStart: UInt32(span.nameStart), nameCount: UInt32(span.nameCount),
+                    valueCount: UInt32(span.valueCount)))
+                offset = next
+            }
+        }
+        self.storage = encoded
+        self.entries = entries
+    }
+
+    /// The number of pairs, duplicates included.
+    public var count: Int { entries.count }
+    public var isEmpty: Bool { entries.isEmpty }
+
+    /// The encoded PARAMS stream these params were read from.
+    public var encoded: [UInt8] { storage }
+
+    /// The last value for `name`, decoded as UTF-8 (invalid sequences repaired).
+    public subscript(_ name: String) -> String? {
+        withValue(name) { $0.map { String(decoding: $0, as: UTF8.self) } }
+    }
+
+    /// Whether some pair has this name.
+    public func contains(_ name: String) -> Bool {
+        withValue(name) { $0 != nil }
+    }
+
+    /// Calls `body` with the bytes of the last value for `name`, or nil when absent.
+    /// No String and no heap allocation for a native (contiguous) `name`.
+    @inlinable
+    public func withValue<R>(_ name: String, _ body: (UnsafeRawBufferPointer?) throws -> R) rethrows -> R {
+        var name = name
+        return try name.withUTF8 { try withValue(bytes: UnsafeRawBufferPointer($0), body) }
+    }
+
+    /// Calls `body` with the bytes of the last value for `name`, or nil when absent.
+    @inlinable
+    public func withValue<R>(_ name: StaticString, _ body: (UnsafeRawBufferPointer?) throws -> R) rethrows -> R {
+        precondition(name.hasPointerRepresentation, "parameter names are not single scalars")
+        return try withValue(
+            bytes: UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount), body)
+    }
+
+    /// Calls `body` with the bytes of the last value whose name is `name`, or nil when absent.
+    @inlinable
+    public func withValue<R>(
+        bytes name: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer?) throws -> R
+    ) rethrows -> R {
+        try storage.withUnsafeBytes { raw in
+            if let e = index(of: name, in: raw) {
+                return try body(UnsafeRawBufferPointer(rebasing: raw[e.valueStart..<e.valueStart + Int(e.valueCount)]))
+            }
+            return try body(nil)
+        }
+    }
+
+    @inlinable
+    func index(of name: UnsafeRawBufferPointer, in raw: UnsafeRawBufferPointer) -> Entry? {
+        var i = entries.count
+        while i > 0 {
+            i -= 1
+            let e = entries[i]
+            guard Int(e.nameCount) == name.count else { continue }
+            let start = Int(e.nameStart)
+            if name.count == 0 { return e }
+            if memcmpBytes(raw.baseAddress! + start, name.baseAddress!, name.count) { return e }
+        }
+        return nil
+    }
+
+    /// Calls `body` with each pair's name and value bytes, in arrival order.
+    public func forEachBytes(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Void) rethrows {
+        try storage.withUnsafeBytes { raw in
+            for e in entries {
+                let ns = Int(e.nameStart)
+                try body(UnsafeRawBufferPointer(rebasing: raw[ns..<ns + Int(e.nameCount)]),
+                         UnsafeRawBufferPointer(rebasing: raw[e.valueStart..<e.valueStart + Int(e.valueCount)]))
+            }
+        }
+    }
+
+    /// The pairs as byte arrays, in arrival order.
+    public var bytePairs: [([UInt8], [UInt8])] {
+        var out: [([UInt8], [UInt8])] = []
+        out.reserveCapacity(count)
+        forEachBytes { out.append((Array($0), Array($1))) }
+        return out
+    }
+}
+
+@inlinable
+func memcmpBytes(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int) -> Bool {
+    var i = 0
+    while i < n {
+        if a.load(fromByteOffset: i, as: UInt8.self) != b.load(fromByteOffset: i, as: UInt8.self) { return false }
+        i += 1
+    }
+    return true
+}
+
+extension FastCGIParams: Sequence {
+    public struct Iterator: IteratorProtocol {
+        let params: FastCGIParams
+        var index = 0
+
+        public mutating func next() -> (name: String, value: String)? {
+            guard index < params.entries.count else { return nil }
+            let e = params.entries[index]
+            index += 1
+            let ns = Int(e.nameStart)
+            let name = String(decoding: params.storage[ns..<ns + Int(e.nameCount)], as: UTF8.self)
+            let value = String(decoding: params.storage[e.valueStart..<e.valueStart + Int(e.valueCount)], as: UTF8.self)
+            return (name, value)
+        }
+    }
+
+    public func makeIterator() -> Iterator { Iterator(params: self) }
+    public var underestimatedCount: Int { count }
+}
+
+extension FastCGIParams: Equatable {
+    /// Equal when the same pairs come in the same order (however their lengths were encoded).
+    public static func == (lhs: FastCGIParams, rhs: FastCGIParams) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        if lhs.storage == rhs.storage { return true }
+        return lhs.bytePairs.elementsEqual(rhs.bytePairs) { $0.0 == $1.0 && $0.1 == $1.1 }
+    }
+}
+
+extension FastCGIParams: CustomStringConvertible {
+    public var description: String {
+        "[" + map { "\($0.name)=\($0.value)" }.joined(separator: ", ") + "]"
+    }
+}
