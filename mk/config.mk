@@ -16,7 +16,7 @@ fuzz/bin/config: $(CONFIG_FUZZ_SOURCES)
 # A libFuzzer dictionary: every directive name from the directive table, plus the syntax.
 fuzz/bin/config.dict: Sources/FPMConfiguration/Directives.swift
 	@mkdir -p fuzz/bin
-	@{ grep -o '"[a-z0-9_./]*"' $< | sort -u; \
+	@{ grep -o '"[a-z0-9_./]\+"' $< | sort -u; \
 	   for token in '[global]' '[www]' ' = ' '"' "'" ';' '$${' '}' '$$pool' 'include = ' '[]' \
 	                'yes' 'no' 'unlimited' 'static' 'dynamic' 'ondemand' '127.0.0.1:9000' '[::1]:9000' '5m' '0660'; do \
 	     printf '"%s"\n' "$$(printf '%s' "$$token" | sed 's/\\/\\\\/g; s/"/\\"/g')"; done; \
