@@ -9,7 +9,9 @@
 /// - `${NAME}` in bare and double-quoted text is replaced from the given environment (unset → empty),
 ///   then `$pool` by the pool name; single-quoted text is never expanded (php-fpm expands `$pool`
 ///   even there — ours lets a value hold a literal `$pool`);
-/// - bare text may not contain the INI operators `= ! ~ & | ^ ( )`, as in php-fpm;
+/// - bare text may not contain the INI operators `= ! ~ & | ^ ( )`, as in php-fpm, except in the
+///   values of `php_*[…]` directives, where php.ini expressions such as `E_ALL & ~E_NOTICE` are
+///   kept as text (they are never evaluated: swift-fpm ignores those directives);
 /// - a quote must close on its line.
 enum INILexer {
     enum Line: Equatable {
@@ -93,7 +95,8 @@ enum INILexer {
         let (name, key, nameError) = parseName(nameBytes)
         if let nameError { return .failure(directive: nil, message: nameError) }
         var assignment = Assignment(name: name, key: key, value: "", startsWithVariable: false)
-        switch parseValue(line[(equalsIndex + 1)...], context: context) {
+        let allowOperators = name.hasPrefix("php_")
+        switch parseValue(line[(equalsIndex + 1)...], context: context, allowOperators: allowOperators) {
         case .success(let (value, startsWithVariable)):
             assignment.value = value
             assignment.startsWithVariable = startsWithVariable
@@ -142,7 +145,7 @@ enum INILexer {
     }
 
     private static func parseValue(
-        _ bytes: ArraySlice<UInt8>, context: Context
+        _ bytes: ArraySlice<UInt8>, context: Context, allowOperators: Bool
     ) -> Result<(String, Bool), ValueError> {
         var output: [UInt8] = []
         var startsWithVariable: Bool? = nil
@@ -212,7 +215,7 @@ enum INILexer {
             while cursor < end {
                 let current = bytes[cursor]
                 if current == semicolon || current == doubleQuote || current == singleQuote { break }
-                if operators.contains(current) {
+                if !allowOperators, operators.contains(current) {
                     return .failure(ValueError(message: "syntax error, unexpected '\(Character(Unicode.Scalar(current)))' (quote the value)"))
                 }
                 cursor += 1

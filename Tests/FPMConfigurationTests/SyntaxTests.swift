@@ -142,3 +142,10 @@ import Testing
         ])
     }
 }
+
+@Suite struct PHPValueSyntaxTests {
+    @Test func phpIniExpressionsAreAcceptedInPHPOnlyDirectives() throws {
+        let pool = try loadPool("php_admin_value[error_reporting] = E_ALL & ~E_NOTICE ; comment\nphp_value[x] = (1|2)^!3")
+        #expect(pool.phpSettings.map(\.value) == ["E_ALL & ~E_NOTICE", "(1|2)^!3"])
+    }
+}
