@@ -1,15 +1,23 @@
+import FPMConfiguration
+
 /// php-fpm's process-manager rules as pure decisions: the master feeds in what the scoreboard
 /// says and applies the answer. Kept free of I/O so every rule can be unit-tested with snapshots.
-public enum ProcessManagerStyle: Int, Sendable, Equatable {
-    case `static` = 0
-    case dynamic = 1
-    case ondemand = 2
-
-    public var name: String {
+extension ProcessManagerStyle {
+    /// The number stored in the scoreboard header.
+    public var rawIndex: Int {
         switch self {
-        case .static: return "static"
-        case .dynamic: return "dynamic"
-        case .ondemand: return "ondemand"
+        case .static: return 0
+        case .dynamic: return 1
+        case .ondemand: return 2
+        }
+    }
+
+    public init?(rawIndex: Int) {
+        switch rawIndex {
+        case 0: self = .static
+        case 1: self = .dynamic
+        case 2: self = .ondemand
+        default: return nil
         }
     }
 }

@@ -35,6 +35,8 @@ public final class Scoreboard: @unchecked Sendable {
     public static let version: UInt32 = 1
     public static let headerSize = 512
     public static let slotSize = 1536
+    /// Slot flag: the worker finished its setup and waits for requests (reload hand-over).
+    public static let readyFlag = 1
 
     enum H {
         static let magic = 0, version = 8, slotSize = 12, slotCount = 16, pm = 20
@@ -208,7 +210,7 @@ public final class Scoreboard: @unchecked Sendable {
         /// Master, before fork: claims the slot for a new worker.
         public func claim(pid: Int32, generation: Int) {
             update {
-                base.initializeMemory(as: UInt8.self, repeating: 0, count: S.method)
+                (base + S.pid).initializeMemory(as: UInt8.self, repeating: 0, count: S.method - S.pid)
                 set(S.pid, Int(pid))
                 set(S.startEpoch, Clock.epochSeconds())
                 set(S.generation, generation)

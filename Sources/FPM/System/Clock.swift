@@ -13,13 +13,19 @@ public enum Clock {
 
     /// Wall-clock (seconds, microseconds).
     @inline(__always)
-    public static func wallClock() -> (seconds: Int, micros: Int) {
+    public static func wallClock() -> (seconds: Int, microseconds: Int) {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return (Int(ts.tv_sec), Int(ts.tv_nsec) / 1000)
     }
 
     public static func epochSeconds() -> Int { wallClock().seconds }
+
+    @inline(__always)
+    public static func epochMicros() -> Int {
+        let (s, us) = wallClock()
+        return s * 1_000_000 + us
+    }
 
     /// Sleeps for `nanos` (used only in tests and tools, never in the master's loop).
     public static func sleep(nanos: Int) {

@@ -162,7 +162,7 @@ public enum Processes {
     }
 
     /// `setrlimit(2)`; `nil` means unlimited.
-    public static func setLimit(_ resource: __rlimit_resource_t, _ value: UInt64?) throws(SystemError) {
+    public static func setLimit(_ resource: Int32, _ value: UInt64?) throws(SystemError) {
         let v: rlim_t = value.map { rlim_t($0) } ?? rlim_t.max
         var lim = rlimit(rlim_cur: v, rlim_max: v)
         _ = try checked("setrlimit") { setrlimit(resource, &lim) }

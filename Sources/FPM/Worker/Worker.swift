@@ -1,0 +1,324 @@
+import CFPMShims
+import FastCGI
+import Glibc
+import SystemPackage
+
+/// Written by the SIGQUIT handler: the worker's self-pipe, so a quit that arrives while the
+/// worker waits in epoll wakes it, and one that arrives during a request is seen after it.
+nonisolated(unsafe) var workerQuitPipe: Int32 = -1
+nonisolated(unsafe) var workerQuitRequested: Int32 = 0
+
+/// One worker process: waits on its pool's listener, its control channel from the master and
+/// its idle kept-alive connections, and serves one request at a time.
+final class Worker {
+    let pool: PoolRuntime
+    let slot: Scoreboard.Slot
+    let control: Int32
+    let log: ErrorLog
+    var epoll: Epoll
+    /// Idle connections nginx keeps open (FCGI_KEEP_CONN) that the worker watches between
+    /// requests instead of being pinned to one of them.
+    var kept: [Connection] = []
+    var spare: [Connection] = []
+    var served = 0
+    let requestLimit: Int
+    var quitting = false
+    let quitPipeRead: Int32
+    let masterPID: Int32
+    let pid: Int32
+
+    static let listenerTag: UInt64 = 0
+    static let controlTag: UInt64 = 1
+    static let quitTag: UInt64 = 2
+    static let connectionBase: UInt64 = 16
+
+    /// How many idle kept connections a worker watches at most; beyond that it closes them.
+    static let maxKeptConnections = 8
+
+    init(pool: PoolRuntime, slotIndex: Int, control: Int32, log: ErrorLog, requestLimit: Int) throws {
+        self.pool = pool
+        self.slot = pool.scoreboard.slot(slotIndex)
+        self.control = control
+        self.log = log
+        self.requestLimit = requestLimit
+        self.epoll = try Epoll()
+        self.masterPID = getppid()
+        self.pid = getpid()
+        let (r, w) = try FileIO.pipe(nonBlocking: true)
+        quitPipeRead = r
+        workerQuitPipe = w
+        Signals.handle(SIGQUIT, restart: true) { _ in
+            workerQuitRequested = 1
+            var b: UInt8 = 0x51
+            _ = Glibc.write(workerQuitPipe, &b, 1)
+        }
+        try epoll.add(pool.listenFD, events: Epoll.input | Epoll.exclusive, data: Worker.listenerTag)
+        try epoll.add(control, events: Epoll.input, data: Worker.controlTag)
+        try epoll.add(quitPipeRead, events: Epoll.input, data: Worker.quitTag)
+    }
+
+    func run() -> Int32 {
+        slot.flags = slot.flags | Scoreboard.readyFlag
+        while !quitting {
+            if workerQuitRequested != 0 { break }
+            slot.markIdle(now: Clock.monotonicNanos())
+            var ready: [Epoll.Event] = []
+            do {
+                try epoll.wait(timeout: -1) { ready.append($0) }
+            } catch {
+                log.error("[pool \(pool.name)] child \(pid): \(error)")
+                return 70
+            }
+            for event in ready where !quitting {
+                switch event.data {
+                case Worker.listenerTag:
+                    acceptAndServe()
+                case Worker.controlTag:
+                    handleControl()
+                case Worker.quitTag:
+                    quitting = true
+                default:
+                    let fd = Int32(event.data - Worker.connectionBase)
+                    guard let i = kept.firstIndex(where: { $0.fd == fd }) else { continue }
+                    let conn = kept.remove(at: i)
+                    epoll.remove(fd)
+                    if event.hangup && !event.readable {
+                        release(conn)
+                    } else {
+                        serveConnection(conn)
+                    }
+                }
+                if requestLimit > 0 && served >= requestLimit { quitting = true }
+            }
+        }
+        for c in kept { release(c) }
+        kept.removeAll()
+        pool.handler?.tearDown()
+        return 0
+    }
+
+    // MARK: control channel
+
+    func handleControl() {
+        var byte: UInt8 = 0
+        var fds = [Int32](repeating: -1, count: 4)
+        var count: Int32 = 0
+        let n = cfpm_recv_fds(control, &fds, 4, &count, &byte, 1)
+        if n == 0 {
+            // The master is gone: finish (nothing in hand now) and leave.
+            quitting = true
+            return
+        }
+        if n < 0 { return }
+        switch byte {
+        case UInt8(ascii: "Q"):
+            quitting = true
+        case UInt8(ascii: "L"):
+            // Reopened log files: take them over at the same descriptor numbers.
+            if count >= 1 { log.adopt(fds[0]) }
+            if count >= 2, let access = pool.accessLogFD { try? FileIO.dup2(fds[1], access); FileIO.close(fds[1]) }
+        default:
+            for i in 0..<Int(count) { FileIO.close(fds[i]) }
+        }
+    }
+
+    // MARK: connections
+
+    func acceptAndServe() {
+        let accepted: (fd: Int32, peer: PeerAddress)?
+        do {
+            accepted = try Socket.accept(pool.listenFD)
+        } catch {
+            if error.errno == .tooManyOpenFiles || error.errno == .noBufferSpace {
+                log.warning("[pool \(pool.name)] child \(pid): \(error)")
+            }
+            return
+        }
+        guard let (fd, peer) = accepted else { return }
+        if let allowed = pool.allowedClients, peer.family != .unix, !allowed.contains(where: { $0 == peer }) {
+            log.warning("[pool \(pool.name)] child \(pid): Connection disallowed: IP address '\(peer.text)' has been dropped.")
+            FileIO.close(fd)
+            return
+        }
+        if peer.family != .unix { Socket.setNoDelay(fd) }
+        let conn = spare.popLast() ?? Connection(management: pool.management, limits: pool.parserLimits)
+        conn.attach(fd: fd, peer: peer)
+        serveConnection(conn)
+    }
+
+    func release(_ conn: Connection) {
+        conn.close()
+        if spare.count < 4 { spare.append(conn) }
+    }
+
+    /// Serves requests on `conn` while bytes are already there; then parks it (kept) or closes it.
+    func serveConnection(_ conn: Connection) {
+        var first = true
+        while true {
+            let outcome = serveOne(conn, waitForFirstBytes: first)
+            first = false
+            switch outcome {
+            case .closed:
+                release(conn)
+                return
+            case .served:
+                if !conn.keepConnection || quitting || workerQuitRequested != 0
+                    || (requestLimit > 0 && served >= requestLimit) {
+                    release(conn)
+                    return
+                }
+                // Another request may already be buffered (pipelined); otherwise park it.
+                if conn.parser.bufferedCount > 0 { continue }
+                if kept.count >= Worker.maxKeptConnections {
+                    release(conn)
+                    return
+                }
+                do {
+                    try epoll.add(conn.fd, events: Epoll.input | Epoll.peerClosed,
+                                  data: Worker.connectionBase + UInt64(conn.fd))
+                    kept.append(conn)
+                } catch {
+                    release(conn)
+                }
+                return
+            }
+        }
+    }
+
+    enum Outcome { case served, closed }
+
+    /// Reads one request from `conn` and answers it.
+    func serveOne(_ conn: Connection, waitForFirstBytes: Bool) -> Outcome {
+        conn.resetRequest()
+        var began = false
+        var beginRequestID: UInt16 = 0
+        do {
+            // Wait for BEGIN_REQUEST and the params.
+            readLoop: while true {
+                if let event = try conn.parser.nextEvent() {
+                    switch event {
+                    case .begin(let id, let role, let keep):
+                        beginRequestID = id
+                        conn.requestID = id
+                        conn.role = role
+                        conn.keepConnection = keep
+                    case .params(let params):
+                        conn.params = params
+                        break readLoop
+                    case .reply(let bytes):
+                        try conn.send(bytes)
+                    case .abort:
+                        conn.writer.reset(requestID: beginRequestID)
+                        conn.writer.end(appStatus: 0, protocolStatus: .requestComplete)
+                        try conn.flush()
+                        conn.parser.requestFinished()
+                        if !conn.keepConnection { return .closed }
+                        began = false
+                        continue readLoop
+                    case .stdin, .stdinEnd, .data, .dataEnd:
+                        continue readLoop
+                    }
+                } else {
+                    var result = try conn.fill(wait: false)
+                    if result == .wouldBlock {
+                        // php-fpm gives a new connection 5 s to send its first bytes.
+                        if !began && !conn.waitReadable(timeoutMillis: waitForFirstBytes ? 5000 : 0) {
+                            return .closed
+                        }
+                        result = try conn.fill(wait: true)
+                    }
+                    if result == .eof { return .closed }
+                    if !began {
+                        began = true
+                        slot.beginRequest(now: Clock.monotonicNanos(), epochMicros: Clock.epochMicros())
+                    }
+                }
+            }
+        } catch let error as FastCGIError {
+            log.warning("[pool \(pool.name)] child \(pid): closing the connection from \(conn.peer.text): malformed FastCGI input: \(error)")
+            return .closed
+        } catch {
+            return .closed
+        }
+        if !began {
+            slot.beginRequest(now: Clock.monotonicNanos(), epochMicros: Clock.epochMicros())
+        }
+        return respond(conn)
+    }
+
+    func respond(_ conn: Connection) -> Outcome {
+        guard let params = conn.params else { return .closed }
+        pool.scoreboard.countAcceptedConnection()
+        let started = Clock.monotonicNanos()
+        let startWall = Clock.wallClock()
+        let cpuBefore = Processes.cpuTime()
+        recordInfo(params)
+        conn.writer.reset(requestID: conn.requestID)
+        let request = Request(params: params, role: conn.role, body: conn)
+        let response = Response(sink: conn)
+        if params["REQUEST_METHOD"] == "HEAD" { response.sendsBody = false }
+        var failed = false
+        do {
+            if try !BuiltInPages.serve(pool: pool, request: request, response: response) {
+                if let handler = pool.handler {
+                    try handler.handle(request, response)
+                } else {
+                    response.status = 500
+                    try response.write("no handler\n")
+                }
+            }
+        } catch {
+            failed = true
+            log.warning("[pool \(pool.name)] child \(pid): handler error for \"\(request.method) \(request.uri)\": \(error)")
+            if !response.headSent {
+                response.status = 500
+                response.setHeader("Content-Type", "text/plain; charset=utf-8")
+                try? response.write("Internal Server Error\n")
+            }
+        }
+        do {
+            try response.finish()
+            try conn.drainBody()
+            conn.writer.end(appStatus: failed ? 1 : 0, protocolStatus: .requestComplete)
+            try conn.flush()
+        } catch {
+            conn.writer.removeAll()
+            served += 1
+            finishRecord(conn: conn, request: request, response: response, started: started, startWall: startWall, cpuBefore: cpuBefore)
+            return .closed
+        }
+        conn.parser.requestFinished()
+        served += 1
+        finishRecord(conn: conn, request: request, response: response, started: started, startWall: startWall, cpuBefore: cpuBefore)
+        return conn.aborted ? .closed : .served
+    }
+
+    func recordInfo(_ params: FastCGIParams) {
+        let contentLength = params["CONTENT_LENGTH"].flatMap { Int($0) } ?? 0
+        params.withValue("REQUEST_METHOD") { method in
+            params.withValue("SCRIPT_NAME") { uri in
+                params.withValue("QUERY_STRING") { query in
+                    params.withValue("SCRIPT_FILENAME") { script in
+                        params.withValue("REMOTE_USER") { user in
+                            slot.requestInfo(method: method, uri: uri, query: query, script: script, user: user,
+                                             contentLength: contentLength, now: Clock.monotonicNanos())
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    func finishRecord(conn: Connection, request: Request, response: Response, started: Int,
+                      startWall: (seconds: Int, microseconds: Int), cpuBefore: (user: Int, system: Int)) {
+        let now = Clock.monotonicNanos()
+        let cpu = Processes.cpuTime()
+        let memory = Processes.peakMemory()
+        slot.endRequest(now: now, cpuUserMicros: cpu.user - cpuBefore.user, cpuSystemMicros: cpu.system - cpuBefore.system,
+                        memory: memory)
+        pool.accessLog?.write(request: request, response: response, peer: conn.peer, pool: pool.name, pid: pid,
+                              masterPID: masterPID, startWall: startWall, durationMicros: (now - started) / 1000,
+                              cpuUserMicros: cpu.user - cpuBefore.user, cpuSystemMicros: cpu.system - cpuBefore.system,
+                              memory: memory)
+    }
+}

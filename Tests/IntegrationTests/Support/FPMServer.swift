@@ -1,0 +1,117 @@
+import FastCGI
+import Foundation
+import Testing
+
+/// A real `fpm` master started on a temp config, for one test.
+final class FPMServer {
+    let dir: String
+    let port: Int
+    let configPath: String
+    let logPath: String
+    let pidPath: String
+    var child: ChildProcess!
+
+    /// `pools` is the pool sections' text; `{{PORT}}`, `{{DIR}}` are substituted. When it is nil,
+    /// one pool `www` on the port with `pool` extra lines is used.
+    init(name: String = "fpm", global: String = "", pools: String? = nil, pool extra: String = "",
+         arguments: [String] = [], start: Bool = true, waitReady: Bool = true) throws {
+        dir = TestSupport.makeTempDirectory(name)
+        port = TestSupport.freePort()
+        configPath = dir + "/fpm.conf"
+        logPath = dir + "/error.log"
+        pidPath = dir + "/fpm.pid"
+        let poolText = pools ?? """
+        [www]
+        listen = 127.0.0.1:{{PORT}}
+        pm = static
+        pm.max_children = 2
+        \(extra)
+        """
+        writeConfig(global: global, pools: poolText)
+        if start { try self.start(arguments: arguments, waitReady: waitReady) }
+    }
+
+    func writeConfig(global: String = "", pools: String) {
+        let text = """
+        [global]
+        pid = {{DIR}}/fpm.pid
+        error_log = {{DIR}}/error.log
+        log_level = debug
+        \(global)
+
+        \(pools)
+
+        """
+        TestSupport.write(configPath, substitute(text))
+    }
+
+    func substitute(_ s: String) -> String {
+        s.replacingOccurrences(of: "{{PORT}}", with: String(port)).replacingOccurrences(of: "{{DIR}}", with: dir)
+    }
+
+    func start(arguments: [String] = [], waitReady: Bool = true) throws {
+        var env = ProcessInfo.processInfo.environment
+        env["SWIFT_FPM_RUNTIME_DIR"] = dir
+        child = try ChildProcess(TestSupport.fpmPath, ["-F", "-R", "-y", configPath] + arguments, environment: env, directory: dir)
+        if waitReady {
+            let ok = TestSupport.waitUntil(timeout: 20) { log.contains("ready to handle connections") || !child.process.isRunning }
+            guard ok, child.process.isRunning else {
+                throw ServerError("fpm did not start: status \(child.process.isRunning ? "running" : String(child.process.terminationStatus))\nlog:\n\(log)\nstderr:\n\(child.stderr)")
+            }
+        }
+    }
+
+    struct ServerError: Error, CustomStringConvertible {
+        var description: String
+        init(_ d: String) { description = d }
+    }
+
+    var pid: Int32 { child.pid }
+    var log: String { TestSupport.read(logPath) }
+    var workers: [Int32] { TestSupport.childPIDs(of: pid) }
+
+    func client(timeout: Double = 10, bind: String? = nil) throws -> FastCGIClient {
+        try FastCGIClient(connectingTo: FastCGIAddress("127.0.0.1:\(port)")!, timeout: timeout, bindAddress: bind)
+    }
+
+    /// One request on a new connection.
+    func request(_ uri: String, method: String = "GET", body: [UInt8] = [], extra: [(String, String)] = [],
+                 timeout: Double = 10) throws -> FastCGIResponse {
+        let c = try client(timeout: timeout)
+        defer { c.close() }
+        var extra = extra
+        if !body.isEmpty { extra.append(("CONTENT_LENGTH", String(body.count))) }
+        return try c.request(params: TestSupport.params(uri: uri, method: method, extra: extra), body: body)
+    }
+
+    /// Waits for the worker count to become `n`.
+    @discardableResult
+    func waitForWorkers(_ n: Int, timeout: Double = 10) -> Bool {
+        TestSupport.waitUntil(timeout: timeout) { workers.count == n }
+    }
+
+    func waitForLog(_ text: String, timeout: Double = 10) -> Bool {
+        TestSupport.waitUntil(timeout: timeout) { log.contains(text) }
+    }
+
+    func count(_ text: String) -> Int {
+        log.components(separatedBy: text).count - 1
+    }
+
+    func fpmctl(_ arguments: [String], timeout: Double = 60) throws -> (status: Int32, stdout: String, stderr: String) {
+        var env = ProcessInfo.processInfo.environment
+        env["SWIFT_FPM_RUNTIME_DIR"] = dir
+        return try runCommand(TestSupport.fpmctlPath, arguments, environment: env, timeout: timeout)
+    }
+
+    func stop() {
+        child?.stop()
+    }
+
+    deinit {
+        stop()
+        if ProcessInfo.processInfo.environment["KEEP_TEST_DIRS"] == nil {
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+    }
+}
