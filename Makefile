@@ -1,6 +1,8 @@
 # swift-fpm — the two commands are `swift run fpm` and `make test`.
 
 SWIFT ?= swift
+
+-include mk/*.mk
 # Packages the test suite uses: nginx in front, libfcgi as the reference implementation,
 # php-fpm's shipped config (read by the config tests), php-cgi for the exec-pool example.
 TEST_PACKAGES = nginx libfcgi-dev libfcgi-bin php8.2-fpm php8.2-cgi
@@ -28,9 +30,12 @@ deps:
 	fi
 
 ## test: install what is missing, then run every test (unit, differential, integration).
+# mk/*.mk files add their own suites (examples, …) to TEST_EXTRA.
+TEST_EXTRA ?=
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	@if [ -n "$(strip $(TEST_EXTRA))" ]; then $(MAKE) --no-print-directory $(TEST_EXTRA); fi
 
 fuzz: fuzz-fastcgi fuzz-config
 
@@ -40,4 +45,3 @@ bench: build
 clean:
 	rm -rf .build fuzz/bin
 
--include mk/*.mk
