@@ -1,6 +1,7 @@
 # swift-fpm — the two commands are `swift run fpm` and `make test`.
 
 SWIFT ?= swift
+.DEFAULT_GOAL := all
 
 -include mk/*.mk
 # Packages the test suite uses: nginx in front, libfcgi as the reference implementation,
