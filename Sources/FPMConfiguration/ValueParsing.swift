@@ -79,12 +79,11 @@ enum ValueParsing {
         return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
     }
 
-    /// `unlimited`, or an integer ≥ 0 (`-1` is read as unlimited, as setrlimit does).
+    /// `unlimited`, or an integer ≥ 0.
     static func rlimit(_ text: String, allowUnlimited: Bool) throws(Failure) -> RLimitValue {
         if allowUnlimited, text.lowercased() == "unlimited" { return .unlimited }
         let value: Int
         do { value = try integer(text) } catch { throw Failure(allowUnlimited ? "must be greater than zero or 'unlimited'" : error.message) }
-        if value == -1, allowUnlimited { return .unlimited }
         guard value >= 0 else {
             throw Failure(allowUnlimited ? "must be greater than zero or 'unlimited'" : "must be greater or equal than zero")
         }

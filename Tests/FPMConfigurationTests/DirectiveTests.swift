@@ -101,7 +101,7 @@ import Testing
         ("pm = sometimes", "pm = sometimes: invalid process manager (static, dynamic or ondemand)"),
         ("pm.max_requests = -1", "pm.max_requests = -1: must be greater or equal than zero"),
         ("pm.max_requests_jitter = -1", "pm.max_requests_jitter = -1: must be greater or equal than zero"),
-        ("rlimit_core = -2", "rlimit_core = -2: must be greater than zero or 'unlimited'"),
+        ("rlimit_core = -1", "rlimit_core = -1: must be greater than zero or 'unlimited'"),
         ("rlimit_files = unlimited", "rlimit_files = unlimited: is not a valid number (greater or equal than zero)"),
         ("process.dumpable = 2", "process.dumpable = 2: invalid boolean value"),
         ("access.suppress_path[x] = /a", "access.suppress_path[x] = /a: Keys provided to field 'access.suppress_path' are ignored"),
