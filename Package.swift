@@ -53,12 +53,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // A small app on the FPM library, used by the integration tests as a user's app would be.
+        .executableTarget(
+            name: "fpm-testapp",
+            dependencies: ["FPM"],
+            path: "Tests/Fixtures/TestApp",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"], swiftSettings: swiftSettings),
         .testTarget(name: "FPMConfigurationTests", dependencies: ["FPMConfiguration"], swiftSettings: swiftSettings),
         .testTarget(name: "FPMTests", dependencies: ["FPM", "FastCGI", "FPMConfiguration"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["FastCGI", "FPMConfiguration", "fpm", "fpmctl"],
+            dependencies: ["FastCGI", "FPMConfiguration", "fpm", "fpmctl", "fpm-testapp"],
             swiftSettings: swiftSettings
         ),
     ]

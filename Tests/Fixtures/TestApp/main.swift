@@ -1,0 +1,59 @@
+import FPM
+import Glibc
+
+/// A small app built on the FPM library exactly as a user's would be, for the integration
+/// tests: routes on SCRIPT_NAME to behaviours the tests need (slow, echo, failing, crashing).
+final class TestApp: Handler {
+    var setUpCount = 0
+
+    func setUp(_ worker: WorkerInfo) throws {
+        setUpCount += 1
+        if let marker = getenv("TESTAPP_SETUP_MARKER") {
+            let path = String(cString: marker) + ".\(worker.pid)"
+            let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            if fd >= 0 { close(fd) }
+        }
+    }
+
+    func handle(_ request: Request, _ response: Response) throws {
+        let query = Dictionary(request.query, uniquingKeysWith: { $1 })
+        response.setHeader("Content-Type", "text/plain")
+        response.setHeader("X-Worker-PID", String(getpid()))
+        switch request.scriptName {
+        case "/sleep":
+            let ms = Int(query["ms"] ?? "100") ?? 100
+            var ts = timespec(tv_sec: ms / 1000, tv_nsec: (ms % 1000) * 1_000_000)
+            var rest = timespec()
+            while nanosleep(&ts, &rest) == -1 && errno == EINTR { ts = rest }
+            try response.write("slept \(ms) pid \(getpid())\n")
+        case "/echo":
+            let body = try request.readBody(limit: 64 << 20)
+            response.setHeader("Content-Type", "application/octet-stream")
+            try response.write(body)
+        case "/big":
+            let n = Int(query["bytes"] ?? "1048576") ?? 1_048_576
+            var chunk = [UInt8](repeating: UInt8(ascii: "x"), count: 65536)
+            chunk[chunk.count - 1] = UInt8(ascii: "\n")
+            var left = n
+            while left > 0 {
+                let k = min(left, chunk.count)
+                try chunk.withUnsafeBytes { try response.write(UnsafeRawBufferPointer(rebasing: $0[0..<k])) }
+                left -= k
+            }
+        case "/throw":
+            struct Boom: Error, CustomStringConvertible { var description: String { "boom from the test app" } }
+            throw Boom()
+        case "/crash":
+            fatalError("crash requested by the test")
+        case "/status-code":
+            response.status = Int(query["code"] ?? "404") ?? 404
+            try response.write("status \(response.status)\n")
+        case "/setup":
+            try response.write("setups \(setUpCount)\n")
+        default:
+            try response.write("pid \(getpid())\n")
+        }
+    }
+}
+
+FPMMain.run(handlers: ["testapp": TestApp()])
