@@ -454,7 +454,7 @@ struct StatusPageEscapingTests {
 
 /// Every case was checked against php-fpm 8.2.
 @Suite("Status query precedence")
-struct StatusQueryTests {
+struct StatusPageQueryTests {
     @Test(arguments: [
         ("", StatusFormat.text, false),
         ("full", .text, true),

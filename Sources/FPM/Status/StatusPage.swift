@@ -22,6 +22,10 @@
 ///   raw bytes).
 /// * **HEAD**: php-fpm loses the content type for HEAD requests; here ``Response`` always has
 ///   it, and the caller just omits the body.
+/// * A non-finite ``ProcessStatus/lastRequestCPU`` is written `0.00` in JSON, which has no NaN.
+///
+/// There is no `now` parameter: every time-dependent value (`start since`, `request duration`)
+/// is in the model, filled by the caller from the same clock reading.
 public enum StatusPage {
     /// One response header.
     public struct Header: Sendable, Equatable {
