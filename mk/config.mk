@@ -27,5 +27,5 @@ fuzz-config-build: fuzz/bin/config fuzz/bin/config.dict
 fuzz-config: fuzz/bin/config fuzz/bin/config.dict
 	@mkdir -p fuzz/corpus-config
 	@cp -n fuzz/corpus-seed-config/* fuzz/corpus-config/ 2>/dev/null || true
-	cd fuzz && SWIFT_BACKTRACE=enable=no ./bin/config -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	cd fuzz && SWIFT_BACKTRACE=enable=no ./bin/config -max_total_time=$(FUZZ_SECONDS) -max_len=2048 \
 		-timeout=10 -dict=bin/config.dict corpus-config
