@@ -10,11 +10,14 @@ final class FPMServer {
     let logPath: String
     let pidPath: String
     var child: ChildProcess!
+    let binary: String
 
     /// `pools` is the pool sections' text; `{{PORT}}`, `{{DIR}}` are substituted. When it is nil,
     /// one pool `www` on the port with `pool` extra lines is used.
-    init(name: String = "fpm", global: String = "", pools: String? = nil, pool extra: String = "",
-         arguments: [String] = [], start: Bool = true, waitReady: Bool = true) throws {
+    init(name: String = "fpm", global: String = "", pools: String? = nil, binary: String = TestSupport.testAppPath,
+         pool extra: String = "", arguments: [String] = [], start: Bool = true,
+         waitReady: Bool = true) throws {
+        self.binary = binary
         dir = TestSupport.makeTempDirectory(name)
         port = TestSupport.freePort()
         configPath = dir + "/fpm.conf"
@@ -25,6 +28,7 @@ final class FPMServer {
         listen = 127.0.0.1:{{PORT}}
         pm = static
         pm.max_children = 2
+        handler = testapp
         \(extra)
         """
         writeConfig(global: global, pools: poolText)
@@ -52,7 +56,7 @@ final class FPMServer {
     func start(arguments: [String] = [], waitReady: Bool = true) throws {
         var env = ProcessInfo.processInfo.environment
         env["SWIFT_FPM_RUNTIME_DIR"] = dir
-        child = try ChildProcess(TestSupport.fpmPath, ["-F", "-R", "-y", configPath] + arguments, environment: env, directory: dir)
+        child = try ChildProcess(binary, ["-F", "-R", "-y", configPath] + arguments, environment: env, directory: dir)
         if waitReady {
             let ok = TestSupport.waitUntil(timeout: 20) { log.contains("ready to handle connections") || !child.process.isRunning }
             guard ok, child.process.isRunning else {

@@ -16,6 +16,7 @@ enum TestSupport {
     }()
 
     static var fpmPath: String { binDirectory.appendingPathComponent("fpm").path }
+    static var testAppPath: String { binDirectory.appendingPathComponent("fpm-testapp").path }
     static var fpmctlPath: String { binDirectory.appendingPathComponent("fpmctl").path }
 
     static func makeTempDirectory(_ name: String = "fpm-test") -> String {
