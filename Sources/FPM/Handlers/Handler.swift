@@ -1,3 +1,4 @@
+import FPMConfiguration
 import FastCGI
 
 /// What a pool runs: synchronous Swift code that turns a request into a response.
@@ -29,12 +30,17 @@ public struct WorkerInfo: Sendable {
     public var slot: Int
     /// The pool's `env[...]` settings as applied to this process.
     public var environment: [(String, String)]
+    /// The pool's configuration (limit extensions, timeouts, chroot… for handlers that honour
+    /// them, such as `cgi`); nil when the worker was started without one (tests).
+    public var configuration: PoolConfiguration?
 
-    public init(pool: String, pid: Int32, slot: Int, environment: [(String, String)]) {
+    public init(pool: String, pid: Int32, slot: Int, environment: [(String, String)],
+                configuration: PoolConfiguration? = nil) {
         self.pool = pool
         self.pid = pid
         self.slot = slot
         self.environment = environment
+        self.configuration = configuration
     }
 }
 

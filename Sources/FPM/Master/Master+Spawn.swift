@@ -79,7 +79,8 @@ extension Master {
         let limit = ProcessManagerPolicy.requestLimit(maxRequests: config.maxRequests, jitter: config.maxRequestsJitter,
                                                       random: Int(getpid()) &* 2_654_435_761)
         do {
-            try pool.handler?.setUp(WorkerInfo(pool: pool.name, pid: getpid(), slot: slotIndex, environment: env))
+            try pool.handler?.setUp(WorkerInfo(pool: pool.name, pid: getpid(), slot: slotIndex, environment: env,
+                                                  configuration: config))
         } catch {
             log.error("[pool \(pool.name)] child \(getpid()): handler setUp failed: \(error)")
             Processes.exitNow(70)
