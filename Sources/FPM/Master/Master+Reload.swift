@@ -100,12 +100,14 @@ extension Master {
     /// SIGUSR1: reopen the error log and access logs; hand the new descriptors to every worker
     /// over its control channel, so no worker is recycled for a log rotation.
     func reopenLogs() {
+        var errorLogReopened = true
         do {
             try log.reopen()
-            log.notice("error log file re-opened")
         } catch {
+            errorLogReopened = false
             log.error("unable to reopen the error log: \(error)")
         }
+        var reopenedPools: [String] = []
         for pool in pools {
             guard let path = pool.config.accessLog, let oldFD = pool.accessLogFD else { continue }
             do {
@@ -113,11 +115,13 @@ extension Master {
                 try FileIO.dup2(fresh, oldFD)
                 FileIO.close(fresh)
                 try FileIO.setCloseOnExec(oldFD, true)
-                log.notice("[pool \(pool.name)] access log file re-opened")
+                reopenedPools.append(pool.name)
             } catch {
                 log.error("[pool \(pool.name)] unable to reopen the access log: \(error)")
             }
         }
+        // Hand the new files to the workers before saying so: whoever reads the log line and
+        // sends a request then finds it logged in the new file.
         for child in children.values where child.control >= 0 && child.generation == generation {
             guard let pool = pools.first(where: { $0.name == child.pool }) else { continue }
             var fds: [Int32] = [log.fd]
@@ -125,5 +129,7 @@ extension Master {
             var byte = UInt8(ascii: "L")
             _ = cfpm_send_fds(child.control, fds, Int32(fds.count), &byte, 1)
         }
+        if errorLogReopened { log.notice("error log file re-opened") }
+        for name in reopenedPools { log.notice("[pool \(name)] access log file re-opened") }
     }
 }

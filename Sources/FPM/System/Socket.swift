@@ -13,6 +13,11 @@ public struct PeerAddress: Sendable, Equatable {
 
     public static let unix = PeerAddress(family: .unix, bytes: [], port: 0)
 
+    /// Same address, whatever the port (what `listen.allowed_clients` compares).
+    public func sameHost(as other: PeerAddress) -> Bool {
+        family == other.family && bytes == other.bytes
+    }
+
     /// The textual address (`127.0.0.1`, `::1`), or `-` for a unix-socket peer.
     public var text: String {
         switch family {

@@ -69,6 +69,8 @@ final class Worker {
                 log.error("[pool \(pool.name)] child \(pid): \(error)")
                 return 70
             }
+            // Control messages first: a log reopen must apply before the next request is served.
+            ready.sort { ($0.data == Worker.controlTag ? 0 : 1) < ($1.data == Worker.controlTag ? 0 : 1) }
             for event in ready where !quitting {
                 switch event.data {
                 case Worker.listenerTag:
@@ -135,7 +137,7 @@ final class Worker {
             return
         }
         guard let (fd, peer) = accepted else { return }
-        if let allowed = pool.allowedClients, peer.family != .unix, !allowed.contains(where: { $0 == peer }) {
+        if let allowed = pool.allowedClients, peer.family != .unix, !allowed.contains(where: { $0.sameHost(as: peer) }) {
             log.warning("[pool \(pool.name)] child \(pid): Connection disallowed: IP address '\(peer.text)' has been dropped.")
             FileIO.close(fd)
             return

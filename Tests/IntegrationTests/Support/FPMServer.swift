@@ -108,6 +108,17 @@ final class FPMServer {
         return try runCommand(TestSupport.fpmctlPath, arguments, environment: env, timeout: timeout)
     }
 
+    /// Waits until `fpmctl status` shows `n` active processes (summed over pools).
+    @discardableResult
+    func waitUntilActive(_ n: Int, timeout: Double = 10) -> Bool {
+        TestSupport.waitUntil(timeout: timeout, interval: 0.05) {
+            guard let out = try? fpmctl(["status", "--pid", pidPath]).stdout else { return false }
+            let active = out.split(separator: "\n").filter { $0.hasPrefix("active processes:") }
+                .compactMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) }.reduce(0, +)
+            return active == n
+        }
+    }
+
     func stop() {
         child?.stop()
     }
