@@ -36,17 +36,16 @@ import Testing
         """)
         #expect(server.waitForWorkers(1))
         // Four slow requests at once: the pool must grow to keep a spare.
-        let group = DispatchGroup()
         let port = server.port
-        for _ in 0..<4 {
-            DispatchQueue.global().async(group: group) {
+        let tasks = (0..<4).map { _ in
+            BackgroundTask {
                 let c = try? FastCGIClient(connectingTo: FastCGIAddress("127.0.0.1:\(port)")!, timeout: 30)
                 _ = try? c?.request(params: TestSupport.params(uri: "/sleep?ms=4000"))
                 c?.close()
             }
         }
         #expect(TestSupport.waitUntil(timeout: 10) { server.workers.count >= 5 }, "workers: \(server.workers.count)")
-        group.wait()
+        for t in tasks { t.wait() }
         // Idle above max_spare: retired one per second down to max_spare_servers.
         #expect(TestSupport.waitUntil(timeout: 15) { server.workers.count == 2 }, "workers: \(server.workers.count)")
     }
@@ -118,17 +117,15 @@ import Testing
         let server = try FPMServer()
         let port = server.port
         let result = Box<FastCGIResponse?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
+        let task = BackgroundTask {
             let c = try? FastCGIClient(connectingTo: FastCGIAddress("127.0.0.1:\(port)")!, timeout: 30)
             result.value = try? c?.request(params: TestSupport.params(uri: "/sleep?ms=1500"))
             c?.close()
-            done.signal()
         }
         // Wait until the request is running, as the scoreboard (read by fpmctl) shows it.
         #expect(server.waitUntilActive(1))
         server.child.signal(SIGQUIT)
-        #expect(done.wait(timeout: .now() + 20) == .success)
+        #expect(task.wait(timeout: 20))
         #expect(result.value?.bodyText.hasPrefix("slept 1500") == true)
         #expect(server.child.wait(timeout: 15) == 0)
         #expect(server.log.contains("Finishing ..."))

@@ -76,6 +76,8 @@ final class Master {
     var crashTimes: [Int] = []
     var pendingRespawn: [String: Int] = [:]
     var daemonReadyPipe: Int32 = -1
+    /// False until the pools are open and the first workers forked (the state file says "starting").
+    var started = false
 
     static let tickNanos = 1_000_000_000
 
@@ -127,6 +129,7 @@ final class Master {
             if children.values.contains(where: { $0.generation < generation }) {
                 handoverDeadline = Clock.monotonicNanos() + 15 * 1_000_000_000
             }
+            started = true
             writeState()
             log.notice("ready to handle connections")
             signalDaemonParent(ok: true)
@@ -265,7 +268,13 @@ final class Master {
     /// The state file `fpmctl` reads: generation and the outcome of the last reload.
     func writeState() {
         var text = "pid=\(pid)\ngeneration=\(generation)\n"
-        text += "state=\(state == .running ? (handoverDeadline == nil ? "running" : "handover") : (state == .finishing ? "finishing" : "terminating"))\n"
+        let phase: String
+        switch state {
+        case .running: phase = !started ? "starting" : (handoverDeadline == nil ? "running" : "handover")
+        case .finishing: phase = "finishing"
+        case .terminating: phase = "terminating"
+        }
+        text += "state=\(phase)\n"
         text += "config=\(configuration.path ?? "(embedded)")\n"
         text += "pools=\(pools.map(\.name).joined(separator: ","))\n"
         text += "reload_failures=\(reloadFailures)\n"

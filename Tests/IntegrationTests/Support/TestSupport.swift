@@ -172,3 +172,16 @@ func runCommand(_ executable: String, _ arguments: [String], environment: [Strin
     try? FileManager.default.removeItem(atPath: dir)
     return result
 }
+
+/// Runs `body` on its own thread (blocking clients must not starve a small GCD pool).
+final class BackgroundTask: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    init(_ body: @escaping @Sendable () -> Void) {
+        let sem = done
+        let t = Thread { body(); sem.signal() }
+        t.start()
+    }
+    /// Waits for the task to end; false on timeout.
+    @discardableResult
+    func wait(timeout: Double = 60) -> Bool { done.wait(timeout: .now() + timeout) == .success }
+}
