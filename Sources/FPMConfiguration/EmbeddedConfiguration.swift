@@ -1,6 +1,7 @@
 /// The configuration swift-fpm runs with when no file is given or found (`fpm` with no `-y`):
 /// one pool `www` on 127.0.0.1:9000 serving the `info` handler, with status and ping pages,
-/// logging to stderr in the foreground. `conf/fpm.conf` and `conf/pool.d/www.conf` ship the
+/// logging to stderr in the foreground. Workers run as `nobody` when the master is root (as
+/// php-fpm, swift-fpm refuses root workers without -R; a non-root master ignores `user`). `conf/fpm.conf` and `conf/pool.d/www.conf` ship the
 /// same values, commented, for users to copy.
 public enum EmbeddedConfiguration {
     public static let text = """
@@ -11,6 +12,7 @@ public enum EmbeddedConfiguration {
         daemonize = no
 
         [www]
+        user = nobody
         listen = 127.0.0.1:9000
         pm = dynamic
         pm.max_children = 5

@@ -35,7 +35,7 @@ import Testing
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestSupport.fpmPath)
-        process.arguments = ["-F", "-R"]
+        process.arguments = []
         process.currentDirectoryURL = URL(fileURLWithPath: dir)
         var env = ProcessInfo.processInfo.environment
         env["SWIFT_FPM_RUNTIME_DIR"] = dir
