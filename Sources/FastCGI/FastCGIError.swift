@@ -23,8 +23,9 @@ public enum FastCGIError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidBeginRequestBody(length: Int)
     /// A second BEGIN_REQUEST for the request that is already active.
     case duplicateBeginRequest(requestID: UInt16)
-    /// A record of a type only an application sends (STDOUT, STDERR, END_REQUEST,
-    /// GET_VALUES_RESULT, UNKNOWN_TYPE) arrived at the application.
+    /// A record with a non-zero request id whose type an application never receives: one
+    /// only applications send (STDOUT, STDERR, END_REQUEST, GET_VALUES_RESULT, UNKNOWN_TYPE)
+    /// or one FastCGI 1.0 does not define.
     case unexpectedRecordType(type: UInt8, requestID: UInt16)
     /// A management record type (GET_VALUES) with a non-zero request id.
     case managementRecordWithRequestID(type: UInt8, requestID: UInt16)
@@ -60,7 +61,7 @@ public enum FastCGIError: Error, Equatable, Sendable, CustomStringConvertible {
         case .duplicateBeginRequest(let id):
             return "FastCGI: second BEGIN_REQUEST for active request \(id)"
         case .unexpectedRecordType(let type, let id):
-            return "FastCGI: \(RecordType.name(of: type)) record (request \(id)) is not sent to an application"
+            return "FastCGI: \(RecordType.name(of: type)) record (request \(id)) is not one an application receives"
         case .managementRecordWithRequestID(let type, let id):
             return "FastCGI: management record \(RecordType.name(of: type)) with request id \(id), not 0"
         case .tooManyRecordsBeforeBegin(let limit):

@@ -147,9 +147,9 @@ public struct RequestParser: Sendable {
         let contentLength = contentEnd - contentStart
         if requestID == 0 { return try managementRecord(type: type, contentStart: contentStart, contentEnd: contentEnd) }
         guard let recordType = RecordType(rawValue: type) else {
-            // A type from a later protocol revision: tell the server we do not know it.
-            try countRecordWithoutRequest()
-            return .reply(Records.unknownType(type))
+            // UNKNOWN_TYPE answers management records only; on a request an undefined
+            // type is a broken stream (libfcgi rejects it too).
+            throw .unexpectedRecordType(type: type, requestID: requestID)
         }
         let isActive = hasActive && requestID == activeID
         switch recordType {

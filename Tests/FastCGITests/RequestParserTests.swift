@@ -106,10 +106,10 @@ struct RequestParserValidTests {
         #expect(parse(Wire.record(RecordType.stdout.rawValue, 0)) == [.reply(Records.unknownType(6))])
     }
 
-    @Test("an undefined type on a request id is answered with UNKNOWN_TYPE")
+    @Test("an undefined type on a request id is rejected (UNKNOWN_TYPE is for management records)")
     func unknownTypeOnRequest() {
-        let stream = Wire.begin(1) + Wire.record(12, 1, [0]) + Wire.params(1, []) + Wire.stdin(1, [])
-        #expect(parse(stream) == [.begin(1, .responder, false), .reply(Records.unknownType(12)), .params([]), .stdinEnd])
+        #expect(parseError(Wire.begin(1) + Wire.record(12, 1, [0])) == .unexpectedRecordType(type: 12, requestID: 1))
+        #expect(parseError(Wire.record(200, 3)) == .unexpectedRecordType(type: 200, requestID: 3))
     }
 
     @Test("a second request id on a busy connection gets CANT_MPX_CONN and its records are skipped")

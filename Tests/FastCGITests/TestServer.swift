@@ -51,8 +51,9 @@ final class TestServer: Sendable {
     }
 
     deinit {
+        // Wakes the thread's accept() (EINVAL); the thread closes the descriptor itself, so its
+        // number cannot be reused by another test's socket while the thread still accepts on it.
         shutdown(listenFD, Int32(SHUT_RDWR))
-        close(listenFD)
         if let dir { try? FileManager.default.removeItem(atPath: dir) }
     }
 
@@ -66,7 +67,10 @@ final class TestServer: Sendable {
             let conn = withUnsafeMutablePointer(to: &peer) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { accept(listenFD, $0, &peerLen) }
             }
-            guard conn >= 0 else { return }
+            guard conn >= 0 else {
+                close(listenFD)
+                return
+            }
             let peerName = describe(peer)
             parser.reset()
             var method = ""
