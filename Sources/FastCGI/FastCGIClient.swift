@@ -79,7 +79,9 @@ public final class FastCGIClient {
     // MARK: Requests
 
     /// Sends one whole request (BEGIN_REQUEST, PARAMS, STDIN with `body`) and reads records
-    /// until this request's END_REQUEST. Records for other ids are ignored.
+    /// until this request's END_REQUEST. Records for other ids are ignored. The body is sent
+    /// before anything is read: an application that answers a large body before reading it
+    /// all can fill both socket buffers, which ends in a send timeout.
     public func request(
         params: [(String, String)], body: [UInt8] = [], requestID: UInt16 = 1, keepConnection: Bool = false,
         role: Role = .responder
