@@ -19,7 +19,7 @@ public let swiftFPMVersion = "0.1.0"
 public enum FPMMain {
     /// The handlers every build has: `info` (and `cgi` when available).
     public static var builtInHandlers: [String: any Handler] {
-        var h: [String: any Handler] = ["info": InfoHandler()]
+        var h: [String: any Handler] = ["info": InfoHandler(), "cgi": CGIHandler()]
         for (name, handler) in extraBuiltIns { h[name] = handler }
         return h
     }
