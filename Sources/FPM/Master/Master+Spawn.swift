@@ -139,7 +139,17 @@ extension Master {
     }
 
     /// An `exec` pool: the worker becomes the external FastCGI program, its listening socket
-    /// on descriptor 0 as the FastCGI convention wants.
+    /// on descriptor 0 as the FastCGI convention wants (FCGI_LISTENSOCK_FILENO), the pool's
+    /// `listen.allowed_clients` in FCGI_WEB_SERVER_ADDRS.
+    ///
+    /// The listener is made blocking: libfcgi and php-cgi block in accept() and take EAGAIN as
+    /// fatal. O_NONBLOCK lives on the open file description, which the master and every worker
+    /// of this pool share, and a socket cannot be reopened to get a description of its own; so
+    /// the flag is cleared on the shared one. That is safe: only this pool's workers accept on
+    /// it and all of them are exec'd programs that want it blocking, while the master never
+    /// accepts on it (it only polls it for ondemand and reads its queue figures, which do not
+    /// depend on the flag). The program starts with default signal dispositions (SIGPIPE too,
+    /// which Swift workers ignore), an empty mask and only descriptors 0, 1 and 2.
     func execWorker(pool: PoolRuntime, argv: [String], environment: [(String, String)]) -> Never {
         do {
             try FileIO.dup2(pool.listenFD, 0)
@@ -148,11 +158,13 @@ extension Master {
             log.error("[pool \(pool.name)] child \(getpid()): \(error)")
             Processes.exitNow(70)
         }
+        Signals.setDefault(SIGPIPE)
         if let clients = pool.config.allowedClients {
             Processes.setEnvironment("FCGI_WEB_SERVER_ADDRS", clients.joined(separator: ","))
         }
-        var env: [String] = []
-        for (k, v) in Processes.environment() { env.append("\(k)=\(v)") }
+        // Not Processes.environment(): after clear_env with no env[…], environ is NULL.
+        let env = ProcessEnvironment.entries().map { String(decoding: $0, as: UTF8.self) }
+        Spawn.markCloseOnExec(from: 3)
         let error = Processes.exec(argv[0], argv, environment: env)
         log.error("[pool \(pool.name)] child \(getpid()): \(error)")
         Processes.exitNow(70)

@@ -156,6 +156,24 @@ public enum Spawn {
         return unsafeBitCast(symbol, to: CloseRange.self)
     }()
 
+    /// Marks every descriptor from `first` up close-on-exec, so an `exec` that follows passes
+    /// only the ones below (what an exec'd FastCGI program must see: 0, 1 and 2). Descriptors
+    /// stay usable until the exec (a failure can still be logged).
+    /// The corresponding C function is `close_range` with CLOSE_RANGE_CLOEXEC.
+    public static func markCloseOnExec(from first: Int32) {
+        let closeRangeCloexec: Int32 = 1 << 2
+        if let closeRange = closeRangeFunction, closeRange(UInt32(first), UInt32.max, closeRangeCloexec) == 0 { return }
+        var limit = rlimit()
+        getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+        let top = Int32(clamping: min(UInt64(limit.rlim_cur), 65536))
+        var fd = first
+        while fd < top {
+            let flags = Glibc.fcntl(fd, F_GETFD)
+            if flags >= 0 && flags & FD_CLOEXEC == 0 { _ = Glibc.fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
+            fd += 1
+        }
+    }
+
     /// True once `pid` has exited; it stays a zombie (its pid and process group stay reserved)
     /// until `reap`. The corresponding C function is `waitid` with WNOWAIT.
     public static func hasExited(_ pid: pid_t) -> Bool {
