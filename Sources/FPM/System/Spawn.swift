@@ -73,6 +73,7 @@ public enum Spawn {
             if let cDirectory { free(cDirectory) }
         }
         let closeRange = closeRangeFunction
+        let rawSigaction = syscallFunction
         let parent = getpid()
 
         // No signal handler of ours may run in the child before it resets them.
@@ -83,7 +84,8 @@ public enum Spawn {
         let pid = Glibc.fork()
         if pid == 0 {
             childAfterFork(path: cPath, argv: &argv, envp: &envp, directory: cDirectory, parent: parent,
-                           stdin: input.read, stdout: output.write, stderr: errors.write, closeRange: closeRange)
+                           stdin: input.read, stdout: output.write, stderr: errors.write, closeRange: closeRange,
+                           rawSigaction: rawSigaction)
         }
         let forkErrno = Glibc.errno
         sigprocmask(SIG_SETMASK, &previous, nil)
@@ -105,7 +107,7 @@ public enum Spawn {
                                        envp: inout [UnsafeMutablePointer<CChar>?],
                                        directory: UnsafeMutablePointer<CChar>?, parent: pid_t,
                                        stdin: Int32, stdout: Int32, stderr: Int32,
-                                       closeRange: CloseRange?) -> Never {
+                                       closeRange: CloseRange?, rawSigaction: SyscallSigaction?) -> Never {
         _ = setpgid(0, 0)
         _ = cfpm_prctl_set_pdeathsig(SIGKILL)
         if getppid() != parent { _exit(127) }
@@ -123,6 +125,14 @@ public enum Spawn {
         while sig < 65 {
             if sig != SIGKILL && sig != SIGSTOP { _ = cfpm_sigaction_default(sig) }
             sig += 1
+        }
+        // glibc refuses 32 and 33 (its own), which an ancestor may have left ignored.
+        if let rawSigaction {
+            var action = (0, 0, 0, 0)  // the kernel's struct sigaction, zeroed: SIG_DFL
+            withUnsafeMutableBytes(of: &action) { a in
+                _ = rawSigaction(Self.rtSigactionNumber, 32, a.baseAddress, nil, 8)
+                _ = rawSigaction(Self.rtSigactionNumber, 33, a.baseAddress, nil, 8)
+            }
         }
         _ = cfpm_sigqueue_empty_mask()
         if let directory, Glibc.chdir(directory) != 0 {
@@ -173,6 +183,21 @@ public enum Spawn {
             fd += 1
         }
     }
+
+    typealias SyscallSigaction = @convention(c) (Int, Int32, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, Int) -> Int
+
+    #if arch(x86_64)
+    static let rtSigactionNumber = 13
+    #elseif arch(arm64)
+    static let rtSigactionNumber = 134
+    #endif
+
+    /// `syscall(SYS_rt_sigaction, …)` through a fixed-arity pointer (Swift cannot call the
+    /// variadic `syscall`; on Linux x86-64 and arm64 the integer arguments travel alike).
+    static let syscallFunction: SyscallSigaction? = {
+        guard let handle = dlopen(nil, RTLD_NOW), let symbol = dlsym(handle, "syscall") else { return nil }
+        return unsafeBitCast(symbol, to: SyscallSigaction.self)
+    }()
 
     /// True once `pid` has exited; it stays a zombie (its pid and process group stay reserved)
     /// until `reap`. The corresponding C function is `waitid` with WNOWAIT.
