@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# `make bench`: swift-fpm beside php-fpm 8.2 and a libfcgi C program, each behind its own nginx
+# on 127.0.0.1, driven by wrk; then php-fpm's reload stall against swift-fpm's.
+#
+# This script installs what is missing, builds, and hands over to bench/bench.py, which owns
+# every process it starts (stopped by pid) and its temp dir. Knobs (environment):
+#   BENCH_SCRATCH   swift build folder (default .build-bench, so a shared .build is not disturbed)
+#   BENCH_WORKERS   workers per backend (4)          BENCH_ROUNDS    rounds (3)
+#   BENCH_DURATION  seconds per wrk run (10)         BENCH_WARMUP    warm-up seconds (2)
+#   BENCH_CONNS     wrk connections (16)             BENCH_THREADS   wrk threads (2)
+#   BENCH_BIG       0 skips the /big?bytes=65536 scenario
+#   BENCH_KEEPALIVE 0 skips the nginx upstream keepalive scenario
+#   BENCH_STRACE    0 skips the syscalls-per-request measurement
+#   BENCH_RELOAD    0 skips the reload comparison
+# Results: a table on stdout and bench/out/<timestamp>/ (results.json, summary.txt, raw wrk output).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+SWIFT=${SWIFT:-swift}
+SCRATCH=${BENCH_SCRATCH:-.build-bench}
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO=sudo
+
+# 1. Packages (Debian), only when missing.
+missing=""
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$missing nginx"
+command -v wrk >/dev/null 2>&1 || missing="$missing wrk"
+command -v php-fpm8.2 >/dev/null 2>&1 || [ -x /usr/sbin/php-fpm8.2 ] || missing="$missing php8.2-fpm"
+[ -f /usr/include/fcgiapp.h ] || missing="$missing libfcgi-dev"
+command -v spawn-fcgi >/dev/null 2>&1 || missing="$missing spawn-fcgi"
+command -v python3 >/dev/null 2>&1 || missing="$missing python3"
+command -v cc >/dev/null 2>&1 || missing="$missing gcc libc6-dev"
+if [ "${BENCH_STRACE:-1}" != 0 ]; then command -v strace >/dev/null 2>&1 || missing="$missing strace"; fi
+if [ -n "$missing" ]; then
+	echo "bench: installing:$missing"
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+# 2. Builds: swift-fpm in release, the libfcgi program.
+echo "bench: building swift-fpm (release, $SCRATCH)"
+for product in fpm-testapp fpm fpmctl; do
+	$SWIFT build -c release --scratch-path "$SCRATCH" --product "$product" 2>&1 | grep -v '^\[' | grep -v '^$' || true
+done
+BIN="$($SWIFT build -c release --scratch-path "$SCRATCH" --show-bin-path)"
+[ -x "$BIN/fpm-testapp" ] || { echo "bench: $BIN/fpm-testapp was not built" >&2; exit 1; }
+
+OUT_ROOT="$ROOT/bench/out"
+mkdir -p "$OUT_ROOT"
+cc -O2 -Wall -o "$OUT_ROOT/libfcgi-hello" bench/libfcgi-hello.c -lfcgi
+
+# 3. The run.
+PYTHON=python3
+[ -x /usr/bin/python3 ] && PYTHON=/usr/bin/python3
+exec "$PYTHON" bench/bench.py --bin "$BIN" --libfcgi "$OUT_ROOT/libfcgi-hello" --out "$OUT_ROOT"
