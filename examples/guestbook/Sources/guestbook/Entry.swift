@@ -1,0 +1,29 @@
+import Foundation
+import GRDB
+
+/// One signed line of the guestbook.
+struct Entry: Codable, FetchableRecord, MutablePersistableRecord {
+    static let databaseTableName = "entry"
+    var id: Int64?
+    var name: String
+    var message: String
+    var createdAt: Date
+
+    mutating func didInsert(_ inserted: InsertionSuccess) {
+        id = inserted.rowID
+    }
+
+    /// The schema, applied by every worker at setUp (idempotent; SQLite serializes it).
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: "entry", ifNotExists: true) { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("name", .text).notNull()
+                t.column("message", .text).notNull()
+                t.column("createdAt", .datetime).notNull()
+            }
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,3 @@
+import FPM
+
+FPMMain.run(handlers: ["guestbook": GuestbookApp()])
