@@ -69,3 +69,41 @@ func runCGI(_ handler: CGIHandler, script: String, root: String? = nil, body: [U
         #expect(r.errors.contains("oops"))
     }
 }
+
+@Suite struct CGIRunnerTests {
+    @Test func echoesALargeBodyWhileReadingOutput() throws {
+        let dir = ScriptDirectory()
+        let s = dir.script("cat.cgi", "#!/bin/sh\nprintf 'Content-Type: application/octet-stream\\n\\n'\nexec cat\n")
+        let body = (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ $0 >> 9) }
+        let r = try runCGI(CGIHandler(), script: s, root: dir.path, body: body)
+        #expect(r.status == 200)
+        #expect(r.body == body)
+    }
+
+    @Test func aScriptPastItsTimeoutIsKilledAndAnswered504() throws {
+        let dir = ScriptDirectory()
+        let s = dir.script("hang.cgi", "#!/bin/sh\necho $$ > \"$DOCUMENT_ROOT/pid\"\nsleep 300\n")
+        let started = Date()
+        let r = try runCGI(CGIHandler(terminateTimeout: 1), script: s, root: dir.path)
+        #expect(r.status == 504)
+        #expect(Date().timeIntervalSince(started) < 5)
+        let pid = Int32((try? String(contentsOfFile: dir.path + "/pid", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? -1
+        #expect(pid > 1)
+        #expect(kill(pid, 0) == -1)
+    }
+
+    @Test func leftoversAreKilledAfterTheScriptExits() throws {
+        let dir = ScriptDirectory()
+        // The background sleep keeps stdout open; the runner gives it lingerSeconds, then kills the group.
+        let s = dir.script("bg.cgi", "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\nhi\\n'\nsleep 300 &\necho $! > \"$DOCUMENT_ROOT/bg\"\n")
+        let handler = CGIHandler()
+        handler.lingerSeconds = 0.3
+        let r = try runCGI(handler, script: s, root: dir.path)
+        #expect(String(decoding: r.body, as: UTF8.self) == "hi\n")
+        let pid = Int32((try? String(contentsOfFile: dir.path + "/bg", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? -1
+        #expect(pid > 1)
+        // Killed; it may linger as a zombie of init for a moment.
+        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+        #expect(stat.isEmpty || stat.contains(") Z "))
+    }
+}

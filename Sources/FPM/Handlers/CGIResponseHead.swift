@@ -11,6 +11,11 @@ public struct CGIResponseHead: Equatable, Sendable {
     public struct Field: Equatable, Sendable {
         public var name: String
         public var value: String
+
+        public init(name: String, value: String) {
+            self.name = name
+            self.value = value
+        }
     }
 
     /// The HTTP status to answer with: `Status:`, else 302 for a redirect, else 200.
