@@ -89,6 +89,7 @@ func runCGI(_ handler: CGIHandler, script: String, root: String? = nil, body: [U
         #expect(Date().timeIntervalSince(started) < 5)
         let pid = Int32((try? String(contentsOfFile: dir.path + "/pid", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? -1
         #expect(pid > 1)
+        // The runner reaped it before returning.
         #expect(kill(pid, 0) == -1)
     }
 
@@ -102,8 +103,14 @@ func runCGI(_ handler: CGIHandler, script: String, root: String? = nil, body: [U
         #expect(String(decoding: r.body, as: UTF8.self) == "hi\n")
         let pid = Int32((try? String(contentsOfFile: dir.path + "/bg", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? -1
         #expect(pid > 1)
-        // Killed; it may linger as a zombie of init for a moment.
-        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
-        #expect(stat.isEmpty || stat.contains(") Z "))
+        // Killed (SIGKILL lands asynchronously; it may stay a zombie of init for a moment).
+        let deadline = Date().addingTimeInterval(5)
+        var gone = false
+        while !gone && Date() < deadline {
+            let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+            gone = stat.isEmpty || stat.contains(") Z ")
+            if !gone { usleep(10_000) }
+        }
+        #expect(gone)
     }
 }

@@ -20,7 +20,7 @@ final class GuestbookServer {
     init() throws {
         dir = NSTemporaryDirectory() + "guestbook-test-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        port = Int.random(in: 20000...40000)
+        port = GuestbookServer.freePort()
         try """
         [global]
         pid = \(dir)/fpm.pid
@@ -47,6 +47,19 @@ final class GuestbookServer {
     }
 
     struct Failure: Error, CustomStringConvertible { var description: String }
+
+    /// A port nothing listens on now (the kernel picks it).
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
 
     var log: String { (try? String(contentsOfFile: dir + "/error.log", encoding: .utf8)) ?? "" }
 
