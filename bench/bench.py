@@ -56,6 +56,10 @@ DO_STRACE = os.environ.get("BENCH_STRACE", "1") != "0" and shutil.which("strace"
 DO_RELOAD = os.environ.get("BENCH_RELOAD", "1") != "0"
 RELOAD_SLOW_MS = env_int("BENCH_RELOAD_SLOW_MS", 3000)
 RELOAD_PROBE_SECONDS = env_int("BENCH_RELOAD_PROBE_SECONDS", 5)
+# nginx closes idle cached upstream connections after this; the harness waits it out after each
+# keepalive run, because php-fpm and libfcgi workers stay parked on those idle connections and
+# would starve the next (plain) run for nginx's default 60 s.
+KEPT_IDLE_SECONDS = 2
 
 
 def log(msg):
@@ -370,7 +374,7 @@ http {{
     scgi_temp_path {d}/tmp/scgi;
     keepalive_requests 1000000;
     upstream plain {{ server 127.0.0.1:{self.backend.port}; }}
-    upstream kept {{ server 127.0.0.1:{self.backend.port}; keepalive {KEEPALIVE}; keepalive_requests 1000000; }}
+    upstream kept {{ server 127.0.0.1:{self.backend.port}; keepalive {KEEPALIVE}; keepalive_requests 1000000; keepalive_timeout {KEPT_IDLE_SECONDS}s; }}
     server {{
         listen 127.0.0.1:{self.ports['plain']} backlog=4096;
         root {self.www};
@@ -467,25 +471,32 @@ def parse_strace_c(path):
     return calls
 
 
-def strace_phase(b, ngx, out_dir, procs):
-    """strace -c on the workers while wrk runs; per request = calls / accepts (plain nginx: one
-    FastCGI connection per request). Also one traced request, written out in full."""
+def strace_phase(b, ngx, out_dir, procs, mode="plain"):
+    """strace -c on the workers while wrk runs inside the trace window; per request = calls /
+    wrk's completed requests. Also (plain) one traced request, written out in full."""
     pids = b.worker_pids()
     res = {}
-    cfile = os.path.join(out_dir, f"strace-c-{b.name}.txt")
+    cfile = os.path.join(out_dir, f"strace-c-{mode}-{b.name}.txt")
     argv = ["strace", "-c", "-o", cfile] + [a for p in pids for a in ("-p", str(p))]
     st = procs.start(f"strace-{b.name}", argv, os.path.join(out_dir, f"strace-{b.name}.log"), stop_signal=signal.SIGINT)
     time.sleep(1.0)
-    w = run_wrk(f"http://127.0.0.1:{ngx.ports['plain']}{b.urls['small']}", 4, conns=4, threads=1)
+    w = run_wrk(f"http://127.0.0.1:{ngx.ports[mode]}{b.urls['small']}", 4, conns=CONNS, threads=1,
+                save=os.path.join(out_dir, f"strace-wrk-{mode}-{b.name}.txt"))
+    time.sleep(0.3)
     procs.stop(st, signal.SIGINT)
     procs.children = [c for c in procs.children if c[1] is not st]
     calls = parse_strace_c(cfile) if os.path.exists(cfile) else {}
     accepts = calls.get("accept", 0) + calls.get("accept4", 0)
     res["wrk_requests"] = w["requests"]
     res["accepts"] = accepts
-    if accepts:
-        res["per_request"] = {k: round(v / accepts, 2) for k, v in sorted(calls.items(), key=lambda kv: -kv[1])}
-        res["total_per_request"] = round(sum(calls.values()) / accepts, 2)
+    res["calls"] = calls
+    n = w["requests"]
+    if n:
+        res["per_request"] = {k: round(v / n, 2) for k, v in sorted(calls.items(), key=lambda kv: -kv[1])}
+        res["total_per_request"] = round(sum(calls.values()) / n, 2)
+    if mode != "plain":
+        time.sleep(KEPT_IDLE_SECONDS + 1)
+        return res
 
     # One request, fully traced (all workers attached; the one that served it shows up).
     tfile = os.path.join(out_dir, f"strace-one-request-{b.name}.txt")
@@ -503,8 +514,9 @@ def strace_phase(b, ngx, out_dir, procs):
     return res
 
 
-def reload_phase(b, ngx, out_dir):
-    """One slow request in flight, SIGUSR2, then sequential new requests for a few seconds."""
+def reload_phase(b, ngx, out_dir, gap=0.0):
+    """One slow request in flight, SIGUSR2, then (after `gap` s) sequential new requests for a
+    few seconds."""
     port = ngx.ports["plain"]
     before = b.worker_pids()
     slow = {}
@@ -518,6 +530,8 @@ def reload_phase(b, ngx, out_dir):
     time.sleep(0.2)   # let the slow request reach a worker
     t_reload = time.monotonic()
     b.reload()
+    if gap:
+        time.sleep(gap)
     probes = []
     while time.monotonic() - t_reload < RELOAD_PROBE_SECONDS:
         started = time.monotonic() - t_reload
@@ -542,7 +556,8 @@ def reload_phase(b, ngx, out_dir):
         "workers_before": before, "workers_after": after,
         "workers_replaced": bool(after) and not set(before) & set(after),
     }
-    with open(os.path.join(out_dir, f"reload-{b.name}.json"), "w") as f:
+    res["gap_s"] = gap
+    with open(os.path.join(out_dir, f"reload-{b.name}-gap{int(gap * 1000)}ms.json"), "w") as f:
         json.dump({**res, "probe_list": probes}, f, indent=1)
     return res
 
@@ -604,7 +619,12 @@ def main():
     with open(os.path.join(www, "big.php"), "w") as f:
         f.write('<?php $n = (int)($_GET["bytes"] ?? 1048576); echo str_repeat("x", max(0, $n - 1)), "\\n";\n')
     with open(os.path.join(www, "sleep.php"), "w") as f:
-        f.write('<?php $ms = (int)($_GET["ms"] ?? 3000); usleep($ms * 1000); echo "slept $ms pid ", getmypid(), "\\n";\n')
+        # Sleeps until the deadline even when a signal (the reload's SIGQUIT) cuts usleep short,
+        # as the swift-fpm fixture's /sleep does (nanosleep again on EINTR): the slow request
+        # stands for real work, which a signal does not shorten.
+        f.write('<?php $ms = (int)($_GET["ms"] ?? 3000); $end = microtime(true) + $ms / 1000;\n'
+                'while (($left = $end - microtime(true)) > 0) { usleep((int)($left * 1e6)); }\n'
+                'echo "slept $ms pid ", getmypid(), "\\n";\n')
 
     procs = Processes()
 
@@ -664,6 +684,8 @@ def main():
                     if resp == "small" and mode == "plain":
                         w["memory"] = memory_sample(b)
                     results["runs"].append(w)
+                    if mode == "keepalive":
+                        time.sleep(KEPT_IDLE_SECONDS + 1)   # let nginx drop its idle cached connections
                     log(f"round {rnd + 1} {resp:5} {mode:9} {b.name:9} {fmt(w['rps'], 0):>8} req/s  "
                         f"p50 {fmt(w['p50_ms'], 2)} ms  p99 {fmt(w['p99_ms'], 2)} ms  errors {w['errors']}")
         for b in backends:
@@ -673,6 +695,8 @@ def main():
             for b in backends:
                 log(f"strace -c on {b.name}'s workers")
                 results["strace"][b.name] = strace_phase(b, nginxes[b.name], out_dir, procs)
+                if DO_KEEPALIVE:
+                    results["strace"][b.name + " keepalive"] = strace_phase(b, nginxes[b.name], out_dir, procs, "keepalive")
 
         if DO_RELOAD:
             for b in backends:
@@ -680,12 +704,21 @@ def main():
                     continue
                 log(f"reload under a {RELOAD_SLOW_MS} ms request: {b.name}")
                 results["reload"][b.name] = reload_phase(b, nginxes[b.name], out_dir)
+                time.sleep(1)
+                log(f"reload again, new requests from 100 ms after SIGUSR2: {b.name}")
+                results["reload"][b.name + " gap100"] = reload_phase(b, nginxes[b.name], out_dir, gap=0.1)
     except KeyboardInterrupt:
         log("interrupted; stopping everything")
-        results["interrupted"] = True
+        results["interrupted"] = "interrupted"
+    except Exception as e:  # noqa: BLE001 - report what we have, then fail
+        log(f"FAILED: {type(e).__name__}: {e}")
+        results["interrupted"] = f"{type(e).__name__}: {e}"
     finally:
         procs.stop_all()
-        shutil.rmtree(tmp, ignore_errors=True)
+        if os.environ.get("BENCH_KEEP_TMP") == "1":
+            log(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
 
     results["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
     summary = report(results)
@@ -768,28 +801,30 @@ def report(results):
                 f"Private_Dirty {fmt(ratio(s['Private_Dirty'], o['Private_Dirty']), 2)}")
     if results["strace"]:
         add("")
-        add("syscalls per request in the worker (strace -c on all workers, nginx plain, wrk -c4; per accept())")
-        for n in names:
-            st = results["strace"].get(n)
-            if not st or "per_request" not in st:
-                continue
-            top = ", ".join(f"{k} {v:g}" for k, v in list(st["per_request"].items())[:9])
-            add(f"  {n:<11}{st['total_per_request']:>6.1f}/req  ({st['accepts']} accepts)  {top}")
+        add(f"syscalls per request in the workers (strace -c on all workers during wrk -t1 -c{CONNS} 4 s; calls / wrk's requests)")
+        for mode in ("", " keepalive"):
+            for n in names:
+                st = results["strace"].get(n + mode)
+                if not st or "per_request" not in st:
+                    continue
+                top = ", ".join(f"{k} {v:g}" for k, v in list(st["per_request"].items())[:10])
+                add(f"  {(n + mode):<20}{st['total_per_request']:>6.1f}/req  ({st['wrk_requests']} req)  {top}")
     if results["reload"]:
         add("")
-        add(f"reload (SIGUSR2) with one slow request in flight, then new requests one after another for ~{RELOAD_PROBE_SECONDS} s")
-        for n in ("swift-fpm", "php-fpm"):
+        add(f"reload (SIGUSR2) with one {RELOAD_SLOW_MS} ms request in flight, then new requests one after another for ~{RELOAD_PROBE_SECONDS} s")
+        add(f"(php-fpm: process_control_timeout = 10s; 'gap100': the new requests start 100 ms after SIGUSR2)")
+        for n in ("swift-fpm", "php-fpm", "swift-fpm gap100", "php-fpm gap100"):
             r = results["reload"].get(n)
             if not r:
                 continue
             slow = r["slow_request"]
-            add(f"  {n:<11}longest wait {fmt(r['longest_wait_s'] * 1000 if r['longest_wait_s'] is not None else None, 1)} ms "
+            add(f"  {n:<17}longest wait {fmt(r['longest_wait_s'] * 1000 if r['longest_wait_s'] is not None else None, 1)} ms "
                 f"(request sent {fmt(r['longest_started_at_s'], 2)} s after SIGUSR2), median {fmt(r['median_wait_ms'], 2)} ms, "
                 f"{r['probes']} requests, {r['failures']} failed; slow request: {slow.get('status')} in {slow.get('seconds')} s; "
                 f"workers replaced: {'yes' if r['workers_replaced'] else 'no'}")
     if results.get("interrupted"):
         add("")
-        add("INTERRUPTED: partial results")
+        add(f"INCOMPLETE ({results['interrupted']}): partial results")
     add("=" * 100)
     return "\n".join(lines) + "\n"
 

@@ -4,7 +4,8 @@
 #
 # This script installs what is missing, builds, and hands over to bench/bench.py, which owns
 # every process it starts (stopped by pid) and its temp dir. Knobs (environment):
-#   BENCH_SCRATCH   swift build folder (default .build-bench, so a shared .build is not disturbed)
+#   BENCH_SRC       the swift-fpm package to build and measure (default: this checkout)
+#   BENCH_SCRATCH   swift build folder (default <BENCH_SRC>/.build-bench, so a shared .build is not disturbed)
 #   BENCH_WORKERS   workers per backend (4)          BENCH_ROUNDS    rounds (3)
 #   BENCH_DURATION  seconds per wrk run (10)         BENCH_WARMUP    warm-up seconds (2)
 #   BENCH_CONNS     wrk connections (16)             BENCH_THREADS   wrk threads (2)
@@ -18,7 +19,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 SWIFT=${SWIFT:-swift}
-SCRATCH=${BENCH_SCRATCH:-.build-bench}
+SRC=$(cd "${BENCH_SRC:-$ROOT}" && pwd)
+SCRATCH=${BENCH_SCRATCH:-$SRC/.build-bench}
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
 
@@ -38,16 +40,21 @@ if [ -n "$missing" ]; then
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
-# 2. Builds: swift-fpm in release, the libfcgi program.
-echo "bench: building swift-fpm (release, $SCRATCH)"
-for product in fpm-testapp fpm fpmctl; do
-	$SWIFT build -c release --scratch-path "$SCRATCH" --product "$product" 2>&1 | grep -v '^\[' | grep -v '^$' || true
-done
-BIN="$($SWIFT build -c release --scratch-path "$SCRATCH" --show-bin-path)"
-[ -x "$BIN/fpm-testapp" ] || { echo "bench: $BIN/fpm-testapp was not built" >&2; exit 1; }
-
 OUT_ROOT="$ROOT/bench/out"
 mkdir -p "$OUT_ROOT"
+
+# 2. Builds: swift-fpm in release, the libfcgi program.
+echo "bench: building swift-fpm in release ($SRC, scratch $SCRATCH)"
+for product in fpm-testapp fpm fpmctl; do
+	if ! (cd "$SRC" && $SWIFT build -c release --scratch-path "$SCRATCH" --product "$product" >"$ROOT/bench/out/build-$product.log" 2>&1); then
+		grep -E 'error:' "$ROOT/bench/out/build-$product.log" | head -20 >&2
+		echo "bench: swift build -c release --product $product failed (bench/out/build-$product.log)" >&2
+		exit 1
+	fi
+done
+BIN="$(cd "$SRC" && $SWIFT build -c release --scratch-path "$SCRATCH" --show-bin-path)"
+[ -x "$BIN/fpm-testapp" ] || { echo "bench: $BIN/fpm-testapp was not built" >&2; exit 1; }
+
 cc -O2 -Wall -o "$OUT_ROOT/libfcgi-hello" bench/libfcgi-hello.c -lfcgi
 
 # 3. The run.
