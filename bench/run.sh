@@ -60,4 +60,5 @@ cc -O2 -Wall -o "$OUT_ROOT/libfcgi-hello" bench/libfcgi-hello.c -lfcgi
 # 3. The run.
 PYTHON=python3
 [ -x /usr/bin/python3 ] && PYTHON=/usr/bin/python3
+export PYTHONDONTWRITEBYTECODE=1
 exec "$PYTHON" bench/bench.py --bin "$BIN" --libfcgi "$OUT_ROOT/libfcgi-hello" --out "$OUT_ROOT"
