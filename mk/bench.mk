@@ -1,0 +1,11 @@
+# Shortcuts around bench/run.sh (the full run is `make bench`; knobs are listed in bench/run.sh).
+# `make bench-quick`: one short round, to check the harness. `make bench-reload`: only the
+# reload comparison (php-fpm's stall behind a slow request vs swift-fpm's).
+
+.PHONY: bench-quick bench-reload
+
+bench-quick:
+	BENCH_ROUNDS=1 BENCH_DURATION=3 BENCH_WARMUP=1 bench/run.sh
+
+bench-reload:
+	BENCH_ROUNDS=0 BENCH_STRACE=0 bench/run.sh
