@@ -227,6 +227,22 @@ class Backend:
     def reload(self):
         os.kill(self.master_pid(), signal.SIGUSR2)
 
+    def alive(self):
+        m = self.master_pid()
+        return (m is None or pid_alive(m)) and len(self.worker_pids()) >= WORKERS
+
+
+def ensure_alive(b, results, when):
+    """A backend that vanished (crash, or killed from outside on a shared machine) is noted and
+    started again, so one incident does not void every later phase."""
+    if b.alive():
+        return True
+    incident = f"{b.name} was not running {when} (master {b.master_pid()}, workers {b.worker_pids()}); restarted"
+    log("INCIDENT: " + incident)
+    results.setdefault("incidents", []).append(incident)
+    b.start()
+    return False
+
 
 class SwiftFPM(Backend):
     name = "swift-fpm"
@@ -490,8 +506,9 @@ def strace_phase(b, ngx, out_dir, procs, mode="plain"):
     res["wrk_requests"] = w["requests"]
     res["accepts"] = accepts
     res["calls"] = calls
-    n = w["requests"]
-    if n:
+    n = w["requests"] - w["non2xx"]
+    res["wrk_errors"] = w["errors"]
+    if n and not w["errors"]:
         res["per_request"] = {k: round(v / n, 2) for k, v in sorted(calls.items(), key=lambda kv: -kv[1])}
         res["total_per_request"] = round(sum(calls.values()) / n, 2)
     if mode != "plain":
@@ -681,6 +698,8 @@ def main():
                     tag = f"r{rnd + 1}-{resp}-{mode}-{b.name}"
                     w = run_wrk(url, DURATION, save=os.path.join(out_dir, "wrk", tag + ".txt"))
                     w.update({"round": rnd + 1, "backend": b.name, "response": resp, "mode": mode})
+                    if not ensure_alive(b, results, f"after round {rnd + 1} {resp} {mode}"):
+                        w["invalid"] = "backend died during the run"
                     if resp == "small" and mode == "plain":
                         w["memory"] = memory_sample(b)
                     results["runs"].append(w)
@@ -694,6 +713,7 @@ def main():
         if DO_STRACE:
             for b in backends:
                 log(f"strace -c on {b.name}'s workers")
+                ensure_alive(b, results, "before strace")
                 results["strace"][b.name] = strace_phase(b, nginxes[b.name], out_dir, procs)
                 if DO_KEEPALIVE:
                     results["strace"][b.name + " keepalive"] = strace_phase(b, nginxes[b.name], out_dir, procs, "keepalive")
@@ -703,9 +723,11 @@ def main():
                 if isinstance(b, LibFCGI):
                     continue
                 log(f"reload under a {RELOAD_SLOW_MS} ms request: {b.name}")
+                ensure_alive(b, results, "before the reload test")
                 results["reload"][b.name] = reload_phase(b, nginxes[b.name], out_dir)
                 time.sleep(1)
                 log(f"reload again, new requests from 100 ms after SIGUSR2: {b.name}")
+                ensure_alive(b, results, "before the second reload test")
                 results["reload"][b.name + " gap100"] = reload_phase(b, nginxes[b.name], out_dir, gap=0.1)
     except KeyboardInterrupt:
         log("interrupted; stopping everything")
@@ -753,7 +775,7 @@ def report(results):
     scen_order = [("small", "plain"), ("small", "keepalive"), ("big", "plain")]
     medians = {}
     for resp, mode in scen_order:
-        runs = [r for r in results["runs"] if r["response"] == resp and r["mode"] == mode]
+        runs = [r for r in results["runs"] if r["response"] == resp and r["mode"] == mode and not r.get("invalid")]
         if not runs:
             continue
         label = f"{'pid' if resp == 'small' else str(cfg['big_bytes']) + ' B'} {mode}"
@@ -822,6 +844,11 @@ def report(results):
                 f"(request sent {fmt(r['longest_started_at_s'], 2)} s after SIGUSR2), median {fmt(r['median_wait_ms'], 2)} ms, "
                 f"{r['probes']} requests, {r['failures']} failed; slow request: {slow.get('status')} in {slow.get('seconds')} s; "
                 f"workers replaced: {'yes' if r['workers_replaced'] else 'no'}")
+    if results.get("incidents"):
+        add("")
+        add("INCIDENTS (runs during which a backend died are left out of the medians):")
+        for i in results["incidents"]:
+            add("  " + i)
     if results.get("interrupted"):
         add("")
         add(f"INCOMPLETE ({results['interrupted']}): partial results")
