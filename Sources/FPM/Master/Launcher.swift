@@ -190,7 +190,9 @@ enum Launcher {
         }
         ProcessLog.current = log
         LoggingSystem.bootstrap { ErrorLogHandler(label: $0) }
-        let daemonize = options.daemonize ?? global.daemonize
+        // A re-executed master (reload) is already detached: never fork again, the pid must stay.
+        let reloading = environment[Inheritance.generation] != nil
+        let daemonize = (options.daemonize ?? global.daemonize) && !reloading
         var readyPipe: Int32 = -1
         if daemonize {
             switch Launcher.daemonize(log: log) {
@@ -226,6 +228,9 @@ enum Launcher {
         }
         FileIO.close(r)
         try? Processes.setsid()
+        // Drop descriptors inherited from whoever launched us (a supervisor may wait for them
+        // to close to learn that the launcher exited); keep the log and the ready pipe.
+        for fd in Int32(3)..<Int32(1024) where fd != w && fd != log.fd { _ = Glibc.close(fd) }
         if let null = try? FileIO.open("/dev/null", O_RDWR) {
             try? FileIO.dup2(null, 0)
             try? FileIO.dup2(null, 1)

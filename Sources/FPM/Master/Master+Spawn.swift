@@ -65,13 +65,15 @@ extension Master {
         Signals.ignore(SIGPIPE)
         Signals.unblockAll()
         let config = pool.config
+        // The environment first: USER/HOME are the pool user's only while we can still tell
+        // that we started as root.
+        let env = applyEnvironment(config)
         do {
             try applyProcessSettings(config)
         } catch {
             log.error("[pool \(pool.name)] child \(getpid()): \(error)")
             Processes.exitNow(78)
         }
-        let env = applyEnvironment(config)
         Processes.setName(String("fpm: \(pool.name)".prefix(15)))
         if let argv = pool.execArguments {
             execWorker(pool: pool, argv: argv, environment: env)
@@ -306,6 +308,8 @@ extension Master {
         for pool in pools where pool.settings.initialChildren > 0 {
             var count = 0
             for child in children.values where child.pool == pool.name && child.generation == generation {
+                // An exec'd program cannot flag itself ready: once forked it shares the queue.
+                if child.isExec { count += 1; continue }
                 if let slot = child.slot, pool.scoreboard.slot(slot).flags & Scoreboard.readyFlag != 0 { count += 1 }
             }
             if count < min(pool.settings.initialChildren, 1) { ready = false }

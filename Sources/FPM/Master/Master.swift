@@ -183,7 +183,9 @@ final class Master {
             } else {
                 fd = try openListener(config)
             }
-            try FileIO.setNonBlocking(fd, true)
+            // Swift workers multiplex the listener with epoll; exec'd FastCGI programs block in
+            // accept() on it, so their pool's listener stays blocking.
+            try FileIO.setNonBlocking(fd, config.exec == nil)
             let sbPath = Scoreboard.path(directory: runtimeDirectory, masterPID: pid, pool: config.name)
             let old = try? Scoreboard(open: sbPath)
             let scoreboard = try Scoreboard(create: sbPath, pool: config.name, listen: key, pm: config.pm.rawIndex,

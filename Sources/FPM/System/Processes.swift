@@ -189,17 +189,9 @@ public enum Processes {
         setenv(name, value, 1)
     }
 
+    /// The environment (safe after clearenv(), when glibc's environ is NULL).
     public static func environment() -> [String: String] {
-        var result: [String: String] = [:]
-        var p = environ
-        while let entry = p.pointee {
-            let s = String(cString: entry)
-            if let eq = s.firstIndex(of: "=") {
-                result[String(s[..<eq])] = String(s[s.index(after: eq)...])
-            }
-            p += 1
-        }
-        return result
+        ProcessEnvironment.dictionary()
     }
 
     /// CPU time used by this process so far, in microseconds (user, system).

@@ -48,12 +48,20 @@ final class TestApp: Handler {
         case "/status-code":
             response.status = Int(query["code"] ?? "404") ?? 404
             try response.write("status \(response.status)\n")
+        case "/env":
+            let lines = ProcessEnvironment.entries().map { String(decoding: $0, as: UTF8.self) }
+            try response.write(lines.sorted().joined(separator: "\n") + "\nuid=\(getuid()) gid=\(getgid()) cwd=\(cwd())\n")
         case "/setup":
             try response.write("setups \(setUpCount)\n")
         default:
             try response.write("pid \(getpid())\n")
         }
     }
+}
+
+func cwd() -> String {
+    var buf = [CChar](repeating: 0, count: 4096)
+    return getcwd(&buf, buf.count) != nil ? String(cString: buf) : "?"
 }
 
 FPMMain.run(handlers: ["testapp": TestApp()])
