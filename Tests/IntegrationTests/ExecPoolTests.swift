@@ -42,8 +42,9 @@ import Testing
         let server = try Self.execServer()
         #expect(server.waitForWorkers(2))
         let workers = Set(server.workers)
+        // Forked workers become the program once they have exec'd.
+        #expect(TestSupport.waitUntil { workers.allSatisfy { TestSupport.read("/proc/\($0)/comm").hasPrefix("hello-fcgi") } })
         for pid in workers {
-            #expect(TestSupport.read("/proc/\(pid)/comm").hasPrefix("hello-fcgi"))
             // Only 0 (the listening socket), 1 and 2.
             let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").sorted()) ?? []
             #expect(fds == ["0", "1", "2"])
