@@ -163,3 +163,51 @@ import Testing
         #expect(try server.request("/status").bodyText.contains("slow requests:        1"))
     }
 }
+
+@Suite struct ListenAndRecoveryTests {
+    @Test func ipv6ListenerAndAllowedClients() throws {
+        let server = try FPMServer(pools: """
+        [www]
+        listen = [::1]:{{PORT}}
+        listen.allowed_clients = ::1
+        pm = static
+        pm.max_children = 1
+        handler = testapp
+        """)
+        let c = try FastCGIClient(connectingTo: FastCGIAddress("[::1]:\(server.port)")!, timeout: 10)
+        defer { c.close() }
+        #expect(try c.request(params: TestSupport.params(uri: "/pid")).status == 200)
+    }
+
+    @Test(.enabled(if: getuid() == 0, "needs root to chown"))
+    func unixSocketOwnerAndGroupAreApplied() throws {
+        let dir = TestSupport.makeTempDirectory("owner")
+        let sock = dir + "/www.sock"
+        let server = try FPMServer(pools: """
+        [www]
+        listen = \(sock)
+        listen.owner = nobody
+        listen.group = nogroup
+        listen.mode = 0660
+        pm = static
+        pm.max_children = 1
+        handler = testapp
+        """)
+        var st = stat()
+        #expect(stat(sock, &st) == 0)
+        #expect(st.st_uid == 65534)
+        #expect(st.st_gid == 65534)
+        _ = server
+    }
+
+    @Test func crashingWorkersPastTheThresholdTriggerAReload() throws {
+        let server = try FPMServer(global: """
+        emergency_restart_threshold = 2
+        emergency_restart_interval = 30s
+        """)
+        for _ in 0..<2 { _ = try? server.request("/crash") }
+        #expect(server.waitForLog("failed processes threshold (2 in 30 sec) is reached, initiating reload"))
+        #expect(server.waitForLog("generation 2 is serving"))
+        #expect(try server.request("/pid").status == 200)
+    }
+}

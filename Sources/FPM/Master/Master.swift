@@ -469,7 +469,9 @@ final class Master {
             default:
                 log.warning(message)
             }
-            if case .signaled(let sig, _) = status, sig == SIGSEGV || sig == SIGBUS {
+            // php-fpm counts SIGSEGV and SIGBUS; a Swift runtime trap (a failed precondition,
+            // fatalError, a forced unwrap of nil) ends a worker with SIGILL or SIGTRAP instead.
+            if case .signaled(let sig, _) = status, [SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGABRT, SIGFPE].contains(sig) {
                 noteCrash()
             }
             guard state == .running, let pool, !child.retired else { continue }
