@@ -202,6 +202,15 @@ public enum Processes {
                 Int(usage.ru_stime.tv_sec) * 1_000_000 + Int(usage.ru_stime.tv_usec))
     }
 
+    /// CPU time (µs) and peak resident set size (bytes) from one getrusage call.
+    public static func usage() -> (cpu: (user: Int, system: Int), peakMemory: Int) {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let user = Int(usage.ru_utime.tv_sec) * 1_000_000 + Int(usage.ru_utime.tv_usec)
+        let system = Int(usage.ru_stime.tv_sec) * 1_000_000 + Int(usage.ru_stime.tv_usec)
+        return ((user, system), Int(usage.ru_maxrss) * 1024)
+    }
+
     /// Peak resident set size in bytes.
     public static func peakMemory() -> Int {
         var usage = rusage()

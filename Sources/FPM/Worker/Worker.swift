@@ -314,8 +314,7 @@ final class Worker {
     func finishRecord(conn: Connection, request: Request, response: Response, started: Int,
                       startWall: (seconds: Int, microseconds: Int), cpuBefore: (user: Int, system: Int)) {
         let now = Clock.monotonicNanos()
-        let cpu = Processes.cpuTime()
-        let memory = Processes.peakMemory()
+        let (cpu, memory) = Processes.usage()
         slot.endRequest(now: now, cpuUserMicros: cpu.user - cpuBefore.user, cpuSystemMicros: cpu.system - cpuBefore.system,
                         memory: memory)
         pool.accessLog?.write(request: request, response: response, peer: conn.peer, pool: pool.name, pid: pid,
