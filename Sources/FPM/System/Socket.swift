@@ -143,6 +143,9 @@ public enum Socket {
                 Glibc.close(fd)
                 throw ListenError(message: "unable to listen on '\(display)': \(e) (\(e.rawValue))")
             }
+            // Accepted sockets inherit TCP_NODELAY from the listener on Linux: one setsockopt
+            // here instead of one per connection.
+            setNoDelay(fd)
             return fd
         }
         throw ListenError(message: lastError.isEmpty ? "unable to create a socket for '\(display)'" : lastError)

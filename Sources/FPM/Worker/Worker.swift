@@ -142,7 +142,6 @@ final class Worker {
             FileIO.close(fd)
             return
         }
-        if peer.family != .unix { Socket.setNoDelay(fd) }
         let conn = spare.popLast() ?? Connection(management: pool.management, limits: pool.parserLimits)
         conn.attach(fd: fd, peer: peer)
         serveConnection(conn)
