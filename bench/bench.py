@@ -187,6 +187,22 @@ def http_get(port, path, timeout=15.0):
         return None, f"{type(e).__name__}: {e}".encode(), time.monotonic() - t0
 
 
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_ticks(pids):
+    """utime + stime of `pids`, in clock ticks (/proc/PID/stat fields 14 and 15)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+            pass
+    return total
+
+
 def smaps_rollup(pid):
     out = {}
     try:
@@ -696,7 +712,12 @@ def main():
                     if WARMUP > 0:
                         run_wrk(url, WARMUP)
                     tag = f"r{rnd + 1}-{resp}-{mode}-{b.name}"
+                    pids = b.worker_pids()
+                    ticks = cpu_ticks(pids)
                     w = run_wrk(url, DURATION, save=os.path.join(out_dir, "wrk", tag + ".txt"))
+                    ok = w["requests"] - w["non2xx"]
+                    if ok > 0:
+                        w["worker_cpu_us_per_req"] = round((cpu_ticks(pids) - ticks) * 1e6 / CLK_TCK / ok, 1)
                     w.update({"round": rnd + 1, "backend": b.name, "response": resp, "mode": mode})
                     if not ensure_alive(b, results, f"after round {rnd + 1} {resp} {mode}"):
                         w["invalid"] = "backend died during the run"
@@ -771,7 +792,7 @@ def report(results):
     add(f"{cfg['workers']} workers each (pm static), nginx 1 worker per backend, wrk {cfg['wrk']} -d{cfg['duration_s']}s "
         f"after {cfg['warmup_s']}s warm-up, {cfg['rounds']} rounds interleaved; medians of rounds")
     add("")
-    add(f"{'scenario':<22}{'backend':<11}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}   rounds req/s")
+    add(f"{'scenario':<22}{'backend':<11}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'cpu us/req':>12}   rounds req/s")
     scen_order = [("small", "plain"), ("small", "keepalive"), ("big", "plain")]
     medians = {}
     for resp, mode in scen_order:
@@ -786,13 +807,16 @@ def report(results):
             if not rs:
                 continue
             m = {"rps": med([r["rps"] for r in rs]), "p50": med([r["p50_ms"] for r in rs]),
-                 "p99": med([r["p99_ms"] for r in rs]), "errors": sum(r["errors"] for r in rs)}
+                 "p99": med([r["p99_ms"] for r in rs]), "errors": sum(r["errors"] for r in rs),
+                 "cpu": med([r.get("worker_cpu_us_per_req") for r in rs])}
             medians[(resp, mode, n)] = m
-            add(f"{label:<22}{n:<11}{fmt(m['rps'], 0):>10}{fmt(m['p50'], 2):>9}{fmt(m['p99'], 2):>9}{m['errors']:>8}   "
+            add(f"{label:<22}{n:<11}{fmt(m['rps'], 0):>10}{fmt(m['p50'], 2):>9}{fmt(m['p99'], 2):>9}{m['errors']:>8}{fmt(m['cpu'], 1):>12}   "
                 + " ".join(fmt(r["rps"], 0) for r in sorted(rs, key=lambda r: r["round"])))
             label = ""
     add("")
-    add("ratios (median of rounds)           req/s   p50    p99      (req/s > 1: swift-fpm faster; latency < 1: swift-fpm lower)")
+    add("'cpu us/req': user+system CPU of the backend's workers per successful request (/proc/PID/stat)")
+    add("")
+    add("ratios (median of rounds)           req/s   p50    p99  cpu/req  (req/s > 1: swift-fpm faster; latency, cpu < 1: swift-fpm lower)")
     for resp, mode in scen_order:
         s = medians.get((resp, mode, "swift-fpm"))
         if not s:
@@ -802,7 +826,7 @@ def report(results):
             if not o:
                 continue
             tag = f"{'pid' if resp == 'small' else 'big'} {mode} swift-fpm/{other}"
-            add(f"  {tag:<33}{fmt(ratio(s['rps'], o['rps']), 2):>6}{fmt(ratio(s['p50'], o['p50']), 2):>7}{fmt(ratio(s['p99'], o['p99']), 2):>7}")
+            add(f"  {tag:<33}{fmt(ratio(s['rps'], o['rps']), 2):>6}{fmt(ratio(s['p50'], o['p50']), 2):>7}{fmt(ratio(s['p99'], o['p99']), 2):>7}{fmt(ratio(s['cpu'], o['cpu']), 2):>8}")
     add("")
     add("memory per worker, kB (median over the rounds' samples right after each pid/plain run; master in brackets)")
     add(f"  {'backend':<11}{'RSS':>9}{'PSS':>9}{'Priv_Dirty':>12}   master RSS/PSS")
