@@ -1,3 +1,4 @@
+import CFPMShims
 import FastCGI
 import Glibc
 import SystemPackage

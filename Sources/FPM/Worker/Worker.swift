@@ -33,7 +33,10 @@ final class Worker {
     static let connectionBase: UInt64 = 16
 
     /// How many idle kept connections a worker watches at most; beyond that it closes them.
-    static let maxKeptConnections = 8
+    /// Closing a connection nginx has cached races with nginx reusing it (a retried GET, a 502
+    /// for a POST), so the cap is only a guard against descriptor exhaustion: nginx's own
+    /// `keepalive N` bounds what it caches.
+    static let maxKeptConnections = 64
 
     init(pool: PoolRuntime, slotIndex: Int, control: Int32, log: ErrorLog, requestLimit: Int) throws {
         self.pool = pool
