@@ -207,9 +207,19 @@ public final class Scoreboard: @unchecked Sendable {
             stageAtomic.store(s.rawValue, ordering: .releasing)
         }
 
+        /// For the master, which writes a slot only when no worker does (before fork, after
+        /// reaping): forces the counter odd, then even, whatever a worker that died in the middle
+        /// of an update left in it.
+        func masterUpdate(_ body: () -> Void) {
+            let odd = seq.load(ordering: .acquiring) | 1
+            seq.store(odd, ordering: .releasing)
+            body()
+            seq.store(odd &+ 1, ordering: .releasing)
+        }
+
         /// Master, before fork: claims the slot for a new worker.
         public func claim(pid: Int32, generation: Int) {
-            update {
+            masterUpdate {
                 (base + S.pid).initializeMemory(as: UInt8.self, repeating: 0, count: S.method - S.pid)
                 set(S.pid, Int(pid))
                 set(S.startEpoch, Clock.epochSeconds())
@@ -221,13 +231,15 @@ public final class Scoreboard: @unchecked Sendable {
 
         /// Master, after reaping: frees the slot.
         public func release() {
-            update {
+            masterUpdate {
                 set(S.pid, 0)
                 stageAtomic.store(RequestStage.free.rawValue, ordering: .releasing)
             }
         }
 
-        public func setPID(_ pid: Int32) { update { set(S.pid, Int(pid)) } }
+        /// Master, right after fork: the pid is one aligned word, so a plain store is atomic
+        /// for readers, and the new worker may already be updating the slot's other fields.
+        public func setPID(_ pid: Int32) { set(S.pid, Int(pid)) }
 
         /// Worker: waiting for a connection or a request on a kept one.
         @inline(__always) public func markIdle(now: Int) { setStage(.idle, now: now) }
@@ -329,13 +341,22 @@ public final class Scoreboard: @unchecked Sendable {
     public func snapshot(_ index: Int) -> SlotSnapshot? {
         let s = slot(index)
         var copy = [UInt8](repeating: 0, count: Scoreboard.slotSize)
-        for _ in 0..<1000 {
+        var consistent = false
+        // Bounded: a worker killed in the middle of an update leaves the counter odd until the
+        // master reaps it; the caller then sees the slot on its next look.
+        for attempt in 0..<200_000 {
             let before = s.seq.load(ordering: .acquiring)
-            if before & 1 != 0 { sched_yield(); continue }
-            copy.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(start: s.base, count: Scoreboard.slotSize)) }
-            atomicMemoryFence(ordering: .acquiring)
-            if s.seq.load(ordering: .acquiring) == before { break }
+            if before & 1 == 0 {
+                copy.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(start: s.base, count: Scoreboard.slotSize)) }
+                atomicMemoryFence(ordering: .acquiring)
+                if s.seq.load(ordering: .acquiring) == before {
+                    consistent = true
+                    break
+                }
+            }
+            if attempt % 64 == 63 { sched_yield() }
         }
+        guard consistent else { return nil }
         return copy.withUnsafeBytes { raw -> SlotSnapshot? in
             let b = raw.baseAddress!
             func i(_ o: Int) -> Int { b.loadUnaligned(fromByteOffset: o, as: Int.self) }
