@@ -5,13 +5,7 @@ import Testing
 /// pm modes, respawn, timeouts and signals, with the real master and real signals.
 @Suite struct ProcessManagementTests {
     @Test func staticPoolForksMaxChildren() throws {
-        let server = try FPMServer(pools: """
-        [www]
-        listen = 127.0.0.1:{{PORT}}
-        pm = static
-        pm.max_children = 3
-        handler = testapp
-        """)
+        let server = try FPMServer(pools: FPMServer.pool(children: 3))
         #expect(server.waitForWorkers(3))
         #expect(server.count("child") >= 3)
     }
@@ -24,16 +18,11 @@ import Testing
     }
 
     @Test func dynamicPoolGrowsUnderLoadAndShrinksBack() throws {
-        let server = try FPMServer(pools: """
-        [www]
-        listen = 127.0.0.1:{{PORT}}
-        pm = dynamic
-        pm.max_children = 6
+        let server = try FPMServer(pools: FPMServer.pool("""
         pm.start_servers = 1
         pm.min_spare_servers = 1
         pm.max_spare_servers = 2
-        handler = testapp
-        """)
+        """, pm: "dynamic", children: 6))
         #expect(server.waitForWorkers(1))
         // Four slow requests at once: the pool must grow to keep a spare.
         let port = server.port
@@ -51,14 +40,9 @@ import Testing
     }
 
     @Test func ondemandSpawnsOnAConnectionAndRetiresIdleWorkers() throws {
-        let server = try FPMServer(pools: """
-        [www]
-        listen = 127.0.0.1:{{PORT}}
-        pm = ondemand
-        pm.max_children = 2
+        let server = try FPMServer(pools: FPMServer.pool("""
         pm.process_idle_timeout = 1s
-        handler = testapp
-        """)
+        """, pm: "ondemand", children: 2))
         #expect(server.workers.isEmpty)
         let r = try server.request("/pid")
         #expect(r.status == 200)
@@ -68,14 +52,9 @@ import Testing
     }
 
     @Test func maxRequestsRotatesWorkers() throws {
-        let server = try FPMServer(pools: """
-        [www]
-        listen = 127.0.0.1:{{PORT}}
-        pm = static
-        pm.max_children = 1
+        let server = try FPMServer(pools: FPMServer.pool("""
         pm.max_requests = 3
-        handler = testapp
-        """)
+        """, children: 1))
         var pids: [String] = []
         for _ in 0..<7 {
             pids.append(try server.request("/pid").header("X-Worker-PID") ?? "?")
@@ -96,14 +75,9 @@ import Testing
     }
 
     @Test func requestTerminateTimeoutCutsASlowRequest() throws {
-        let server = try FPMServer(pools: """
-        [www]
-        listen = 127.0.0.1:{{PORT}}
-        pm = static
-        pm.max_children = 1
+        let server = try FPMServer(pools: FPMServer.pool("""
         request_terminate_timeout = 1s
-        handler = testapp
-        """)
+        """, children: 1))
         let started = Date()
         #expect(throws: (any Error).self) { _ = try server.request("/sleep?ms=10000", timeout: 20) }
         #expect(Date().timeIntervalSince(started) < 5)
@@ -185,18 +159,13 @@ import Testing
     }
 
     @Test func twoPoolsServeSideBySide() throws {
-        let server = try FPMServer(pools: """
-        [www]
-        listen = 127.0.0.1:{{PORT}}
-        pm = static
-        pm.max_children = 1
-        handler = testapp
+        let server = try FPMServer(pools: FPMServer.pool("""
         [info]
         listen = 127.0.0.1:{{PORT2}}
         pm = ondemand
         pm.max_children = 1
         handler = info
-        """, start: false)
+        """, children: 1), start: false)
         let port2 = TestSupport.freePort()
         server.writeConfig(pools: TestSupport.read(server.configPath).replacingOccurrences(of: "{{PORT2}}", with: String(port2)))
         // writeConfig wrapped the old text again; rewrite cleanly.

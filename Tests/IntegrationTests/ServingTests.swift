@@ -5,13 +5,7 @@ import Testing
 /// The vertical slice: the real fpm binary answering FastCGI requests, directly and behind nginx.
 @Suite(.serialized) struct ServingTests {
     @Test func infoHandlerListsTheParamsSortedAndTheBodyLength() throws {
-        let server = try FPMServer(pools: """
-        [www]
-        listen = 127.0.0.1:{{PORT}}
-        pm = static
-        pm.max_children = 1
-        handler = info
-        """, binary: TestSupport.fpmPath)
+        let server = try FPMServer(pools: FPMServer.pool(children: 1, handler: "info"), binary: TestSupport.fpmPath)
         let body = Array("hello body".utf8)
         let r = try server.request("/x/y.php?a=1", method: "POST", body: body, extra: [("HTTP_X_ZED", "last")])
         #expect(r.status == 200)
@@ -57,13 +51,7 @@ import Testing
     }
 
     @Test func keptConnectionServesSeveralRequestsAndDoesNotPinTheWorker() throws {
-        let server = try FPMServer(pools: """
-        [www]
-        listen = 127.0.0.1:{{PORT}}
-        pm = static
-        pm.max_children = 1
-        handler = testapp
-        """)
+        let server = try FPMServer(pools: FPMServer.pool(children: 1))
         // Two clients keep their connections open to a pool of ONE worker and alternate.
         let a = try server.client()
         let b = try server.client()
@@ -80,13 +68,7 @@ import Testing
     }
 
     @Test func malformedRecordClosesOnlyThatConnection() throws {
-        let server = try FPMServer(pools: """
-        [www]
-        listen = 127.0.0.1:{{PORT}}
-        pm = static
-        pm.max_children = 1
-        handler = testapp
-        """)
+        let server = try FPMServer(pools: FPMServer.pool(children: 1))
         let before = try server.request("/pid").header("X-Worker-PID")
         let bad = try server.client()
         // Version 9 is not FastCGI 1.
@@ -120,13 +102,7 @@ import Testing
     }
 
     @Test func crashCostsOnlyThatRequestAndTheWorkerIsReplaced() throws {
-        let server = try FPMServer(pools: """
-        [www]
-        listen = 127.0.0.1:{{PORT}}
-        pm = static
-        pm.max_children = 1
-        handler = testapp
-        """)
+        let server = try FPMServer(pools: FPMServer.pool(children: 1))
         #expect(server.waitForWorkers(1))
         let old = server.workers
         #expect(throws: (any Error).self) { _ = try server.request("/crash") }
@@ -147,15 +123,10 @@ import Testing
     }
 
     @Test func nginxInFrontServesThroughFastCGI() throws {
-        let server = try FPMServer(pools: """
-        [www]
-        listen = 127.0.0.1:{{PORT}}
-        pm = static
-        pm.max_children = 2
-        handler = info
+        let server = try FPMServer(pools: FPMServer.pool("""
         ping.path = /ping
         pm.status_path = /status
-        """, binary: TestSupport.fpmPath)
+        """, children: 2, handler: "info"), binary: TestSupport.fpmPath)
         let nginx = try NginxServer(upstream: "127.0.0.1:\(server.port)")
         let r = try nginx.get("/some/page.php?q=1", headers: [("X-Test", "yes")])
         #expect(r.status == 200)
@@ -171,13 +142,7 @@ import Testing
     }
 
     @Test func nginxKeepaliveUpstreamWithFewWorkersServesManyClients() throws {
-        let server = try FPMServer(pools: """
-        [www]
-        listen = 127.0.0.1:{{PORT}}
-        pm = static
-        pm.max_children = 2
-        handler = testapp
-        """)
+        let server = try FPMServer(pools: FPMServer.pool(children: 2))
         let nginx = try NginxServer(upstream: "127.0.0.1:\(server.port)", keepalive: 8)
         // 16 concurrent clients through a keepalive upstream into 2 workers: nobody starves.
         let failures = ManagedCounter()

@@ -105,13 +105,7 @@ import Testing
     }
 
     @Test func fpmctlStatusReadsTheScoreboardWhileEveryWorkerIsBusy() throws {
-        let server = try FPMServer(pools: """
-        [www]
-        listen = 127.0.0.1:{{PORT}}
-        pm = static
-        pm.max_children = 1
-        handler = testapp
-        """)
+        let server = try FPMServer(pools: FPMServer.pool(children: 1))
         let port = server.port
         let busy = BackgroundTask {
             let c = try? FastCGIClient(connectingTo: FastCGIAddress("127.0.0.1:\(port)")!, timeout: 30)
@@ -129,14 +123,9 @@ import Testing
     }
 
     @Test func maxChildrenReachedIsWarnedAndCounted() throws {
-        let server = try FPMServer(pools: """
-        [www]
-        listen = 127.0.0.1:{{PORT}}
-        pm = ondemand
-        pm.max_children = 1
-        handler = testapp
+        let server = try FPMServer(pools: FPMServer.pool("""
         pm.status_path = /status
-        """)
+        """, pm: "ondemand", children: 1))
         let port = server.port
         let tasks = (0..<3).map { _ in
             BackgroundTask {

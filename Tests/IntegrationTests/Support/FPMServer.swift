@@ -23,16 +23,21 @@ final class FPMServer {
         configPath = dir + "/fpm.conf"
         logPath = dir + "/error.log"
         pidPath = dir + "/fpm.pid"
-        let poolText = pools ?? """
-        [www]
-        listen = 127.0.0.1:{{PORT}}
-        pm = static
-        pm.max_children = 2
-        handler = testapp
-        \(extra)
-        """
+        let poolText = pools ?? FPMServer.pool(extra)
         writeConfig(global: global, pools: poolText)
         if start { try self.start(arguments: arguments, waitReady: waitReady) }
+    }
+
+    /// One pool `www` on the server's port; `extra` lines are added to its section.
+    static func pool(_ extra: String = "", pm: String = "static", children: Int = 2, handler: String = "testapp") -> String {
+        """
+        [www]
+        listen = 127.0.0.1:{{PORT}}
+        pm = \(pm)
+        pm.max_children = \(children)
+        handler = \(handler)
+        \(extra)
+        """
     }
 
     func writeConfig(global: String = "", pools: String) {
