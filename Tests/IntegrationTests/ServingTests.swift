@@ -165,3 +165,38 @@ final class ManagedCounter: @unchecked Sendable {
     func add(_ k: Int = 1) { lock.lock(); n += k; lock.unlock() }
     var value: Int { lock.lock(); defer { lock.unlock() }; return n }
 }
+
+@Suite struct KeepAliveHandOffTests {
+    @Test func aKeptConnectionDoesNotWaitBehindItsWorkersSlowRequest() throws {
+        let server = try FPMServer(pools: FPMServer.pool(children: 2))
+        #expect(server.waitForWorkers(2))
+        let port = server.port
+        // Keep one worker busy so both kept connections land on the other one.
+        let busy = BackgroundTask {
+            let c = try? FastCGIClient(connectingTo: FastCGIAddress("127.0.0.1:\(port)")!, timeout: 30)
+            _ = try? c?.request(params: TestSupport.params(uri: "/sleep?ms=1000"))
+            c?.close()
+        }
+        #expect(server.waitUntilActive(1))
+        let k1 = try server.client(timeout: 30)
+        let k2 = try server.client(timeout: 30)
+        defer { k1.close(); k2.close() }
+        let w1 = try k1.request(params: TestSupport.params(uri: "/pid"), keepConnection: true).header("X-Worker-PID")
+        let w2 = try k2.request(params: TestSupport.params(uri: "/pid"), keepConnection: true).header("X-Worker-PID")
+        #expect(w1 == w2)
+        #expect(busy.wait(timeout: 20))
+        // A slow request on k1 occupies that worker; k2's next request must not wait for it.
+        let k1Box = Box(k1)
+        let slow = BackgroundTask {
+            _ = try? k1Box.value.request(params: TestSupport.params(uri: "/sleep?ms=2000"), keepConnection: true)
+        }
+        #expect(server.waitUntilActive(1))
+        let started = Date()
+        let fast = try k2.request(params: TestSupport.params(uri: "/pid"), keepConnection: true)
+        let waited = Date().timeIntervalSince(started)
+        #expect(fast.status == 200)
+        #expect(waited < 1.0, "waited \(waited) s behind the slow request")
+        #expect(fast.header("X-Worker-PID") != w1)
+        #expect(slow.wait(timeout: 20))
+    }
+}

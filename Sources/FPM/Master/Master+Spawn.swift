@@ -59,6 +59,7 @@ extension Master {
         for other in pools where other !== pool {
             FileIO.close(other.listenFD)
             if let fd = other.accessLogFD { FileIO.close(fd) }
+            if let h = other.handoff { FileIO.close(h.read); FileIO.close(h.write) }
             other.scoreboard.memory.unmap()
         }
         Signals.resetDispositions()

@@ -217,6 +217,9 @@ final class Master {
             }
             let runtime = PoolRuntime(config: config, listenFD: fd, listenKey: key, scoreboard: scoreboard,
                                       handler: handler, accessLogFD: accessFD, accessLog: writer, log: log)
+            if config.exec == nil {
+                runtime.handoff = try FileIO.datagramPair()
+            }
             if runtime.settings.style == .ondemand {
                 try epoll.add(fd, events: Epoll.input | Epoll.edgeTriggered, data: 1000 + UInt64(index))
             }

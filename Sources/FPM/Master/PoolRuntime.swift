@@ -17,6 +17,9 @@ final class PoolRuntime {
     let management: ManagementValues
     let parserLimits: ParserLimits
     var accessLogFD: Int32?
+    /// The pool's hand-off socket (a datagram socketpair every worker shares): idle kept
+    /// connections travel through it from a worker that became busy to one that is idle.
+    var handoff: (read: Int32, write: Int32)?
     var accessLog: AccessLogWriter?
     let settings: ProcessManagerSettings
 

@@ -89,6 +89,16 @@ public enum FileIO {
         return (fds[0], fds[1])
     }
 
+    /// A connected pair of non-blocking unix datagram sockets (close-on-exec): one message per
+    /// send, so descriptors passed with SCM_RIGHTS arrive one handful at a time.
+    public static func datagramPair() throws(SystemError) -> (read: Int32, write: Int32) {
+        var fds: [Int32] = [-1, -1]
+        _ = try retrying("socketpair") {
+            Glibc.socketpair(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0, &fds)
+        }
+        return (fds[0], fds[1])
+    }
+
     public static func unlink(_ path: String) {
         _ = Glibc.unlink(path)
     }

@@ -30,6 +30,7 @@ final class Worker {
     static let listenerTag: UInt64 = 0
     static let controlTag: UInt64 = 1
     static let quitTag: UInt64 = 2
+    static let handoffTag: UInt64 = 3
     static let connectionBase: UInt64 = 16
 
     /// How many idle kept connections a worker watches at most; beyond that it closes them.
@@ -58,6 +59,9 @@ final class Worker {
         try epoll.add(pool.listenFD, events: Epoll.input | Epoll.exclusive, data: Worker.listenerTag)
         try epoll.add(control, events: Epoll.input, data: Worker.controlTag)
         try epoll.add(quitPipeRead, events: Epoll.input, data: Worker.quitTag)
+        if let handoff = pool.handoff {
+            try epoll.add(handoff.read, events: Epoll.input | Epoll.exclusive, data: Worker.handoffTag)
+        }
     }
 
     func run() -> Int32 {
@@ -82,6 +86,8 @@ final class Worker {
                     handleControl()
                 case Worker.quitTag:
                     quitting = true
+                case Worker.handoffTag:
+                    adoptHandedOff()
                 default:
                     let fd = Int32(event.data - Worker.connectionBase)
                     guard let i = kept.firstIndex(where: { $0.fd == fd }) else { continue }
@@ -90,16 +96,77 @@ final class Worker {
                     if event.hangup && !event.readable {
                         release(conn)
                     } else {
+                        handOffKept()
                         serveConnection(conn)
                     }
                 }
                 if requestLimit > 0 && served >= requestLimit { quitting = true }
             }
         }
+        // Leaving: idle kept connections go to a sibling rather than being closed under nginx.
+        handOffKept()
         for c in kept { release(c) }
         kept.removeAll()
         pool.handler?.tearDown()
         return 0
+    }
+
+    // MARK: kept-connection hand-off
+
+    /// About to be busy: pass the idle kept connections to the pool's hand-off socket, where an
+    /// idle sibling (or this worker, once idle again) takes them. A request nginx sends on one
+    /// of them then never waits behind the request this worker is serving.
+    func handOffKept() {
+        guard let handoff = pool.handoff, !kept.isEmpty else { return }
+        var remaining: [Connection] = []
+        for conn in kept {
+            var payload = [UInt8](repeating: 0, count: 19)
+            switch conn.peer.family {
+            case .unix: payload[0] = 0
+            case .ipv4: payload[0] = 4
+            case .ipv6: payload[0] = 6
+            }
+            for (i, b) in conn.peer.bytes.prefix(16).enumerated() { payload[1 + i] = b }
+            payload[17] = UInt8(truncatingIfNeeded: conn.peer.port >> 8)
+            payload[18] = UInt8(truncatingIfNeeded: conn.peer.port)
+            var fd = conn.fd
+            let sent = payload.withUnsafeBytes { cfpm_send_fds(handoff.write, &fd, 1, $0.baseAddress, $0.count) }
+            if sent > 0 {
+                epoll.remove(conn.fd)
+                release(conn)
+            } else {
+                remaining.append(conn)
+            }
+        }
+        kept = remaining
+    }
+
+    /// Idle: take kept connections other workers passed on, and watch them.
+    func adoptHandedOff() {
+        guard let handoff = pool.handoff else { return }
+        for _ in 0..<16 {
+            var payload = [UInt8](repeating: 0, count: 19)
+            var fds = [Int32](repeating: -1, count: 4)
+            var count: Int32 = 0
+            let n = payload.withUnsafeMutableBytes { cfpm_recv_fds(handoff.read, &fds, 4, &count, $0.baseAddress, $0.count) }
+            if n <= 0 { return }
+            for i in 0..<Int(count) {
+                let fd = fds[i]
+                guard kept.count < Worker.maxKeptConnections else { FileIO.close(fd); continue }
+                let family: PeerAddress.Family = payload[0] == 4 ? .ipv4 : (payload[0] == 6 ? .ipv6 : .unix)
+                let bytes = family == .ipv4 ? Array(payload[1...4]) : (family == .ipv6 ? Array(payload[1...16]) : [])
+                let peer = PeerAddress(family: family, bytes: bytes, port: Int(payload[17]) << 8 | Int(payload[18]))
+                let conn = spare.popLast() ?? Connection(management: pool.management, limits: pool.parserLimits)
+                conn.attach(fd: fd, peer: peer)
+                conn.keepConnection = true
+                do {
+                    try epoll.add(fd, events: Epoll.input | Epoll.peerClosed, data: Worker.connectionBase + UInt64(fd))
+                    kept.append(conn)
+                } catch {
+                    release(conn)
+                }
+            }
+        }
     }
 
     // MARK: control channel
@@ -147,6 +214,7 @@ final class Worker {
         }
         let conn = spare.popLast() ?? Connection(management: pool.management, limits: pool.parserLimits)
         conn.attach(fd: fd, peer: peer)
+        handOffKept()
         serveConnection(conn)
     }
 
