@@ -33,8 +33,9 @@ extension Master {
         // Hand over: listeners and children survive exec.
         var listenerLines: [String] = []
         for pool in pools {
+            // Only CLOEXEC changes: O_NONBLOCK lives on the description the old workers share,
+            // and flipping it would leave an idle worker blocked in accept() during the exec.
             try? FileIO.setCloseOnExec(pool.listenFD, false)
-            try? FileIO.setNonBlocking(pool.listenFD, false)
             listenerLines.append("\(pool.listenFD)=\(pool.listenKey)")
         }
         var childLines: [String] = []
@@ -56,7 +57,6 @@ extension Master {
         unsetenv(Inheritance.generation)
         for pool in pools {
             try? FileIO.setCloseOnExec(pool.listenFD, true)
-            try? FileIO.setNonBlocking(pool.listenFD, true)
         }
         for child in children.values where child.control >= 0 { try? FileIO.setCloseOnExec(child.control, true) }
         reloadFailures += 1

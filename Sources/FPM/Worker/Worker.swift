@@ -117,7 +117,7 @@ final class Worker {
     /// idle sibling (or this worker, once idle again) takes them. A request nginx sends on one
     /// of them then never waits behind the request this worker is serving.
     func handOffKept() {
-        guard let handoff = pool.handoff, !kept.isEmpty else { return }
+        guard let handoff = pool.handoff, !kept.isEmpty, siblingIsIdle() else { return }
         var remaining: [Connection] = []
         for conn in kept {
             var payload = [UInt8](repeating: 0, count: 19)
@@ -139,6 +139,16 @@ final class Worker {
             }
         }
         kept = remaining
+    }
+
+    /// Whether another worker of the pool waits for work (a scan of the scoreboard's stages:
+    /// atomic loads, no syscall). With none idle a hand-off would only bounce back here.
+    func siblingIsIdle() -> Bool {
+        let board = pool.scoreboard
+        for i in 0..<board.slotCount where i != slot.index {
+            if board.stage(i) == .idle { return true }
+        }
+        return false
     }
 
     /// Idle: take kept connections other workers passed on, and watch them.
