@@ -167,36 +167,19 @@ final class ManagedCounter: @unchecked Sendable {
 }
 
 @Suite struct KeepAliveHandOffTests {
-    @Test func aKeptConnectionDoesNotWaitBehindItsWorkersSlowRequest() throws {
-        let server = try FPMServer(pools: FPMServer.pool(children: 2))
+    @Test func aRetiringWorkerHandsItsKeptConnectionToASibling() throws {
+        // max_requests = 2: after its second request the worker leaves; the connection nginx
+        // (here: the client) keeps must survive on another worker, not be closed.
+        let server = try FPMServer(pools: FPMServer.pool("pm.max_requests = 2", children: 2))
         #expect(server.waitForWorkers(2))
-        let port = server.port
-        // Keep one worker busy so both kept connections land on the other one.
-        let busy = BackgroundTask {
-            let c = try? FastCGIClient(connectingTo: FastCGIAddress("127.0.0.1:\(port)")!, timeout: 30)
-            _ = try? c?.request(params: TestSupport.params(uri: "/sleep?ms=1000"))
-            c?.close()
+        let k = try server.client(timeout: 10)
+        defer { k.close() }
+        var pids: [String] = []
+        for i in 0..<5 {
+            let r = try k.request(params: TestSupport.params(uri: "/pid?i=\(i)"), keepConnection: true)
+            #expect(r.status == 200)
+            pids.append(r.header("X-Worker-PID") ?? "?")
         }
-        #expect(server.waitUntilActive(1))
-        let k1 = try server.client(timeout: 30)
-        let k2 = try server.client(timeout: 30)
-        defer { k1.close(); k2.close() }
-        let w1 = try k1.request(params: TestSupport.params(uri: "/pid"), keepConnection: true).header("X-Worker-PID")
-        let w2 = try k2.request(params: TestSupport.params(uri: "/pid"), keepConnection: true).header("X-Worker-PID")
-        #expect(w1 == w2)
-        #expect(busy.wait(timeout: 20))
-        // A slow request on k1 occupies that worker; k2's next request must not wait for it.
-        let k1Box = Box(k1)
-        let slow = BackgroundTask {
-            _ = try? k1Box.value.request(params: TestSupport.params(uri: "/sleep?ms=2000"), keepConnection: true)
-        }
-        #expect(server.waitUntilActive(1))
-        let started = Date()
-        let fast = try k2.request(params: TestSupport.params(uri: "/pid"), keepConnection: true)
-        let waited = Date().timeIntervalSince(started)
-        #expect(fast.status == 200)
-        #expect(waited < 1.0, "waited \(waited) s behind the slow request")
-        #expect(fast.header("X-Worker-PID") != w1)
-        #expect(slow.wait(timeout: 20))
+        #expect(Set(pids).count >= 2, "\(pids)")
     }
 }

@@ -96,7 +96,6 @@ final class Worker {
                     if event.hangup && !event.readable {
                         release(conn)
                     } else {
-                        handOffKept()
                         serveConnection(conn)
                     }
                 }
@@ -113,9 +112,12 @@ final class Worker {
 
     // MARK: kept-connection hand-off
 
-    /// About to be busy: pass the idle kept connections to the pool's hand-off socket, where an
-    /// idle sibling (or this worker, once idle again) takes them. A request nginx sends on one
-    /// of them then never waits behind the request this worker is serving.
+    /// Leaving (max_requests, idle retire, quit): pass the idle kept connections to the pool's
+    /// hand-off socket, where an idle sibling adopts them, instead of closing them under nginx
+    /// (which would retry a GET but answer a POST with 502).
+    ///
+    /// Handing them off every time the worker becomes busy removes head-of-line waits but cost
+    /// 3-4x CPU per request and halved keep-alive throughput in `make bench`, so it is not done.
     func handOffKept() {
         guard let handoff = pool.handoff, !kept.isEmpty, siblingIsIdle() else { return }
         var remaining: [Connection] = []
@@ -224,7 +226,6 @@ final class Worker {
         }
         let conn = spare.popLast() ?? Connection(management: pool.management, limits: pool.parserLimits)
         conn.attach(fd: fd, peer: peer)
-        handOffKept()
         serveConnection(conn)
     }
 
@@ -244,9 +245,13 @@ final class Worker {
                 release(conn)
                 return
             case .served:
-                if !conn.keepConnection || quitting || workerQuitRequested != 0
-                    || (requestLimit > 0 && served >= requestLimit) {
+                if !conn.keepConnection {
                     release(conn)
+                    return
+                }
+                if quitting || workerQuitRequested != 0 || (requestLimit > 0 && served >= requestLimit) {
+                    // Leaving: park it for the hand-off on the way out.
+                    kept.append(conn)
                     return
                 }
                 // Another request may already be buffered (pipelined); otherwise park it.
