@@ -143,11 +143,7 @@ public struct AccessLogRecord {
     /// case. php-fpm matches case-sensitively, so its `%{Content-Type}o` misses PHP's own
     /// `Content-type` header; HTTP names are case-insensitive, and so is this.
     public static func headerLookup(_ headers: [(name: String, value: String)]) -> (String) -> String? {
-        { wanted in headers.first { asciiCaseInsensitiveEqual($0.name, wanted) }?.value }
-    }
-
-    static func asciiCaseInsensitiveEqual(_ a: String, _ b: String) -> Bool {
-        a.utf8.elementsEqual(b.utf8) { lowerASCII($0) == lowerASCII($1) }
+        { wanted in headers.first { $0.name.caseInsensitiveEquals(wanted) }?.value }
     }
 }
 

@@ -278,13 +278,13 @@ extension Master {
                 if slow > 0 && elapsed >= Double(slow) && !child.slowLogged {
                     children[pid]?.slowLogged = true
                     pool.scoreboard.countSlowRequest()
-                    log.warning("[pool \(pool.name)] child \(pid), script '\(snap.script)' (request: \"\(request)\") executing too slow (\(format6(elapsed)) sec), logging")
+                    log.warning("[pool \(pool.name)] child \(pid), script '\(snap.script)' (request: \"\(request)\") executing too slow (\(TextRendering.fixed(elapsed, decimals: 6)) sec), logging")
                     writeSlowlog(pool: pool, pid: pid, snap: snap)
                 }
                 if terminate > 0 && elapsed >= Double(terminate) && child.timedOutAt == nil {
                     children[pid]?.timedOutAt = now
                     children[pid]?.termAt = now
-                    log.warning("[pool \(pool.name)] child \(pid), script '\(snap.script)' (request: \"\(request)\") execution timed out (\(format6(elapsed)) sec), terminating")
+                    log.warning("[pool \(pool.name)] child \(pid), script '\(snap.script)' (request: \"\(request)\") execution timed out (\(TextRendering.fixed(elapsed, decimals: 6)) sec), terminating")
                     Processes.signal(pid, SIGTERM)
                 }
             }
@@ -294,8 +294,7 @@ extension Master {
     func writeSlowlog(pool: PoolRuntime, pid: pid_t, snap: Scoreboard.SlotSnapshot) {
         guard let path = pool.config.slowlog, let fd = try? FileIO.open(path, O_WRONLY | O_CREAT | O_APPEND, mode: 0o600) else { return }
         defer { FileIO.close(fd) }
-        let line = LogLine.format(level: .notice, message: "", time: Clock.wallClock(), limit: nil, debugTimestamp: false)
-        let stamp = line.split(separator: "]").first.map { String($0) + "]" } ?? ""
+        let stamp = TextRendering.time(epoch: Clock.epochSeconds(), format: "[%d-%b-%Y %H:%M:%S]")
         var text = "\n\(stamp)  [pool \(pool.name)] pid \(pid)\n"
         text += "script_filename = \(snap.script)\n"
         text += "request = \(snap.method) \(snap.uri)\(snap.query.isEmpty ? "" : "?" + snap.query)\n"
@@ -325,10 +324,4 @@ extension Master {
         log.notice("generation \(generation) is serving; previous workers are finishing their requests")
         writeState()
     }
-}
-
-func format6(_ d: Double) -> String {
-    let us = Int((d * 1_000_000).rounded())
-    let frac = String(us % 1_000_000)
-    return "\(us / 1_000_000).\(String(repeating: "0", count: 6 - frac.count))\(frac)"
 }

@@ -465,7 +465,7 @@ final class Master {
                 pool.usedSlots.remove(slot)
             }
             let prefix = child.generation < generation ? "[pool \(child.pool)] child \(pid) (previous generation)" : "[pool \(child.pool)] child \(pid)"
-            let message = "\(prefix) \(status) after \(String(format3(seconds))) seconds from start"
+            let message = "\(prefix) \(status) after \(TextRendering.fixed(seconds, decimals: 3)) seconds from start"
             switch status {
             case .exited(0), .signaled(SIGQUIT, _):
                 log.notice(message)
@@ -502,12 +502,6 @@ final class Master {
     }
 
     var liveCount: Int { children.count }
-}
-
-func format3(_ d: Double) -> String {
-    let ms = Int((d * 1000).rounded())
-    let frac = ms % 1000
-    return "\(ms / 1000).\(frac < 10 ? "00" : frac < 100 ? "0" : "")\(frac)"
 }
 
 extension String {

@@ -32,14 +32,13 @@ public enum StatusCollector {
                 script: s.script.isEmpty ? "-" : s.script, lastRequestCPU: cpu,
                 lastRequestMemory: isIdle ? s.memory : 0))
         }
-        let active2 = active
         let pm = ProcessManagerStyle(rawIndex: scoreboard.processManager)?.description ?? "static"
         let pool = PoolStatus(
             pool: scoreboard.poolName, processManager: pm, startTime: scoreboard.startEpoch,
             startSince: max(0, nowEpoch - scoreboard.startEpoch), acceptedConn: scoreboard.acceptedConnections,
             listenQueue: scoreboard.listenQueue, maxListenQueue: scoreboard.maxListenQueue,
-            listenQueueLen: scoreboard.listenQueueLength, idleProcesses: idle, activeProcesses: active2,
-            totalProcesses: idle + active2, maxActiveProcesses: max(scoreboard.maxActive, active2),
+            listenQueueLen: scoreboard.listenQueueLength, idleProcesses: idle, activeProcesses: active,
+            totalProcesses: idle + active, maxActiveProcesses: max(scoreboard.maxActive, active),
             maxChildrenReached: scoreboard.maxChildrenReached, slowRequests: scoreboard.slowRequests,
             maxChildren: scoreboard.maxChildren)
         return (pool, processes)

@@ -129,6 +129,20 @@ enum TextRendering {
         format.withCString { appendTime(epoch: epoch, format: $0, to: &buffer) }
     }
 
+    /// `value` as `%.Nf` text, for log messages.
+    static func fixed(_ value: Double, decimals: Int) -> String {
+        var buffer: [UInt8] = []
+        appendFixed(value, decimals: decimals, to: &buffer)
+        return String(decoding: buffer, as: UTF8.self)
+    }
+
+    /// The local time of `epoch` formatted by `strftime(format)`.
+    static func time(epoch: Int, format: String) -> String {
+        var buffer: [UInt8] = []
+        appendTime(epoch: epoch, format: format, to: &buffer)
+        return String(decoding: buffer, as: UTF8.self)
+    }
+
     // MARK: Escaping
 
     /// JSON string contents as PHP's `json_encode` writes them with no flags: `"`, `\` and `/`

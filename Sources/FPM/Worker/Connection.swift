@@ -21,8 +21,6 @@ final class Connection: ResponseSink, RequestBodySource {
     var bodyEnded = false
     var aborted = false
     var params: FastCGIParams?
-    /// Replies (management records) waiting to go out with the next flush.
-    var closed = false
 
     /// Output bigger than this is flushed while the handler writes (streamed responses).
     static let flushThreshold = 64 * 1024
@@ -36,7 +34,6 @@ final class Connection: ResponseSink, RequestBodySource {
         self.fd = fd
         self.peer = peer
         parser.reset()
-        closed = false
         keepConnection = false
         resetRequest()
     }
@@ -51,7 +48,6 @@ final class Connection: ResponseSink, RequestBodySource {
     func close() {
         if fd >= 0 { FileIO.close(fd) }
         fd = -1
-        closed = true
     }
 
     enum ReadResult { case data, eof, wouldBlock }
@@ -158,8 +154,6 @@ final class Connection: ResponseSink, RequestBodySource {
 
     /// Reads and drops the rest of the body, so a kept connection stays in step.
     func drainBody() throws {
-        var scratch = [UInt8](repeating: 0, count: 0)
-        _ = scratch
         while !bodyEnded && !aborted {
             pendingBody = []
             if try !pump() { break }

@@ -339,11 +339,11 @@ final class Worker {
         let started = Clock.monotonicNanos()
         let startWall = Clock.wallClock()
         let cpuBefore = Processes.cpuTime()
-        recordInfo(params)
+        let isHead = recordInfo(params)
         conn.writer.reset(requestID: conn.requestID)
         let request = Request(params: params, role: conn.role, body: conn)
         let response = Response(sink: conn)
-        if params["REQUEST_METHOD"] == "HEAD" { response.sendsBody = false }
+        if isHead { response.sendsBody = false }
         var failed = false
         do {
             if try !BuiltInPages.serve(pool: pool, request: request, response: response) {
@@ -380,9 +380,11 @@ final class Worker {
         return conn.aborted ? .closed : .served
     }
 
-    func recordInfo(_ params: FastCGIParams) {
-        let contentLength = params["CONTENT_LENGTH"].flatMap { Int($0) } ?? 0
-        params.withValue("REQUEST_METHOD") { method in
+    /// Puts the request's identity in the scoreboard, reading the params' bytes in place (no
+    /// String per field); returns whether it is a HEAD request.
+    func recordInfo(_ params: FastCGIParams) -> Bool {
+        let contentLength = params.withValue("CONTENT_LENGTH") { Worker.decimal($0) }
+        return params.withValue("REQUEST_METHOD") { method in
             params.withValue("SCRIPT_NAME") { uri in
                 params.withValue("QUERY_STRING") { query in
                     params.withValue("SCRIPT_FILENAME") { script in
@@ -393,7 +395,19 @@ final class Worker {
                     }
                 }
             }
+            return method.map { $0.elementsEqual("HEAD".utf8) } ?? false
         }
+    }
+
+    /// A non-negative decimal from raw bytes; 0 when absent or not a number.
+    static func decimal(_ bytes: UnsafeRawBufferPointer?) -> Int {
+        guard let bytes, !bytes.isEmpty, bytes.count <= 18 else { return 0 }
+        var n = 0
+        for b in bytes {
+            guard b >= 48 && b <= 57 else { return 0 }
+            n = n * 10 + Int(b - 48)
+        }
+        return n
     }
 
     func finishRecord(conn: Connection, request: Request, response: Response, started: Int,
