@@ -29,13 +29,29 @@ let package = Package(
         .target(name: "FPMConfiguration", swiftSettings: swiftSettings),
         // What Glibc's module map does not expose (signalfd, pipe2, accept4, wait macros…).
         .target(name: "CFPMShims"),
+        // The system layer: every libc call, behind typed wrappers that throw errors naming the call.
         .target(
-            name: "FPM",
+            name: "FPMSystem",
+            dependencies: ["CFPMShims", .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: swiftSettings
+        ),
+        // The server internals: master (process control, reload, pm), worker and its FastCGI
+        // session, scoreboard, status, logs, built-in handlers. `package` access only.
+        .target(
+            name: "FPMServer",
             dependencies: [
-                "FastCGI", "FPMConfiguration", "CFPMShims",
+                "FastCGI", "FPMConfiguration", "FPMSystem",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Atomics", package: "swift-atomics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // What an app imports: Handler, Request, Response, WorkerInfo, FPMMain.
+        .target(
+            name: "FPM",
+            dependencies: [
+                "FPMServer", "FastCGI", "FPMConfiguration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -48,7 +64,7 @@ let package = Package(
         .executableTarget(
             name: "fpmctl",
             dependencies: [
-                "FPM", "FastCGI", "FPMConfiguration",
+                "FPMServer", "FPMSystem", "FastCGI", "FPMConfiguration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -56,13 +72,14 @@ let package = Package(
         // A small app on the FPM library, used by the integration tests as a user's app would be.
         .executableTarget(
             name: "fpm-testapp",
-            dependencies: ["FPM"],
+            dependencies: ["FPM", "FPMSystem"],
             path: "Tests/Fixtures/TestApp",
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"], swiftSettings: swiftSettings),
         .testTarget(name: "FPMConfigurationTests", dependencies: ["FPMConfiguration"], swiftSettings: swiftSettings),
-        .testTarget(name: "FPMTests", dependencies: ["FPM", "FastCGI", "FPMConfiguration"], swiftSettings: swiftSettings),
+        .testTarget(name: "FPMServerTests", dependencies: ["FPMServer", "FPMSystem", "FastCGI", "FPMConfiguration"], swiftSettings: swiftSettings),
+        .testTarget(name: "FPMTests", dependencies: ["FPM", "FastCGI"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["FastCGI", "FPMConfiguration", "fpm", "fpmctl", "fpm-testapp"],

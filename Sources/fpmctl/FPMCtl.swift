@@ -1,5 +1,6 @@
 import ArgumentParser
-import FPM
+import FPMServer
+import FPMSystem
 import FPMConfiguration
 import FastCGI
 import Glibc
@@ -76,9 +77,9 @@ struct Reload: ParsableCommand {
         let pid = try locator.masterPID()
         let before = MasterStateFile.read(pid: pid)
         guard Processes.signal(pid, SIGUSR2) else { throw ControlError("kill(\(pid), SIGUSR2) failed") }
-        let deadline = Clock.monotonicNanos() + Int(timeout * 1e9)
-        while Clock.monotonicNanos() < deadline {
-            Clock.sleep(nanos: 20_000_000)
+        let deadline = SystemClock.monotonicNanos() + Int(timeout * 1e9)
+        while SystemClock.monotonicNanos() < deadline {
+            SystemClock.sleep(nanos: 20_000_000)
             guard Processes.isAlive(pid) else { throw ControlError("the master (pid \(pid)) exited during the reload") }
             guard let now = MasterStateFile.read(pid: pid) else { continue }
             if let before, now.reloadFailures > before.reloadFailures {

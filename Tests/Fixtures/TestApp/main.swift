@@ -1,4 +1,5 @@
 import FPM
+import FPMSystem
 import Glibc
 
 /// A small app built on the FPM library exactly as a user's would be, for the integration

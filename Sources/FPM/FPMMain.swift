@@ -1,0 +1,90 @@
+import ArgumentParser
+import FPMServer
+import Glibc
+
+/// The entry point that turns named handlers into a complete `fpm` executable: php-fpm's
+/// flags, configuration, signals and process model. A user's app calls
+/// `FPMMain.run(handlers: ["myapp": MyApp()])` from its `main.swift`.
+public enum FPMMain {
+    /// Parses the command line and runs; never returns. `handlers` are named as a pool's
+    /// `handler =` names them; the built-in `info` and `cgi` are always there.
+    public static func run(handlers: [String: any Handler] = [:], arguments: [String] = CommandLine.arguments) -> Never {
+        var all = Launcher.builtInHandlers
+        for (name, handler) in handlers { all[name] = AppHandler(app: handler) }
+        do {
+            let command = try FPMCommand.parse(Array(arguments.dropFirst()))
+            try command.launch(handlers: all)
+            exit(0)
+        } catch let code as LaunchExit {
+            exit(code.code)
+        } catch {
+            FPMCommand.exit(withError: error)
+        }
+    }
+}
+
+struct LaunchExit: Error { var code: Int32 }
+
+struct FPMCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fpm",
+        abstract: "swift-fpm: a FastCGI process manager for Swift handlers, compatible with php-fpm's configuration.",
+        helpNames: [.short, .long, .customShort("?")])
+
+    @Option(name: [.customShort("y"), .customLong("fpm-config")], help: "Configuration file.")
+    var fpmConfig: String?
+
+    @Option(name: [.customShort("p"), .customLong("prefix")], help: "Prefix for relative paths.")
+    var prefix: String?
+
+    @Option(name: [.customShort("g"), .customLong("pid")], help: "PID file (overrides the configuration's pid).")
+    var pid: String?
+
+    @Flag(name: [.customShort("t"), .customLong("test")], help: "Test the configuration and exit; twice (-tt) also prints it.")
+    var test: Int
+
+    @Flag(name: [.customShort("D"), .customLong("daemonize")], help: "Run in the background (overrides daemonize).")
+    var daemonize = false
+
+    @Flag(name: [.customShort("F"), .customLong("nodaemonize")], help: "Stay in the foreground (overrides daemonize).")
+    var nodaemonize = false
+
+    @Flag(name: [.customShort("O"), .customLong("force-stderr")], help: "Log to stderr even when it is not a terminal.")
+    var forceStderr = false
+
+    @Flag(name: [.customShort("R"), .customLong("allow-to-run-as-root")], help: "Allow pools to run as root.")
+    var allowRoot = false
+
+    @Flag(name: [.customShort("v"), .customLong("version")], help: "Print the version and exit.")
+    var version = false
+
+    @Option(name: [.customShort("c"), .customLong("php-ini")], help: ArgumentHelp("Accepted for php-fpm compatibility; ignored.", visibility: .hidden))
+    var phpIni: String?
+
+    @Flag(name: [.customShort("n"), .customLong("no-php-ini")], help: ArgumentHelp("Accepted for php-fpm compatibility; ignored.", visibility: .hidden))
+    var noPHPIni = false
+
+    @Option(name: [.customShort("d"), .customLong("define")], help: ArgumentHelp("Accepted for php-fpm compatibility; ignored.", visibility: .hidden))
+    var defines: [String] = []
+
+    func launch(handlers: [String: any RequestHandler]) throws {
+        if version {
+            print("swift-fpm \(swiftFPMVersion) (fpm-fcgi)")
+            return
+        }
+        var options = LaunchOptions()
+        options.configPath = fpmConfig
+        options.prefix = prefix
+        options.pidOverride = pid
+        options.daemonize = daemonize ? true : (nodaemonize ? false : nil)
+        options.forceStderr = forceStderr
+        options.allowRoot = allowRoot
+        if let prefix, !isDirectory(prefix) {
+            printError("ERROR: the prefix '\(prefix)' does not exist or is not a directory")
+            throw LaunchExit(code: ExitCodes.usage)
+        }
+        let code = Launcher.launch(options: options, testLevel: test, handlers: handlers)
+        throw LaunchExit(code: code)
+    }
+}
+

@@ -1,0 +1,300 @@
+import FPMSystem
+import FPMConfiguration
+import FastCGI
+import Glibc
+
+/// `handler = cgi`: runs the file named by SCRIPT_FILENAME as an RFC 3875 CGI/1.1 program — an
+/// fcgiwrap replacement.
+///
+/// - **Which files.** See `CGIScriptPolicy`: an absolute path without `..`, an allowed
+///   extension, an existing (404 otherwise) regular executable file (403 otherwise) inside
+///   DOCUMENT_ROOT when the web server sends one and inside the pool's `chroot` when set.
+///   `security.limit_extensions` applies; **when it is not set, the cgi default is
+///   `.cgi .sh .py .pl`** (php-fpm's `.php .phar` means nothing here, and "any executable" would
+///   turn every stray executable under the document root into an endpoint). Setting it to an
+///   empty value allows any executable file. A refusal is answered at once with its status and
+///   a one-line reason (also sent to FCGI_STDERR and the pool's log); nothing is started.
+/// - **Environment.** The worker's environment (the pool's `env[…]`), then every param, then
+///   the RFC's required meta-variables the web server did not send (see `CGIEnvironment`). The
+///   script runs in its own directory with argv = [its path].
+/// - **I/O.** The request body streams to the script's stdin while its stdout and stderr are
+///   read (one poll loop; neither a large body nor a large output can deadlock). The output's
+///   head is parsed: `Status:` sets the status, `Location:` without a Status is a 302 (a local
+///   redirect, a path, is answered the same way: behind a web server a gateway cannot re-run
+///   the request internally), other fields pass through. stderr goes to FCGI_STDERR and, line
+///   by line, to the pool's log. Output without a complete head is a 502.
+/// - **Processes.** The script leads its own process group, starts with default signal
+///   dispositions, an empty signal mask and only descriptors 0–2. When it outlives
+///   `request_terminate_timeout` (measured from the start of the request) the whole group is
+///   killed and the request answered 504 (if nothing was sent yet). Once the script has exited
+///   or closed its output, what it left running gets `lingerSeconds` to finish, then the group
+///   is killed: no process of a request survives it. If the worker is terminated meanwhile
+///   (SIGTERM/SIGINT) the group is killed first; if the worker dies any other way the kernel
+///   kills the script (PR_SET_PDEATHSIG).
+package final class CGIHandler: RequestHandler {
+    package var policy: CGIScriptPolicy
+    /// request_terminate_timeout in seconds (0: none).
+    package var terminateTimeout: Int
+    /// How long a script's leftovers may run after it exited or closed its output.
+    package var lingerSeconds: Double = 1
+    var poolName = "cgi"
+
+    package init(policy: CGIScriptPolicy = CGIScriptPolicy(), terminateTimeout: Int = 0) {
+        self.policy = policy
+        self.terminateTimeout = terminateTimeout
+    }
+
+    package func setUp(_ worker: WorkerContext) throws {
+        poolName = worker.pool
+        guard let config = worker.configuration else { return }
+        policy.allowedExtensions = config.securityLimitExtensions ?? CGIScriptPolicy.defaultExtensions
+        if let root = config.chroot, !CGIScriptPolicy.isChrooted() { policy.confinedTo = root }
+        terminateTimeout = config.requestTerminateTimeout
+    }
+
+    package func handle(_ request: ServerRequest, _ response: ServerResponse) throws {
+        let started = SystemClock.monotonicNanos()
+        let script: String
+        switch policy.resolve(scriptFilename: request.scriptFilename, documentRoot: request.documentRoot) {
+        case .failure(let refusal):
+            log("\(refusal.message)")
+            try? response.log(refusal.message)
+            response.status = refusal.status
+            response.setHeader("Content-Type", "text/plain; charset=utf-8")
+            try response.write("\(refusal.status) \(ServerResponse.reason(refusal.status)): \(refusal.message)\n")
+            return
+        case .success(let path):
+            script = path
+        }
+        let environment = CGIEnvironment.build(params: request.params, base: ProcessEnvironment.dictionary())
+        let deadline = terminateTimeout > 0 ? started + terminateTimeout * 1_000_000_000 : nil
+        let run = CGIRun(script: script, name: request.scriptFilename ?? script, request: request, response: response,
+                         deadline: deadline, lingerNanos: Int(lingerSeconds * 1e9), handler: self)
+        try run.execute(environment: environment)
+    }
+
+    func log(_ message: String) {
+        ProcessLog.current.warning("[pool \(poolName)] child \(getpid()): cgi: \(message)")
+    }
+}
+
+/// One script execution: the poll loop between the request, the script's pipes and the response.
+final class CGIRun {
+    let script: String
+    let name: String
+    let request: ServerRequest
+    let response: ServerResponse
+    let deadline: Int?
+    let lingerNanos: Int
+    unowned let handler: CGIHandler
+
+    var process: SpawnedProcess?
+    var parser = CGIResponseHeadParser()
+    var headDone = false
+    var headError: CGIResponseHead.ParseError?
+    /// Body bytes read from the request and not yet written to the script.
+    var pending: [UInt8] = []
+    var pendingOffset = 0
+    var bodyEnded = false
+    var stderrLine: [UInt8] = []
+    var exited = false
+    /// When the script exited or closed its output: the linger period starts.
+    var windingDownSince: Int?
+    var timedOut = false
+    var stoppedEarly = false
+
+    static let chunkSize = 64 * 1024
+    static let tickMillis: Int32 = 200
+
+    init(script: String, name: String, request: ServerRequest, response: ServerResponse, deadline: Int?, lingerNanos: Int,
+         handler: CGIHandler) {
+        self.script = script
+        self.name = name
+        self.request = request
+        self.response = response
+        self.deadline = deadline
+        self.lingerNanos = lingerNanos
+        self.handler = handler
+    }
+
+    func execute(environment: [[UInt8]]) throws {
+        CGIGroupGuard.arm()
+        let proc: SpawnedProcess
+        do {
+            proc = try Spawn.start(script, arguments: [script], environment: environment,
+                                   directory: CGIScriptPolicy.directory(of: script))
+        } catch {
+            CGIGroupGuard.disarm()
+            handler.log("cannot start '\(name)': \(error)")
+            throw error
+        }
+        process = proc
+        CGIGroupGuard.watch(proc.group)
+        defer { finish() }
+        try loop()
+        if let headError {
+            handler.log("script '\(name)': \(headError)")
+            if !response.headSent { try fail(502, "Bad Gateway: malformed response header from the script (\(headError))") }
+        } else if !headDone {
+            if timedOut {
+                try fail(504, "Gateway Timeout: the script did not answer within request_terminate_timeout")
+            } else {
+                handler.log("script '\(name)': premature end of script headers")
+                try fail(502, "Bad Gateway: premature end of script headers")
+            }
+        }
+        if timedOut {
+            handler.log("script '\(name)' (request: \"\(request.method) \(request.uri)\") timed out after request_terminate_timeout; killed its process group \(proc.group)")
+        }
+    }
+
+    func fail(_ status: Int, _ message: String) throws {
+        guard !response.headSent else { return }
+        response.status = status
+        response.setHeader("Content-Type", "text/plain; charset=utf-8")
+        try response.write(message + "\n")
+    }
+
+    /// Kills what is left of the group, reaps the script, closes the pipes.
+    func finish() {
+        guard var proc = process else { return }
+        // The script is not reaped yet, so its pid (and the group id) cannot have been reused.
+        Spawn.signalGroup(proc.group, SIGKILL)
+        CGIGroupGuard.watch(0)
+        let status = Spawn.reap(proc.pid)
+        CGIGroupGuard.disarm()
+        for fd in [proc.stdin, proc.stdout, proc.stderr] where fd >= 0 { FileIO.close(fd) }
+        proc.stdin = -1; proc.stdout = -1; proc.stderr = -1
+        process = nil
+        flushStderrLine()
+        if let status, !timedOut, !stoppedEarly, status != .exited(code: 0) {
+            handler.log("script '\(name)' \(status)")
+        }
+    }
+
+    func loop() throws {
+        guard var proc = process else { return }
+        defer { process = proc }
+        var chunk = [UInt8](repeating: 0, count: CGIRun.chunkSize)
+        while true {
+            let now = SystemClock.monotonicNanos()
+            if let deadline, now >= deadline { timedOut = true; return }
+            if headError != nil { stoppedEarly = true; return }
+            // Body: read the next piece when the previous one has been written.
+            if proc.stdin >= 0 && pendingOffset >= pending.count && !bodyEnded {
+                let n = try chunk.withUnsafeMutableBytes { try request.read(into: $0) }
+                if n == 0 {
+                    bodyEnded = true
+                    FileIO.close(proc.stdin); proc.stdin = -1
+                } else {
+                    pending = Array(chunk[0..<n]); pendingOffset = 0
+                }
+            }
+            if proc.stdin >= 0 && pendingOffset < pending.count { writeBody(&proc) }
+
+            let outputClosed = proc.stdout < 0 && proc.stderr < 0
+            if !exited { exited = Spawn.hasExited(proc.pid) }
+            if exited && outputClosed { return }
+            if (exited || outputClosed) && windingDownSince == nil { windingDownSince = now }
+            if let since = windingDownSince, now - since >= lingerNanos {
+                stoppedEarly = true
+                return
+            }
+
+            var fds: [pollfd] = []
+            if proc.stdin >= 0 && pendingOffset < pending.count { fds.append(pollfd(fd: proc.stdin, events: Poll.writable, revents: 0)) }
+            if proc.stdout >= 0 { fds.append(pollfd(fd: proc.stdout, events: Poll.readable, revents: 0)) }
+            if proc.stderr >= 0 { fds.append(pollfd(fd: proc.stderr, events: Poll.readable, revents: 0)) }
+            var wait = Int(CGIRun.tickMillis)
+            if outputClosed { wait = 10 }
+            if let deadline { wait = min(wait, max(0, (deadline - now) / 1_000_000 + 1)) }
+            if let since = windingDownSince { wait = min(wait, max(0, (since + lingerNanos - now) / 1_000_000 + 1)) }
+            let ready = fds.isEmpty ? 0 : try Poll.wait(&fds, timeoutMillis: Int32(wait))
+            if fds.isEmpty { var ts = timespec(tv_sec: 0, tv_nsec: wait * 1_000_000); nanosleep(&ts, nil) }
+            guard ready > 0 else { continue }
+            for p in fds where p.revents != 0 {
+                if p.fd == proc.stdin {
+                    if p.revents & Poll.failed != 0 { closeStdin(&proc) }
+                } else if p.fd == proc.stdout {
+                    if try !readOutput(proc.stdout, &chunk) { FileIO.close(proc.stdout); proc.stdout = -1 }
+                } else if p.fd == proc.stderr {
+                    if !readErrors(proc.stderr, &chunk) { FileIO.close(proc.stderr); proc.stderr = -1 }
+                }
+            }
+        }
+    }
+
+    /// Writes what it can of the pending body piece (non-blocking).
+    func writeBody(_ proc: inout SpawnedProcess) {
+        let n = pending.withUnsafeBytes { b in
+            Glibc.write(proc.stdin, b.baseAddress! + pendingOffset, b.count - pendingOffset)
+        }
+        if n > 0 {
+            pendingOffset += n
+        } else if n < 0 && errno != EAGAIN && errno != EINTR {
+            // EPIPE: the script does not read its stdin (any more); the worker drains the rest.
+            closeStdin(&proc)
+        }
+    }
+
+    func closeStdin(_ proc: inout SpawnedProcess) {
+        FileIO.close(proc.stdin)
+        proc.stdin = -1
+        pending = []
+        pendingOffset = 0
+    }
+
+    /// One read from stdout into the response; false at EOF.
+    func readOutput(_ fd: Int32, _ chunk: inout [UInt8]) throws -> Bool {
+        let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        if n == 0 { return false }
+        if n < 0 { return errno == EAGAIN || errno == EINTR }
+        if headDone {
+            try chunk.withUnsafeBytes { try response.write(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            return true
+        }
+        do {
+            let result = try chunk.withUnsafeBytes { raw throws(CGIResponseHead.ParseError) in
+                try parser.feed(UnsafeRawBufferPointer(rebasing: raw[0..<n]))
+            }
+            if let (head, body) = result {
+                headDone = true
+                apply(head)
+                try response.write(body)
+            }
+        } catch let error as CGIResponseHead.ParseError {
+            headError = error
+        }
+        return true
+    }
+
+    func apply(_ head: CGIResponseHead) {
+        response.status = head.effectiveStatus
+        if let location = head.location { response.addHeader("Location", location) }
+        for field in head.fields { response.addHeader(field.name, field.value) }
+    }
+
+    /// One read from stderr: to FCGI_STDERR and, by lines, to the log; false at EOF.
+    func readErrors(_ fd: Int32, _ chunk: inout [UInt8]) -> Bool {
+        let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        if n == 0 { return false }
+        if n < 0 { return errno == EAGAIN || errno == EINTR }
+        chunk.withUnsafeBytes { try? response.sink.writeError(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        for b in chunk[0..<n] {
+            if b == 0x0A {
+                flushStderrLine()
+            } else if stderrLine.count < 1024 {
+                stderrLine.append(b)
+            }
+        }
+        return true
+    }
+
+    func flushStderrLine() {
+        guard !stderrLine.isEmpty else { return }
+        var line = stderrLine
+        if line.last == 0x0D { line.removeLast() }
+        stderrLine.removeAll(keepingCapacity: true)
+        handler.log("script '\(name)' said into stderr: \"\(String(decoding: line, as: UTF8.self))\"")
+    }
+}

@@ -1,0 +1,134 @@
+import FPMSystem
+import FastCGI
+
+/// Supplies request body bytes as the handler reads them (the worker's connection).
+package protocol RequestBodySource: AnyObject {
+    /// Copies up to `buffer.count` body bytes; 0 means the body has ended.
+    func readBody(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+}
+
+/// One FastCGI request as a handler sees it: the CGI environment nginx sent, and the body as a
+/// stream.
+package final class ServerRequest {
+    /// Every param, in the order the web server sent them.
+    package let params: FastCGIParams
+    package let role: Role
+    let source: RequestBodySource?
+    package private(set) var bodyBytesRead = 0
+
+    package init(params: FastCGIParams, role: Role = .responder, body: RequestBodySource?) {
+        self.params = params
+        self.role = role
+        self.source = body
+    }
+
+    package subscript(param name: String) -> String? { params[name] }
+
+    package var method: String { params["REQUEST_METHOD"] ?? "GET" }
+    /// REQUEST_URI as nginx sent it (path and query).
+    package var uri: String { params["REQUEST_URI"] ?? scriptName }
+    package var scriptName: String { params["SCRIPT_NAME"] ?? "" }
+    package var scriptFilename: String? { params["SCRIPT_FILENAME"] }
+    package var documentRoot: String? { params["DOCUMENT_ROOT"] }
+    package var pathInfo: String? { params["PATH_INFO"] }
+    package var queryString: String { params["QUERY_STRING"] ?? "" }
+    package var contentType: String? { params["CONTENT_TYPE"] }
+    package var contentLength: Int? { params["CONTENT_LENGTH"].flatMap { Int($0) } }
+    package var remoteAddress: String? { params["REMOTE_ADDR"] }
+
+    /// An HTTP request header by its HTTP name (`Accept-Language` → HTTP_ACCEPT_LANGUAGE).
+    package func header(_ name: String) -> String? {
+        if name.caseInsensitiveEquals("Content-Type") { return contentType }
+        if name.caseInsensitiveEquals("Content-Length") { return params["CONTENT_LENGTH"] }
+        var key = "HTTP_"
+        for c in name.utf8 {
+            if c == UInt8(ascii: "-") { key.append("_") }
+            else if c >= 97 && c <= 122 { key.unicodeScalars.append(Unicode.Scalar(c - 32)) }
+            else { key.unicodeScalars.append(Unicode.Scalar(c)) }
+        }
+        return params[key]
+    }
+
+    /// The decoded query string as name/value pairs (`+` is a space, %XX decoded).
+    package var query: [(String, String)] { FormDecoding.decode(queryString) }
+
+    /// Reads body bytes into `buffer`; 0 at the end of the body.
+    package func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard let source, buffer.count > 0 else { return 0 }
+        let n = try source.readBody(into: buffer)
+        bodyBytesRead += n
+        return n
+    }
+
+    package struct BodyTooLarge: Error, CustomStringConvertible {
+        package var limit: Int
+        package var description: String { "request body larger than \(limit) bytes" }
+    }
+
+    /// The whole body, refusing more than `limit` bytes.
+    package func readBody(limit: Int = 16 << 20) throws -> [UInt8] {
+        var out: [UInt8] = []
+        if let n = contentLength, n <= limit { out.reserveCapacity(n) }
+        var chunk = [UInt8](repeating: 0, count: 16384)
+        while true {
+            let n = try chunk.withUnsafeMutableBytes { try read(into: $0) }
+            if n == 0 { break }
+            if out.count + n > limit { throw BodyTooLarge(limit: limit) }
+            out.append(contentsOf: chunk[0..<n])
+        }
+        return out
+    }
+
+    /// A url-encoded form body (application/x-www-form-urlencoded) as name/value pairs.
+    package func formFields(limit: Int = 1 << 20) throws -> [(String, String)] {
+        let body = try readBody(limit: limit)
+        return FormDecoding.decode(String(decoding: body, as: UTF8.self))
+    }
+}
+
+/// application/x-www-form-urlencoded decoding.
+package enum FormDecoding {
+    package static func decode(_ s: String) -> [(String, String)] {
+        guard !s.isEmpty else { return [] }
+        return s.split(separator: "&", omittingEmptySubsequences: true).map { part in
+            let kv = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            return (unescape(kv[0]), kv.count > 1 ? unescape(kv[1]) : "")
+        }
+    }
+
+    package static func unescape(_ s: Substring) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(s.utf8.count)
+        var it = Array(s.utf8)[...]
+        while let c = it.popFirst() {
+            if c == UInt8(ascii: "+") { out.append(0x20) }
+            else if c == UInt8(ascii: "%"), it.count >= 2, let h = hex(it[it.startIndex]), let l = hex(it[it.startIndex + 1]) {
+                out.append(h << 4 | l)
+                it = it.dropFirst(2)
+            } else { out.append(c) }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func hex(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 48...57: return c - 48
+        case 65...70: return c - 55
+        case 97...102: return c - 87
+        default: return nil
+        }
+    }
+}
+
+extension String {
+    func caseInsensitiveEquals(_ other: String) -> Bool {
+        let a = self.utf8, b = other.utf8
+        guard a.count == b.count else { return false }
+        for (x, y) in zip(a, b) where x != y {
+            let lx = x >= 65 && x <= 90 ? x + 32 : x
+            let ly = y >= 65 && y <= 90 ? y + 32 : y
+            if lx != ly { return false }
+        }
+        return true
+    }
+}

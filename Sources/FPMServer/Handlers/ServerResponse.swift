@@ -1,0 +1,137 @@
+import FPMSystem
+import FastCGI
+
+/// Where a response's bytes go: the worker's connection, or a buffer in tests.
+package protocol ResponseSink: AnyObject {
+    /// ServerResponse bytes (CGI head, then body) for FCGI_STDOUT.
+    func writeOutput(_ bytes: UnsafeRawBufferPointer) throws
+    /// Diagnostics for FCGI_STDERR (nginx logs them as "FastCGI sent in stderr").
+    func writeError(_ bytes: UnsafeRawBufferPointer) throws
+}
+
+/// A CGI-style response: status and headers, then a body written in one piece or streamed.
+/// The head goes out with the first body bytes (or at the end), so a small response leaves the
+/// worker in one write.
+package final class ServerResponse {
+    package var status: Int = 200
+    package private(set) var headers: [(name: String, value: String)] = []
+    package private(set) var headSent = false
+    package private(set) var bodyBytesWritten = 0
+    /// When false, body bytes are counted but dropped (HEAD requests).
+    package var sendsBody = true
+    let sink: ResponseSink
+
+    package init(sink: ResponseSink) {
+        self.sink = sink
+    }
+
+    /// Sets a header, replacing any of the same name (case-insensitively).
+    package func setHeader(_ name: String, _ value: String) {
+        headers.removeAll { $0.name.caseInsensitiveEquals(name) }
+        headers.append((name, value))
+    }
+
+    /// Adds a header, keeping others of the same name (Set-Cookie).
+    package func addHeader(_ name: String, _ value: String) {
+        headers.append((name, value))
+    }
+
+    package func header(_ name: String) -> String? {
+        headers.first { $0.name.caseInsensitiveEquals(name) }?.value
+    }
+
+    package var contentType: String? {
+        get { header("Content-Type") }
+        set { if let newValue { setHeader("Content-Type", newValue) } else { headers.removeAll { $0.name.caseInsensitiveEquals("Content-Type") } } }
+    }
+
+    /// Writes body bytes (the head first, if not sent yet).
+    package func write(_ bytes: UnsafeRawBufferPointer) throws {
+        if !headSent { try sendHead() }
+        bodyBytesWritten += bytes.count
+        if sendsBody && bytes.count > 0 { try sink.writeOutput(bytes) }
+    }
+
+    package func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write($0) }
+    }
+
+    package func write(_ string: String) throws {
+        var s = string
+        try s.withUTF8 { try write(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Writes a line to FCGI_STDERR.
+    package func log(_ message: String) throws {
+        var s = message
+        if !s.hasSuffix("\n") { s += "\n" }
+        try s.withUTF8 { try sink.writeError(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Sends the head now (also done by the first write, or at the end of the request).
+    package func sendHead() throws {
+        guard !headSent else { return }
+        headSent = true
+        var head = "Status: \(status) \(ServerResponse.reason(status))\r\n"
+        var hasType = false
+        for (name, value) in headers {
+            if name.caseInsensitiveEquals("Content-Type") { hasType = true }
+            head += name
+            head += ": "
+            head += value
+            head += "\r\n"
+        }
+        if !hasType { head += "Content-Type: text/html; charset=UTF-8\r\n" }
+        head += "\r\n"
+        try head.withUTF8 { try sink.writeOutput(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Called by the worker once the handler returned.
+    package func finish() throws {
+        if !headSent { try sendHead() }
+    }
+
+    /// The standard reason phrase for a status code.
+    package static func reason(_ code: Int) -> String {
+        switch code {
+        case 100: return "Continue"
+        case 200: return "OK"
+        case 201: return "Created"
+        case 202: return "Accepted"
+        case 204: return "No Content"
+        case 206: return "Partial Content"
+        case 301: return "Moved Permanently"
+        case 302: return "Found"
+        case 303: return "See Other"
+        case 304: return "Not Modified"
+        case 307: return "Temporary Redirect"
+        case 308: return "Permanent Redirect"
+        case 400: return "Bad Request"
+        case 401: return "Unauthorized"
+        case 403: return "Forbidden"
+        case 404: return "Not Found"
+        case 405: return "Method Not Allowed"
+        case 409: return "Conflict"
+        case 410: return "Gone"
+        case 413: return "Content Too Large"
+        case 415: return "Unsupported Media Type"
+        case 422: return "Unprocessable Content"
+        case 429: return "Too Many Requests"
+        case 500: return "Internal Server Error"
+        case 501: return "Not Implemented"
+        case 502: return "Bad Gateway"
+        case 503: return "Service Unavailable"
+        case 504: return "Gateway Timeout"
+        default: return "Status"
+        }
+    }
+}
+
+/// Collects a response in memory: for tests of handlers, without a socket.
+package final class BufferResponseSink: ResponseSink {
+    package private(set) var output: [UInt8] = []
+    package private(set) var errors: [UInt8] = []
+    package init() {}
+    package func writeOutput(_ bytes: UnsafeRawBufferPointer) throws { output.append(contentsOf: bytes) }
+    package func writeError(_ bytes: UnsafeRawBufferPointer) throws { errors.append(contentsOf: bytes) }
+}

@@ -1,0 +1,46 @@
+import FPMSystem
+import FastCGI
+
+/// A pool's access log in a worker: the compiled `access.format` and the inherited descriptor.
+/// One line, one write(2), after the response has gone out.
+final class AccessLogWriter {
+    let fd: Int32
+    let format: AccessLogFormat
+    let suppressPaths: Set<String>
+    var buffer: [UInt8] = []
+
+    init(fd: Int32, format: String, suppressPaths: [String]) throws {
+        self.fd = fd
+        self.format = try AccessLogFormat(parsing: format)
+        self.suppressPaths = Set(suppressPaths)
+        buffer.reserveCapacity(1024)
+    }
+
+    func write(request: ServerRequest, response: ServerResponse, peer: PeerAddress, pool: String, pid: Int32, masterPID: Int32,
+               startWall: (seconds: Int, microseconds: Int), durationMicros: Int, cpuUserMicros: Int, cpuSystemMicros: Int,
+               memory: Int) {
+        let params = request.params
+        let uri = params["SCRIPT_NAME"] ?? ""
+        let query = params["QUERY_STRING"] ?? ""
+        let method = params["REQUEST_METHOD"] ?? ""
+        // access.suppress_path: only successful, query-less, body-less GET/HEAD of an exact path.
+        if !suppressPaths.isEmpty, suppressPaths.contains(uri), query.isEmpty, method == "GET" || method == "HEAD",
+           (200...299).contains(response.status), request.bodyBytesRead == 0, (request.contentLength ?? 0) == 0 {
+            return
+        }
+        let end = SystemClock.wallClock()
+        let headers = response.headers
+        let record = AccessLogRecord(
+            remoteAddr: peer.text, remoteUser: params["REMOTE_USER"] ?? "", method: method.isEmpty ? "-" : method,
+            requestURI: uri, queryString: query, scriptFilename: params["SCRIPT_FILENAME"] ?? "-",
+            contentLength: request.contentLength ?? 0, status: response.status,
+            startSeconds: startWall.seconds, startMicroseconds: startWall.microseconds,
+            endSeconds: end.seconds, endMicroseconds: end.microseconds, durationMicroseconds: durationMicros,
+            cpuUserSeconds: Double(cpuUserMicros) / 1e6, cpuSystemSeconds: Double(cpuSystemMicros) / 1e6,
+            memoryBytes: memory, pool: pool, pid: pid, ppid: masterPID,
+            parameter: { params[$0] }, responseHeader: AccessLogRecord.headerLookup(headers))
+        buffer.removeAll(keepingCapacity: true)
+        _ = format.render(record, into: &buffer)
+        buffer.withUnsafeBytes { try? FileIO.writeAll(fd, $0) }
+    }
+}

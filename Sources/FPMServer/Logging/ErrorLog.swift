@@ -1,0 +1,154 @@
+import FPMSystem
+import FPMConfiguration
+import Glibc
+import Logging
+
+/// The error log of the master and its workers (`error_log`): a file, stderr, or syslog, at
+/// `log_level`, in php-fpm's line format. Each line leaves in one write(2), so lines from
+/// several processes appending to one file do not interleave.
+package final class ErrorLog: @unchecked Sendable {
+    package enum Destination: Sendable, Equatable {
+        case stderr
+        case file(String)
+        case syslog(ident: String, facility: Int32)
+    }
+
+    package private(set) var destination: Destination
+    package var level: LogSeverity
+    package var limit: Int
+    /// The descriptor lines are written to (2 for stderr).
+    package private(set) var fd: Int32 = 2
+
+    package init(destination: Destination, level: LogSeverity, limit: Int = 1024) throws {
+        self.destination = destination
+        self.level = level
+        self.limit = limit
+        try open()
+    }
+
+    /// A log on stderr, before the configuration is known.
+    package static func bootstrap() -> ErrorLog {
+        try! ErrorLog(destination: .stderr, level: .notice)
+    }
+
+    private func open() throws {
+        switch destination {
+        case .stderr:
+            fd = 2
+        case .file(let path):
+            let newFD = try FileIO.open(path, O_WRONLY | O_CREAT | O_APPEND, mode: 0o600)
+            if fd > 2 && fd != newFD {
+                try FileIO.dup2(newFD, fd)
+                FileIO.close(newFD)
+                try? FileIO.setCloseOnExec(fd, true)
+            } else {
+                fd = newFD
+            }
+        case .syslog(let ident, let facility):
+            openlog(strdup(ident), LOG_PID, facility)
+        }
+    }
+
+    /// Reopens the file at its path (SIGUSR1, after logrotate moved it), keeping the same
+    /// descriptor number.
+    package func reopen() throws {
+        try open()
+    }
+
+    /// Switches destination (a reload with a different error_log).
+    package func change(to destination: Destination, level: LogSeverity, limit: Int) throws {
+        if destination != self.destination {
+            let old = fd
+            self.destination = destination
+            if case .file = destination { fd = 2 }
+            try open()
+            if old > 2 && old != fd { FileIO.close(old) }
+        }
+        self.level = level
+        self.limit = limit
+    }
+
+    /// A worker takes over a descriptor the master reopened, at its own descriptor number.
+    package func adopt(_ newFD: Int32) {
+        if fd > 2 {
+            try? FileIO.dup2(newFD, fd)
+            FileIO.close(newFD)
+        } else {
+            FileIO.close(newFD)
+        }
+    }
+
+    package func log(_ severity: LogSeverity, _ message: String) {
+        guard severity >= level else { return }
+        if case .syslog = destination {
+            let priority: Int32
+            switch severity {
+            case .debug: priority = LOG_DEBUG
+            case .notice: priority = LOG_NOTICE
+            case .warning: priority = LOG_WARNING
+            case .error: priority = LOG_ERR
+            case .alert: priority = LOG_ALERT
+            }
+            let line = LogLine.formatSyslog(level: severity, message: message, limit: limit)
+            line.withCString { c in withVaList([c]) { vsyslog(priority, "%s", $0) } }
+            return
+        }
+        let line = LogLine.format(level: severity, message: message, time: SystemClock.wallClock(), limit: limit,
+                                  debugTimestamp: level == .debug)
+        try? FileIO.writeAll(fd, line)
+    }
+
+    package func debug(_ m: @autoclosure () -> String) { if level <= .debug { log(.debug, m()) } }
+    package func notice(_ m: String) { log(.notice, m) }
+    package func warning(_ m: String) { log(.warning, m) }
+    package func error(_ m: String) { log(.error, m) }
+    package func alert(_ m: String) { log(.alert, m) }
+}
+
+/// Lets handler code use swift-log's `Logger`; its lines go to the pool's error log.
+package struct ErrorLogHandler: LogHandler {
+    package var metadata: Logger.Metadata = [:]
+    package var logLevel: Logger.Level = .info
+    let label: String
+
+    package init(label: String) { self.label = label }
+
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    package func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
+                    file: String, function: String, line: UInt) {
+        let severity: LogSeverity
+        switch level {
+        case .trace, .debug: severity = .debug
+        case .info, .notice: severity = .notice
+        case .warning: severity = .warning
+        case .error: severity = .error
+        case .critical: severity = .alert
+        }
+        var text = "[\(label)] \(message)"
+        let all = self.metadata.merging(metadata ?? [:]) { $1 }
+        if !all.isEmpty { text += " " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") }
+        ProcessLog.current.log(severity, text)
+    }
+}
+
+/// The error log of this process (the master's, inherited by each worker after fork).
+package enum ProcessLog {
+    nonisolated(unsafe) package static var current = ErrorLog.bootstrap()
+}
+
+extension LogSeverity {
+    /// The severity threshold for a configured `log_level`.
+    package init(level: LogLevel) {
+        switch level {
+        case .debug: self = .debug
+        case .notice: self = .notice
+        case .warning: self = .warning
+        case .error: self = .error
+        case .alert: self = .alert
+        }
+    }
+}

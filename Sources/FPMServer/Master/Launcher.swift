@@ -1,0 +1,143 @@
+import FPMSystem
+import ArgumentParser
+import FPMConfiguration
+import Glibc
+import Logging
+
+package let swiftFPMVersion = "0.1.0"
+
+package func isDirectory(_ path: String) -> Bool {
+    var st = stat()
+    return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+}
+
+package func printError(_ s: String) {
+    try? FileIO.writeAll(2, s + "\n")
+}
+
+/// Loading, checking and starting, shared by `fpm` and the reload path.
+package enum Launcher {
+    /// The handlers every build has.
+    package static var builtInHandlers: [String: any RequestHandler] {
+        ["info": InfoHandler(), "cgi": CGIHandler()]
+    }
+
+    /// The configuration file in force: -y, else the prefix's etc/fpm.conf, else none (embedded).
+    static func configPath(options: LaunchOptions) -> String? {
+        if let p = options.configPath { return p }
+        return ConfigurationLoader.defaultConfigPath(prefix: options.prefix)
+    }
+
+    /// Loads and validates everything `-t` checks, including what only this binary knows (its
+    /// handlers).
+    static func loadConfiguration(options: LaunchOptions, environment: [String: String],
+                                  handlers: [String: any RequestHandler]) throws -> FPMConfiguration {
+        var configuration: FPMConfiguration
+        if let path = configPath(options: options) {
+            configuration = try ConfigurationLoader.load(path: path, prefix: options.prefix, environment: environment,
+                                                         pidOverride: options.pidOverride,
+                                                         accessFormatValidator: { AccessLogFormat.validate($0) })
+        } else {
+            configuration = ConfigurationLoader.loadEmbedded(environment: environment)
+        }
+        var problems: [ConfigurationDiagnostic] = []
+        for pool in configuration.pools where pool.exec == nil && handlers[pool.handler] == nil {
+            problems.append(ConfigurationDiagnostic(
+                file: pool.sourceFile, line: pool.source.isSet("handler") ? pool.source.location(of: "handler").line : pool.sourceLine, pool: pool.name,
+                directive: "handler", value: pool.handler,
+                message: "unknown handler '\(pool.handler)' (this binary has: \(handlers.keys.sorted().joined(separator: ", ")))",
+                severity: .error))
+        }
+        if !problems.isEmpty { throw ConfigurationError(diagnostics: problems) }
+        return configuration
+    }
+
+    package static func launch(options: LaunchOptions, testLevel: Int, handlers: [String: any RequestHandler]) -> Int32 {
+        let environment = Processes.environment()
+        let configuration: FPMConfiguration
+        do {
+            configuration = try loadConfiguration(options: options, environment: environment, handlers: handlers)
+        } catch {
+            for line in "\(error)".split(separator: "\n") { printError("ERROR: \(line)") }
+            printError("ERROR: FPM initialization failed")
+            return ExitCodes.config
+        }
+        for warning in configuration.warnings {
+            printError("\(warning.severity == .notice ? "NOTICE" : "WARNING"): \(warning)")
+        }
+        if testLevel > 0 {
+            if testLevel > 1 { print(configuration.renderEffective(), terminator: "") }
+            printError("NOTICE: configuration file \(configuration.path ?? "(embedded default)") test is successful")
+            return ExitCodes.ok
+        }
+        // Logging.
+        let global = configuration.global
+        let destination: ErrorLog.Destination
+        if options.forceStderr {
+            destination = .stderr
+        } else if global.errorLog == "syslog" {
+            destination = .syslog(ident: global.syslogIdent, facility: global.syslogFacility.code)
+        } else if global.errorLog == "/dev/stderr" || global.errorLog == "stderr" || global.errorLog.isEmpty {
+            destination = .stderr
+        } else {
+            destination = .file(global.errorLog)
+        }
+        let log: ErrorLog
+        do {
+            log = try ErrorLog(destination: destination, level: LogSeverity(level: global.logLevel), limit: global.logLimit)
+        } catch {
+            printError("ERROR: failed to open error_log (\(global.errorLog)): \(error)")
+            return ExitCodes.config
+        }
+        ProcessLog.current = log
+        LoggingSystem.bootstrap { ErrorLogHandler(label: $0) }
+        // A re-executed master (reload) is already detached: never fork again, the pid must stay.
+        let reloading = environment[Inheritance.generation] != nil
+        let daemonize = (options.daemonize ?? global.daemonize) && !reloading
+        var readyPipe: Int32 = -1
+        if daemonize {
+            switch Launcher.daemonize(log: log) {
+            case .parent(let code): return code
+            case .child(let pipe): readyPipe = pipe
+            }
+        }
+        do {
+            let master = try Master(configuration: configuration, options: options, handlers: handlers, log: log)
+            master.daemonReadyPipe = readyPipe
+            return master.run()
+        } catch {
+            log.error("\(error)")
+            return ExitCodes.software
+        }
+    }
+
+    enum DaemonRole { case parent(Int32), child(Int32) }
+
+    /// php-fpm's -D: the launcher waits (10 s at most) for the master to say it started.
+    static func daemonize(log: ErrorLog) -> DaemonRole {
+        guard let (r, w) = try? FileIO.pipe() else { return .parent(ExitCodes.software) }
+        let pid: pid_t
+        do { pid = try Processes.fork() } catch { return .parent(ExitCodes.software) }
+        if pid > 0 {
+            FileIO.close(w)
+            var p = pollfd(fd: r, events: Int16(POLLIN), revents: 0)
+            var byte: UInt8 = 0
+            if Glibc.poll(&p, 1, 10_000) > 0, Glibc.read(r, &byte, 1) == 1, byte == UInt8(ascii: "1") {
+                return .parent(ExitCodes.ok)
+            }
+            return .parent(ExitCodes.software)
+        }
+        FileIO.close(r)
+        try? Processes.setsid()
+        // Drop descriptors inherited from whoever launched us (a supervisor may wait for them
+        // to close to learn that the launcher exited); keep the log and the ready pipe.
+        for fd in Int32(3)..<Int32(1024) where fd != w && fd != log.fd { _ = Glibc.close(fd) }
+        if let null = try? FileIO.open("/dev/null", O_RDWR) {
+            try? FileIO.dup2(null, 0)
+            try? FileIO.dup2(null, 1)
+            if log.destination != .stderr { try? FileIO.dup2(null, 2) }
+            FileIO.close(null)
+        }
+        return .child(w)
+    }
+}

@@ -1,0 +1,75 @@
+import FPMSystem
+import FPMConfiguration
+import FastCGI
+import Glibc
+
+/// A pool as the running master holds it: its configuration, its open listening socket, its
+/// scoreboard and what its workers run. Workers inherit it through fork.
+final class PoolRuntime {
+    let config: PoolConfiguration
+    var name: String { config.name }
+    let listenFD: Int32
+    let listenKey: String
+    let scoreboard: Scoreboard
+    let handler: (any RequestHandler)?
+    /// `exec = …`: an external FastCGI program each worker becomes.
+    let execArguments: [String]?
+    let allowedClients: [PeerAddress]?
+    let management: ManagementValues
+    let parserLimits: ParserLimits
+    var accessLogFD: Int32?
+    /// The pool's hand-off socket (a datagram socketpair every worker shares): idle kept
+    /// connections travel through it from a worker that became busy to one that is idle.
+    var handoff: (read: Int32, write: Int32)?
+    var accessLog: AccessLogWriter?
+    let settings: ProcessManagerSettings
+
+    /// Master-side bookkeeping.
+    var state = ProcessManagerState()
+    var usedSlots: Set<Int> = []
+    var warnedMaxChildren = false
+
+    init(config: PoolConfiguration, listenFD: Int32, listenKey: String, scoreboard: Scoreboard,
+         handler: (any RequestHandler)?, accessLogFD: Int32?, accessLog: AccessLogWriter?, log: ErrorLog) {
+        self.config = config
+        self.listenFD = listenFD
+        self.listenKey = listenKey
+        self.scoreboard = scoreboard
+        self.handler = handler
+        self.execArguments = config.exec
+        self.accessLogFD = accessLogFD
+        self.accessLog = accessLog
+        if let entries = config.allowedClients {
+            var parsed: [PeerAddress] = []
+            for entry in entries {
+                if let a = PeerAddress(literal: entry) {
+                    parsed.append(a)
+                } else {
+                    log.warning("[pool \(config.name)] Wrong IP address '\(entry)' in listen.allowed_clients")
+                }
+            }
+            if parsed.isEmpty {
+                log.error("[pool \(config.name)] There are no allowed addresses")
+            }
+            allowedClients = parsed
+        } else {
+            allowedClients = nil
+        }
+        management = ManagementValues(maxConns: config.maxChildren, maxReqs: config.maxChildren)
+        parserLimits = ParserLimits()
+        let style = config.pm
+        settings = ProcessManagerSettings(
+            style: style, maxChildren: config.maxChildren, startServers: config.startServers,
+            minSpareServers: config.minSpareServers, maxSpareServers: config.maxSpareServers,
+            maxSpawnRate: config.maxSpawnRate, processIdleTimeout: config.processIdleTimeout)
+    }
+
+    /// A free scoreboard slot, or nil when max_children workers run.
+    func claimSlot() -> Int? {
+        for i in 0..<scoreboard.slotCount where !usedSlots.contains(i) {
+            usedSlots.insert(i)
+            return i
+        }
+        return nil
+    }
+}

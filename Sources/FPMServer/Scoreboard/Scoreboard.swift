@@ -1,0 +1,401 @@
+import FPMSystem
+import Atomics
+import Glibc
+
+/// A worker's request stage, php-fpm's names and order.
+package enum RequestStage: Int, Sendable, CaseIterable {
+    case free = 0
+    case idle = 1
+    case readingHeaders = 2
+    case gettingInfo = 3
+    case running = 4
+    case ending = 5
+    case finishing = 6
+
+    /// php-fpm's status-page name.
+    package var displayName: String {
+        switch self {
+        case .free: return "Free"
+        case .idle: return "Idle"
+        case .readingHeaders: return "Reading headers"
+        case .gettingInfo: return "Getting request information"
+        case .running: return "Running"
+        case .ending: return "Ending"
+        case .finishing: return "Finishing"
+        }
+    }
+}
+
+/// One pool's shared-memory scoreboard: a header of pool counters and one fixed-size slot per
+/// worker. Plain data only (fixed-width fields, NUL-padded strings), so any process that maps
+/// the file can read it. Each slot has one writer at a time — the worker owning it, or the
+/// master before fork and after reaping — and a sequence counter that lets readers retry
+/// instead of seeing a half-written request.
+package final class Scoreboard: @unchecked Sendable {
+    package static let magic: UInt64 = 0x3142_5350_4654_5753  // "SWTFPSB1" little-endian
+    package static let version: UInt32 = 1
+    package static let headerSize = 512
+    package static let slotSize = 1536
+    /// Slot flag: the worker finished its setup and waits for requests (reload hand-over).
+    package static let readyFlag = 1
+
+    enum H {
+        static let magic = 0, version = 8, slotSize = 12, slotCount = 16, pm = 20
+        static let startEpoch = 24, masterPID = 32, generation = 40
+        static let acceptedConn = 48, maxActive = 56, maxChildrenReached = 64, slowRequests = 72
+        static let listenQueue = 80, maxListenQueue = 88, listenQueueLen = 96, maxChildren = 104
+        static let idle = 112, active = 120
+        static let poolName = 128, poolNameSize = 64
+        static let listen = 192, listenSize = 128
+    }
+
+    enum S {
+        static let seq = 0, pid = 8, stage = 16, startEpoch = 24, requests = 32
+        static let acceptedEpochMicros = 40, acceptedMono = 48, stageMono = 56
+        static let contentLength = 64, durationMicros = 72, cpuUser = 80, cpuSystem = 88, memory = 96
+        static let flags = 104, generation = 112
+        static let method = 128, methodSize = 16
+        static let user = 144, userSize = 32
+        static let uri = 176, uriSize = 256
+        static let query = 432, querySize = 512
+        static let script = 944, scriptSize = 256
+    }
+
+    package let memory: SharedMemory
+    package let slotCount: Int
+
+    package static func size(slots: Int) -> Int { headerSize + slots * slotSize }
+
+    /// Where the scoreboard of `pool` of the master `pid` lives, so `fpmctl` can find it.
+    package static func path(directory: String, masterPID: Int32, pool: String) -> String {
+        let safe = String(pool.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" })
+        return "\(directory)/swift-fpm.\(masterPID).\(safe).scoreboard"
+    }
+
+    /// Creates a new scoreboard file.
+    package init(create path: String, pool: String, listen: String, pm: Int, slots: Int, masterPID: Int32,
+                generation: Int) throws(SystemError) {
+        memory = try SharedMemory.create(path: path, size: Scoreboard.size(slots: slots))
+        slotCount = slots
+        store(UInt64(Scoreboard.magic), at: H.magic)
+        store(UInt32(Scoreboard.version), at: H.version)
+        store(UInt32(Scoreboard.slotSize), at: H.slotSize)
+        store(UInt32(slots), at: H.slotCount)
+        store(UInt32(pm), at: H.pm)
+        storeInt(SystemClock.epochSeconds(), at: H.startEpoch)
+        storeInt(Int(masterPID), at: H.masterPID)
+        storeInt(generation, at: H.generation)
+        storeInt(slots, at: H.maxChildren)
+        writeString(pool, at: H.poolName, size: H.poolNameSize, base: memory.base)
+        writeString(listen, at: H.listen, size: H.listenSize, base: memory.base)
+    }
+
+    package enum OpenError: Error, CustomStringConvertible {
+        case system(SystemError)
+        case notAScoreboard(String)
+        package var description: String {
+            switch self {
+            case .system(let e): return e.description
+            case .notAScoreboard(let p): return "\(p) is not a swift-fpm scoreboard (or of another version)"
+            }
+        }
+    }
+
+    /// Maps an existing scoreboard file (read-only by default) and checks its header.
+    package init(open path: String, writable: Bool = false) throws(OpenError) {
+        do {
+            memory = try SharedMemory.open(path: path, writable: writable)
+        } catch {
+            throw .system(error)
+        }
+        guard memory.size >= Scoreboard.headerSize,
+              memory.base.loadUnaligned(fromByteOffset: H.magic, as: UInt64.self) == Scoreboard.magic,
+              memory.base.loadUnaligned(fromByteOffset: H.version, as: UInt32.self) == Scoreboard.version,
+              memory.base.loadUnaligned(fromByteOffset: H.slotSize, as: UInt32.self) == UInt32(Scoreboard.slotSize)
+        else {
+            memory.unmap()
+            throw .notAScoreboard(path)
+        }
+        let count = Int(memory.base.loadUnaligned(fromByteOffset: H.slotCount, as: UInt32.self))
+        slotCount = min(count, (memory.size - Scoreboard.headerSize) / Scoreboard.slotSize)
+    }
+
+    // MARK: raw access
+
+    @inline(__always) private func store<T>(_ v: T, at offset: Int) {
+        memory.base.storeBytes(of: v, toByteOffset: offset, as: T.self)
+    }
+    @inline(__always) func storeInt(_ v: Int, at offset: Int) {
+        memory.base.storeBytes(of: v, toByteOffset: offset, as: Int.self)
+    }
+    @inline(__always) func loadInt(_ offset: Int) -> Int {
+        memory.base.load(fromByteOffset: offset, as: Int.self)
+    }
+    @inline(__always) func atomic(_ offset: Int) -> UnsafeAtomic<Int> {
+        UnsafeAtomic<Int>(at: (memory.base + offset).assumingMemoryBound(to: UnsafeAtomic<Int>.Storage.self))
+    }
+
+    // MARK: header
+
+    package var poolName: String { readString(at: H.poolName, size: H.poolNameSize, base: memory.base) }
+    package var listenAddress: String { readString(at: H.listen, size: H.listenSize, base: memory.base) }
+    package var processManager: Int { Int(memory.base.load(fromByteOffset: H.pm, as: UInt32.self)) }
+    package var masterPID: Int { loadInt(H.masterPID) }
+    package var generation: Int { loadInt(H.generation) }
+
+    package var startEpoch: Int {
+        get { loadInt(H.startEpoch) }
+        set { storeInt(newValue, at: H.startEpoch) }
+    }
+
+    /// Requests read by this pool's workers (php-fpm's "accepted conn"); workers add to it.
+    package var acceptedConnections: Int {
+        get { atomic(H.acceptedConn).load(ordering: .relaxed) }
+        set { atomic(H.acceptedConn).store(newValue, ordering: .relaxed) }
+    }
+    package func countAcceptedConnection() {
+        atomic(H.acceptedConn).wrappingIncrement(ordering: .relaxed)
+    }
+
+    package var slowRequests: Int {
+        get { atomic(H.slowRequests).load(ordering: .relaxed) }
+        set { atomic(H.slowRequests).store(newValue, ordering: .relaxed) }
+    }
+    package func countSlowRequest() { atomic(H.slowRequests).wrappingIncrement(ordering: .relaxed) }
+
+    /// Master-maintained figures (one writer: the master's maintenance tick).
+    package var maxActive: Int { get { loadInt(H.maxActive) } set { storeInt(newValue, at: H.maxActive) } }
+    package var maxChildrenReached: Int {
+        get { loadInt(H.maxChildrenReached) } set { storeInt(newValue, at: H.maxChildrenReached) }
+    }
+    package var listenQueue: Int { get { loadInt(H.listenQueue) } set { storeInt(newValue, at: H.listenQueue) } }
+    package var maxListenQueue: Int {
+        get { loadInt(H.maxListenQueue) } set { storeInt(newValue, at: H.maxListenQueue) }
+    }
+    package var listenQueueLength: Int {
+        get { loadInt(H.listenQueueLen) } set { storeInt(newValue, at: H.listenQueueLen) }
+    }
+    package var maxChildren: Int { loadInt(H.maxChildren) }
+
+    // MARK: slots
+
+    /// A writer's handle on one slot. Only the slot's owner may use it.
+    package struct Slot: @unchecked Sendable {
+        package let index: Int
+        let base: UnsafeMutableRawPointer
+
+        @inline(__always) func int(_ o: Int) -> Int { base.load(fromByteOffset: o, as: Int.self) }
+        @inline(__always) func set(_ o: Int, _ v: Int) { base.storeBytes(of: v, toByteOffset: o, as: Int.self) }
+        @inline(__always) var seq: UnsafeAtomic<Int> {
+            UnsafeAtomic<Int>(at: (base + S.seq).assumingMemoryBound(to: UnsafeAtomic<Int>.Storage.self))
+        }
+        @inline(__always) var stageAtomic: UnsafeAtomic<Int> {
+            UnsafeAtomic<Int>(at: (base + S.stage).assumingMemoryBound(to: UnsafeAtomic<Int>.Storage.self))
+        }
+
+        package var pid: Int32 { Int32(truncatingIfNeeded: int(S.pid)) }
+        package var stage: RequestStage { RequestStage(rawValue: stageAtomic.load(ordering: .acquiring)) ?? .free }
+
+        /// Brackets a multi-field update so readers retry instead of seeing it half done.
+        @inline(__always) package func update(_ body: () -> Void) {
+            seq.wrappingIncrement(ordering: .acquiringAndReleasing)
+            body()
+            seq.wrappingIncrement(ordering: .releasing)
+        }
+
+        @inline(__always) func setStage(_ s: RequestStage, now: Int) {
+            set(S.stageMono, now)
+            stageAtomic.store(s.rawValue, ordering: .releasing)
+        }
+
+        /// For the master, which writes a slot only when no worker does (before fork, after
+        /// reaping): forces the counter odd, then even, whatever a worker that died in the middle
+        /// of an update left in it.
+        func masterUpdate(_ body: () -> Void) {
+            let odd = seq.load(ordering: .acquiring) | 1
+            seq.store(odd, ordering: .releasing)
+            body()
+            seq.store(odd &+ 1, ordering: .releasing)
+        }
+
+        /// Master, before fork: claims the slot for a new worker.
+        package func claim(pid: Int32, generation: Int) {
+            masterUpdate {
+                (base + S.pid).initializeMemory(as: UInt8.self, repeating: 0, count: S.method - S.pid)
+                set(S.pid, Int(pid))
+                set(S.startEpoch, SystemClock.epochSeconds())
+                set(S.generation, generation)
+                set(S.stageMono, SystemClock.monotonicNanos())
+                stageAtomic.store(RequestStage.idle.rawValue, ordering: .releasing)
+            }
+        }
+
+        /// Master, after reaping: frees the slot.
+        package func release() {
+            masterUpdate {
+                set(S.pid, 0)
+                stageAtomic.store(RequestStage.free.rawValue, ordering: .releasing)
+            }
+        }
+
+        /// Master, right after fork: the pid is one aligned word, so a plain store is atomic
+        /// for readers, and the new worker may already be updating the slot's other fields.
+        package func setPID(_ pid: Int32) { set(S.pid, Int(pid)) }
+
+        /// Worker: waiting for a connection or a request on a kept one.
+        @inline(__always) package func markIdle(now: Int) { setStage(.idle, now: now) }
+
+        /// Worker: the first bytes of a request arrived.
+        @inline(__always) package func beginRequest(now: Int, epochMicros: Int) {
+            update {
+                set(S.requests, int(S.requests) &+ 1)
+                set(S.acceptedMono, now)
+                set(S.acceptedEpochMicros, epochMicros)
+                set(S.contentLength, 0)
+                set(S.durationMicros, 0)
+                set(S.cpuUser, 0)
+                set(S.cpuSystem, 0)
+                base.storeBytes(of: UInt8(0), toByteOffset: S.method, as: UInt8.self)
+                base.storeBytes(of: UInt8(0), toByteOffset: S.user, as: UInt8.self)
+                base.storeBytes(of: UInt8(0), toByteOffset: S.uri, as: UInt8.self)
+                base.storeBytes(of: UInt8(0), toByteOffset: S.query, as: UInt8.self)
+                base.storeBytes(of: UInt8(0), toByteOffset: S.script, as: UInt8.self)
+                setStage(.readingHeaders, now: now)
+            }
+        }
+
+        /// Worker: params are in; records what the request is and marks it running.
+        package func requestInfo(method: UnsafeRawBufferPointer?, uri: UnsafeRawBufferPointer?,
+                                query: UnsafeRawBufferPointer?, script: UnsafeRawBufferPointer?,
+                                user: UnsafeRawBufferPointer?, contentLength: Int, now: Int) {
+            update {
+                copyField(method, S.method, S.methodSize)
+                copyField(uri, S.uri, S.uriSize)
+                copyField(query, S.query, S.querySize)
+                copyField(script, S.script, S.scriptSize)
+                copyField(user, S.user, S.userSize)
+                set(S.contentLength, contentLength)
+                setStage(.running, now: now)
+            }
+        }
+
+        /// Worker: the response is written; records the request's cost.
+        package func endRequest(now: Int, cpuUserMicros: Int, cpuSystemMicros: Int, memory: Int) {
+            update {
+                set(S.durationMicros, (now - int(S.acceptedMono)) / 1000)
+                set(S.cpuUser, cpuUserMicros)
+                set(S.cpuSystem, cpuSystemMicros)
+                set(S.memory, memory)
+                setStage(.finishing, now: now)
+            }
+        }
+
+        @inline(__always) func copyField(_ src: UnsafeRawBufferPointer?, _ offset: Int, _ size: Int) {
+            let n = min(src?.count ?? 0, size - 1)
+            if n > 0, let s = src?.baseAddress { (base + offset).copyMemory(from: s, byteCount: n) }
+            base.storeBytes(of: UInt8(0), toByteOffset: offset + n, as: UInt8.self)
+        }
+
+        package var flags: Int { get { int(S.flags) } nonmutating set { update { set(S.flags, newValue) } } }
+    }
+
+    package func slot(_ index: Int) -> Slot {
+        precondition(index >= 0 && index < slotCount)
+        return Slot(index: index, base: memory.base + Scoreboard.headerSize + index * Scoreboard.slotSize)
+    }
+
+    /// A consistent copy of one slot.
+    package struct SlotSnapshot: Sendable, Equatable {
+        package var index: Int
+        package var pid: Int32
+        package var stage: RequestStage
+        package var generation: Int
+        package var startEpoch: Int
+        package var requests: Int
+        package var acceptedEpochMicros: Int
+        package var acceptedMono: Int
+        package var stageMono: Int
+        package var contentLength: Int
+        package var durationMicros: Int
+        package var cpuUserMicros: Int
+        package var cpuSystemMicros: Int
+        package var memory: Int
+        package var method: String
+        package var user: String
+        package var uri: String
+        package var query: String
+        package var script: String
+
+        /// php-fpm's "request duration": the last request's for an idle worker, else time so far.
+        package func requestDurationMicros(now: Int) -> Int {
+            switch stage {
+            case .idle, .free, .finishing: return durationMicros
+            default: return max(0, (now - acceptedMono) / 1000)
+            }
+        }
+
+        /// Whether the worker is busy with a request (php-fpm's "active").
+        package var isActive: Bool { stage != .idle && stage != .free }
+    }
+
+    /// Reads a slot under its sequence counter; nil for a free slot.
+    package func snapshot(_ index: Int) -> SlotSnapshot? {
+        let s = slot(index)
+        var copy = [UInt8](repeating: 0, count: Scoreboard.slotSize)
+        var consistent = false
+        // Bounded: a worker killed in the middle of an update leaves the counter odd until the
+        // master reaps it; the caller then sees the slot on its next look.
+        for attempt in 0..<200_000 {
+            let before = s.seq.load(ordering: .acquiring)
+            if before & 1 == 0 {
+                copy.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(start: s.base, count: Scoreboard.slotSize)) }
+                atomicMemoryFence(ordering: .acquiring)
+                if s.seq.load(ordering: .acquiring) == before {
+                    consistent = true
+                    break
+                }
+            }
+            if attempt % 64 == 63 { sched_yield() }
+        }
+        guard consistent else { return nil }
+        return copy.withUnsafeBytes { raw -> SlotSnapshot? in
+            let b = raw.baseAddress!
+            func i(_ o: Int) -> Int { b.loadUnaligned(fromByteOffset: o, as: Int.self) }
+            let pid = Int32(truncatingIfNeeded: i(S.pid))
+            guard pid != 0 else { return nil }
+            return SlotSnapshot(
+                index: index, pid: pid, stage: RequestStage(rawValue: i(S.stage)) ?? .free,
+                generation: i(S.generation), startEpoch: i(S.startEpoch), requests: i(S.requests),
+                acceptedEpochMicros: i(S.acceptedEpochMicros), acceptedMono: i(S.acceptedMono),
+                stageMono: i(S.stageMono), contentLength: i(S.contentLength),
+                durationMicros: i(S.durationMicros), cpuUserMicros: i(S.cpuUser), cpuSystemMicros: i(S.cpuSystem),
+                memory: i(S.memory),
+                method: readString(at: S.method, size: S.methodSize, base: b),
+                user: readString(at: S.user, size: S.userSize, base: b),
+                uri: readString(at: S.uri, size: S.uriSize, base: b),
+                query: readString(at: S.query, size: S.querySize, base: b),
+                script: readString(at: S.script, size: S.scriptSize, base: b))
+        }
+    }
+
+    /// Every used slot.
+    package func snapshots() -> [SlotSnapshot] {
+        (0..<slotCount).compactMap { snapshot($0) }
+    }
+
+    /// The stage of a slot without copying it (the master's per-tick count).
+    package func stage(_ index: Int) -> RequestStage { slot(index).stage }
+}
+
+private func writeString(_ s: String, at offset: Int, size: Int, base: UnsafeMutableRawPointer) {
+    var bytes = Array(s.utf8.prefix(size - 1))
+    bytes.append(0)
+    bytes.withUnsafeBytes { (base + offset).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+}
+
+private func readString(at offset: Int, size: Int, base: UnsafeRawPointer) -> String {
+    let p = (base + offset).assumingMemoryBound(to: UInt8.self)
+    var n = 0
+    while n < size && p[n] != 0 { n += 1 }
+    return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
+}

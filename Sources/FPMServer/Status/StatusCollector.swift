@@ -1,0 +1,69 @@
+import FPMSystem
+import FPMConfiguration
+
+/// Turns a pool's scoreboard into the status page's model. Counts come from scanning the
+/// slots at the moment of the request, not from counters that drift between ticks.
+package enum StatusCollector {
+    package static func collect(_ scoreboard: Scoreboard, nowMono: Int = SystemClock.monotonicNanos(),
+                               nowEpoch: Int = SystemClock.epochSeconds()) -> (PoolStatus, [ProcessStatus]) {
+        let snapshots = scoreboard.snapshots().filter { $0.pid > 0 }
+        var idle = 0
+        var active = 0
+        var processes: [ProcessStatus] = []
+        for s in snapshots {
+            if s.stage == .idle { idle += 1 } else { active += 1 }
+            let state: ProcessStatus.State
+            switch s.stage {
+            case .idle, .free: state = .idle
+            case .readingHeaders: state = .readingHeaders
+            case .gettingInfo: state = .gettingRequestInformation
+            case .running: state = .running
+            case .ending: state = .ending
+            case .finishing: state = .finishing
+            }
+            let isIdle = s.stage == .idle
+            let duration = s.requestDurationMicros(now: nowMono)
+            let cpuMicros = s.cpuUserMicros + s.cpuSystemMicros
+            let cpu = isIdle && s.durationMicros > 0 ? Double(cpuMicros) * 100 / Double(s.durationMicros) : 0
+            processes.append(ProcessStatus(
+                pid: s.pid, state: state, startTime: s.startEpoch, startSince: max(0, nowEpoch - s.startEpoch),
+                requests: s.requests, requestDuration: duration,
+                requestMethod: s.method.isEmpty ? "-" : s.method, requestURI: s.uri, queryString: s.query,
+                contentLength: s.contentLength, user: s.user.isEmpty ? "-" : s.user,
+                script: s.script.isEmpty ? "-" : s.script, lastRequestCPU: cpu,
+                lastRequestMemory: isIdle ? s.memory : 0))
+        }
+        let pm = ProcessManagerStyle(rawIndex: scoreboard.processManager)?.description ?? "static"
+        let pool = PoolStatus(
+            pool: scoreboard.poolName, processManager: pm, startTime: scoreboard.startEpoch,
+            startSince: max(0, nowEpoch - scoreboard.startEpoch), acceptedConn: scoreboard.acceptedConnections,
+            listenQueue: scoreboard.listenQueue, maxListenQueue: scoreboard.maxListenQueue,
+            listenQueueLen: scoreboard.listenQueueLength, idleProcesses: idle, activeProcesses: active,
+            totalProcesses: idle + active, maxActiveProcesses: max(scoreboard.maxActive, active),
+            maxChildrenReached: scoreboard.maxChildrenReached, slowRequests: scoreboard.slowRequests,
+            maxChildren: scoreboard.maxChildren)
+        return (pool, processes)
+    }
+}
+
+/// The pool's `ping.path` and `pm.status_path` pages, matched on SCRIPT_NAME as php-fpm does.
+enum BuiltInPages {
+    static func serve(pool: PoolRuntime, request: ServerRequest, response: ServerResponse) throws -> Bool {
+        let config = pool.config
+        guard config.pingPath != nil || config.statusPath != nil else { return false }
+        let scriptName = request.scriptName
+        let page: StatusPage.ServerResponse
+        if let ping = config.pingPath, scriptName == ping {
+            page = PingPage.render(response: config.pingResponse)
+        } else if let status = config.statusPath, scriptName == status {
+            let (poolStatus, processes) = StatusCollector.collect(pool.scoreboard)
+            page = StatusPage.render(pool: poolStatus, processes: processes, query: StatusQuery(queryString: request.queryString))
+        } else {
+            return false
+        }
+        response.setHeader("Content-Type", page.contentType)
+        for h in page.headers where h.name.lowercased() != "content-type" { response.setHeader(h.name, h.value) }
+        try response.write(page.body)
+        return true
+    }
+}

@@ -1,0 +1,94 @@
+import CFPMShims
+import Glibc
+import SystemPackage
+
+/// Signal masks, dispositions and the master's signalfd.
+package enum Signals {
+    /// The signals the master turns into events instead of handling asynchronously.
+    package static let masterSignals: [Int32] = [SIGCHLD, SIGINT, SIGTERM, SIGQUIT, SIGUSR1, SIGUSR2, SIGHUP]
+
+    package static func name(_ s: Int32) -> String {
+        switch s {
+        case SIGHUP: return "SIGHUP"
+        case SIGINT: return "SIGINT"
+        case SIGQUIT: return "SIGQUIT"
+        case SIGILL: return "SIGILL"
+        case SIGTRAP: return "SIGTRAP"
+        case SIGABRT: return "SIGABRT"
+        case SIGBUS: return "SIGBUS"
+        case SIGFPE: return "SIGFPE"
+        case SIGKILL: return "SIGKILL"
+        case SIGUSR1: return "SIGUSR1"
+        case SIGSEGV: return "SIGSEGV"
+        case SIGUSR2: return "SIGUSR2"
+        case SIGPIPE: return "SIGPIPE"
+        case SIGALRM: return "SIGALRM"
+        case SIGTERM: return "SIGTERM"
+        case SIGCHLD: return "SIGCHLD"
+        case SIGXCPU: return "SIGXCPU"
+        default: return "signal \(s)"
+        }
+    }
+
+    static func makeSet(_ signals: [Int32]) -> sigset_t {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for s in signals { sigaddset(&set, s) }
+        return set
+    }
+
+    /// Blocks `signals` in this thread (the master's only thread).
+    package static func block(_ signals: [Int32]) throws(SystemError) {
+        var set = makeSet(signals)
+        _ = try checked("sigprocmask") { sigprocmask(SIG_BLOCK, &set, nil) }
+    }
+
+    /// Unblocks every signal: what a worker or an exec'd program must start with.
+    package static func unblockAll() {
+        _ = cfpm_sigqueue_empty_mask()
+    }
+
+    /// Restores the default disposition of every catchable signal (after fork, before exec).
+    package static func resetDispositions() {
+        for s in Int32(1)..<Int32(32) where s != SIGKILL && s != SIGSTOP {
+            _ = cfpm_sigaction_default(s)
+        }
+    }
+
+    package static func ignore(_ s: Int32) {
+        _ = cfpm_sigaction_ignore(s)
+    }
+
+    package static func setDefault(_ s: Int32) {
+        _ = cfpm_sigaction_default(s)
+    }
+
+    /// Installs a C handler; `restart` adds SA_RESTART.
+    package static func handle(_ s: Int32, restart: Bool, _ handler: @convention(c) (Int32) -> Void) {
+        _ = cfpm_sigaction_handler(s, handler, restart ? Int32(SA_RESTART) : 0)
+    }
+
+    /// A non-blocking, close-on-exec signalfd for `signals` (which must be blocked).
+    package static func makeSignalFD(_ signals: [Int32]) throws(SystemError) -> Int32 {
+        var set = makeSet(signals)
+        return try checked("signalfd") { cfpm_signalfd(-1, &set, CFPM_SFD_CLOEXEC | CFPM_SFD_NONBLOCK) }
+    }
+
+    /// Drains a signalfd: every pending signal number, in arrival order.
+    package static func readSignals(_ fd: Int32) -> [Int32] {
+        var result: [Int32] = []
+        var info = signalfd_siginfo()
+        let size = MemoryLayout<signalfd_siginfo>.size
+        while true {
+            let n = Glibc.read(fd, &info, size)
+            if n == size {
+                result.append(Int32(info.ssi_signo))
+            } else if n == -1 && errno == EINTR {
+                continue
+            } else {
+                break
+            }
+        }
+        return result
+    }
+}

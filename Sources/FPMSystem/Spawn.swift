@@ -1,0 +1,232 @@
+import CFPMShims
+import Glibc
+import SystemPackage
+
+/// A program started by `Spawn.start`: its pid (also its process group id) and the parent's
+/// ends of its standard streams (non-blocking, close-on-exec; -1 once closed).
+package struct SpawnedProcess {
+    package let pid: pid_t
+    package var stdin: Int32
+    package var stdout: Int32
+    package var stderr: Int32
+
+    /// The process group the program leads; its descendants stay in it unless they leave.
+    package var group: pid_t { pid }
+}
+
+/// fork + exec of a helper program with pipes, in its own process group: what the CGI runner
+/// needs, and the only place that does it.
+///
+/// The child starts clean: descriptors 0, 1 and 2 are the pipes and nothing else is open, every
+/// signal has its default disposition and none is blocked, it leads a new process group (so the
+/// caller can kill it and everything it started in one `kill(-pgid)`), and it gets SIGKILL if
+/// the process that started it dies first.
+package enum Spawn {
+    /// Starts `path` with `arguments` (argv[0] included) and exactly `environment`
+    /// (`NAME=value` strings), in `directory` when given. A failure after fork (chdir, exec)
+    /// is reported on the child's stderr and exit code 127, as a shell would.
+    /// The corresponding C functions are `fork`, `setpgid`, `dup2`, `close_range` and `execve`.
+    package static func start(_ path: String, arguments: [String], environment: [String],
+                             directory: String? = nil) throws(SystemError) -> SpawnedProcess {
+        try start(path, arguments: arguments, environment: environment.map { Array($0.utf8) }, directory: directory)
+    }
+
+    /// `start` with the environment as raw bytes (`NAME=value`, no NUL): CGI params need not be
+    /// UTF-8.
+    package static func start(_ path: String, arguments: [String], environment: [[UInt8]],
+                             directory: String? = nil) throws(SystemError) -> SpawnedProcess {
+        let input = try FileIO.pipe()
+        let output: (read: Int32, write: Int32)
+        let errors: (read: Int32, write: Int32)
+        do throws(SystemError) {
+            output = try FileIO.pipe()
+            do throws(SystemError) {
+                errors = try FileIO.pipe()
+            } catch {
+                FileIO.close(output.read); FileIO.close(output.write)
+                throw error
+            }
+        } catch {
+            FileIO.close(input.read); FileIO.close(input.write)
+            throw error
+        }
+        // Everything the child needs is prepared before fork: it only makes system calls.
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
+        argv.append(nil)
+        var envp: [UnsafeMutablePointer<CChar>?] = environment.map { entry in
+            let p = UnsafeMutablePointer<CChar>.allocate(capacity: entry.count + 1)
+            if !entry.isEmpty {
+                entry.withUnsafeBytes { UnsafeMutableRawPointer(p).copyMemory(from: $0.baseAddress!, byteCount: entry.count) }
+            }
+            p[entry.count] = 0
+            return p
+        }
+        envp.append(nil)
+        defer {
+            for p in argv { free(p) }
+            for p in envp { p?.deallocate() }
+        }
+        let cPath = strdup(path)!
+        let cDirectory = directory.map { strdup($0)! }
+        defer {
+            free(cPath)
+            if let cDirectory { free(cDirectory) }
+        }
+        let closeRange = closeRangeFunction
+        let rawSigaction = syscallFunction
+        let parent = getpid()
+
+        // No signal handler of ours may run in the child before it resets them.
+        var all = sigset_t()
+        var previous = sigset_t()
+        sigfillset(&all)
+        sigprocmask(SIG_BLOCK, &all, &previous)
+        let pid = Glibc.fork()
+        if pid == 0 {
+            childAfterFork(path: cPath, argv: &argv, envp: &envp, directory: cDirectory, parent: parent,
+                           stdin: input.read, stdout: output.write, stderr: errors.write, closeRange: closeRange,
+                           rawSigaction: rawSigaction)
+        }
+        let forkErrno = Glibc.errno
+        sigprocmask(SIG_SETMASK, &previous, nil)
+        FileIO.close(input.read)
+        FileIO.close(output.write)
+        FileIO.close(errors.write)
+        if pid < 0 {
+            FileIO.close(input.write); FileIO.close(output.read); FileIO.close(errors.read)
+            throw SystemError("fork", Errno(rawValue: forkErrno))
+        }
+        // Also done by the child; doing it here too closes the race with an early kill(-pgid).
+        _ = setpgid(pid, pid)
+        for fd in [input.write, output.read, errors.read] { try? FileIO.setNonBlocking(fd, true) }
+        return SpawnedProcess(pid: pid, stdin: input.write, stdout: output.read, stderr: errors.read)
+    }
+
+    /// The child between fork and exec: system calls only, then exec or _exit(127).
+    private static func childAfterFork(path: UnsafeMutablePointer<CChar>, argv: inout [UnsafeMutablePointer<CChar>?],
+                                       envp: inout [UnsafeMutablePointer<CChar>?],
+                                       directory: UnsafeMutablePointer<CChar>?, parent: pid_t,
+                                       stdin: Int32, stdout: Int32, stderr: Int32,
+                                       closeRange: CloseRange?, rawSigaction: SyscallSigaction?) -> Never {
+        _ = setpgid(0, 0)
+        _ = cfpm_prctl_set_pdeathsig(SIGKILL)
+        if getppid() != parent { _exit(127) }
+        if Glibc.dup2(stdin, 0) < 0 || Glibc.dup2(stdout, 1) < 0 || Glibc.dup2(stderr, 2) < 0 { _exit(127) }
+        if let closeRange, closeRange(3, UInt32.max, 0) == 0 {
+            // closed everything above stderr
+        } else {
+            var limit = rlimit()
+            getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+            let top = Int32(clamping: min(UInt64(limit.rlim_cur), 65536))
+            var fd: Int32 = 3
+            while fd < top { _ = Glibc.close(fd); fd += 1 }
+        }
+        var sig: Int32 = 1
+        while sig < 65 {
+            if sig != SIGKILL && sig != SIGSTOP { _ = cfpm_sigaction_default(sig) }
+            sig += 1
+        }
+        // glibc refuses 32 and 33 (its own), which an ancestor may have left ignored.
+        if let rawSigaction {
+            var action = (0, 0, 0, 0)  // the kernel's struct sigaction, zeroed: SIG_DFL
+            withUnsafeMutableBytes(of: &action) { a in
+                _ = rawSigaction(Self.rtSigactionNumber, 32, a.baseAddress, nil, 8)
+                _ = rawSigaction(Self.rtSigactionNumber, 33, a.baseAddress, nil, 8)
+            }
+        }
+        _ = cfpm_sigqueue_empty_mask()
+        if let directory, Glibc.chdir(directory) != 0 {
+            fail("cannot change to the script's directory", path)
+        }
+        argv.withUnsafeMutableBufferPointer { a in
+            envp.withUnsafeMutableBufferPointer { e in
+                _ = execve(path, a.baseAddress!, e.baseAddress!)
+            }
+        }
+        fail("cannot execute", path)
+    }
+
+    private static func fail(_ what: StaticString, _ path: UnsafeMutablePointer<CChar>) -> Never {
+        let code = Glibc.errno
+        _ = Glibc.write(2, what.utf8Start, what.utf8CodeUnitCount)
+        _ = Glibc.write(2, ": ", 2)
+        _ = Glibc.write(2, path, strlen(path))
+        _ = Glibc.write(2, ": ", 2)
+        let reason = strerror(code)!
+        _ = Glibc.write(2, reason, strlen(reason))
+        _ = Glibc.write(2, "\n", 1)
+        _exit(127)
+    }
+
+    typealias CloseRange = @convention(c) (UInt32, UInt32, Int32) -> Int32
+
+    /// glibc's `close_range` (2.34+), looked up at run time: Glibc's module does not import it.
+    static let closeRangeFunction: CloseRange? = {
+        guard let handle = dlopen(nil, RTLD_NOW), let symbol = dlsym(handle, "close_range") else { return nil }
+        return unsafeBitCast(symbol, to: CloseRange.self)
+    }()
+
+    /// Marks every descriptor from `first` up close-on-exec, so an `exec` that follows passes
+    /// only the ones below (what an exec'd FastCGI program must see: 0, 1 and 2). Descriptors
+    /// stay usable until the exec (a failure can still be logged).
+    /// The corresponding C function is `close_range` with CLOSE_RANGE_CLOEXEC.
+    package static func markCloseOnExec(from first: Int32) {
+        let closeRangeCloexec: Int32 = 1 << 2
+        if let closeRange = closeRangeFunction, closeRange(UInt32(first), UInt32.max, closeRangeCloexec) == 0 { return }
+        var limit = rlimit()
+        getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+        let top = Int32(clamping: min(UInt64(limit.rlim_cur), 65536))
+        var fd = first
+        while fd < top {
+            let flags = Glibc.fcntl(fd, F_GETFD)
+            if flags >= 0 && flags & FD_CLOEXEC == 0 { _ = Glibc.fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
+            fd += 1
+        }
+    }
+
+    typealias SyscallSigaction = @convention(c) (Int, Int32, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, Int) -> Int
+
+    #if arch(x86_64)
+    static let rtSigactionNumber = 13
+    #elseif arch(arm64)
+    static let rtSigactionNumber = 134
+    #endif
+
+    /// `syscall(SYS_rt_sigaction, …)` through a fixed-arity pointer (Swift cannot call the
+    /// variadic `syscall`; on Linux x86-64 and arm64 the integer arguments travel alike).
+    static let syscallFunction: SyscallSigaction? = {
+        guard let handle = dlopen(nil, RTLD_NOW), let symbol = dlsym(handle, "syscall") else { return nil }
+        return unsafeBitCast(symbol, to: SyscallSigaction.self)
+    }()
+
+    /// True once `pid` has exited; it stays a zombie (its pid and process group stay reserved)
+    /// until `reap`. The corresponding C function is `waitid` with WNOWAIT.
+    package static func hasExited(_ pid: pid_t) -> Bool {
+        var info = siginfo_t()
+        while true {
+            let r = waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT)
+            if r == 0 { return info._sifields._sigchld.si_pid == pid }
+            if Glibc.errno == EINTR { continue }
+            return true // ECHILD: nothing to wait for
+        }
+    }
+
+    /// Sends `signal` to every process of `group`; false when none is left.
+    /// The corresponding C function is `kill` with a negative pid.
+    @discardableResult
+    package static func signalGroup(_ group: pid_t, _ signal: Int32) -> Bool {
+        guard group > 1 else { return false }
+        return Glibc.kill(-group, signal) == 0
+    }
+
+    /// Collects `pid`'s exit status (blocking).
+    package static func reap(_ pid: pid_t) -> ExitStatus? {
+        var status: Int32 = 0
+        while true {
+            let r = Glibc.waitpid(pid, &status, 0)
+            if r == pid { return ExitStatus(raw: status) }
+            if r == -1 && Glibc.errno == EINTR { continue }
+            return nil
+        }
+    }
+}

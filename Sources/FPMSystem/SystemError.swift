@@ -1,0 +1,36 @@
+import Glibc
+import SystemPackage
+
+/// A failed system call: which call, and the errno it left. Every wrapper in `System/` throws
+/// this, so a log line can always say what failed and why.
+package struct SystemError: Error, CustomStringConvertible, Sendable, Equatable {
+    package var call: String
+    package var errno: Errno
+
+    package init(_ call: String, _ errno: Errno) {
+        self.call = call
+        self.errno = errno
+    }
+
+    package var description: String { "\(call): \(errno.description) (\(errno.rawValue))" }
+}
+
+/// Runs a call that reports failure as -1 + errno, retrying on EINTR.
+@inline(__always)
+func retrying<T: BinaryInteger>(_ call: String, _ body: () -> T) throws(SystemError) -> T {
+    while true {
+        let r = body()
+        if r != -1 { return r }
+        let e = Glibc.errno
+        if e == EINTR { continue }
+        throw SystemError(call, Errno(rawValue: e))
+    }
+}
+
+/// Like `retrying`, for calls where EINTR must be reported (a wait that should be re-evaluated).
+@inline(__always)
+func checked<T: BinaryInteger>(_ call: String, _ body: () -> T) throws(SystemError) -> T {
+    let r = body()
+    if r == -1 { throw SystemError(call, Errno(rawValue: Glibc.errno)) }
+    return r
+}
