@@ -1,0 +1,378 @@
+import FPMSystem
+import Glibc
+
+/// The master's process control as one pure state machine: events in (a signal, a child's
+/// exit, the clock, the new generation being ready, a reload validated), commands out (ask a
+/// worker to quit, signal it, fork one, reload, write the state file, exit). It does no I/O
+/// and reads no clock, so every rule — SIGQUIT → quit → SIGTERM after process_control_timeout →
+/// SIGKILL a second later, a reload while a reload hands over, SIGTERM during a graceful stop —
+/// is unit-tested with made-up times. `Master` feeds it and carries out what it says.
+///
+/// What it does not decide: how many workers a pool wants (`ProcessManagerPolicy`) and which
+/// requests are too slow (`RequestWatch`); those come in as `retire` and `requestTimedOut`.
+package struct ProcessControl: Sendable {
+    /// The master's phase. php-fpm's running/finishing/terminating, plus the start and the
+    /// hand-over that follows a reload.
+    package enum Phase: Equatable, Sendable {
+        /// Pools are being opened and the first workers forked.
+        case starting
+        case running
+        /// After a reload: the new generation's workers are starting while the previous
+        /// generation keeps serving; at the deadline the previous one is retired regardless.
+        case handingOver(deadline: Int)
+        /// SIGQUIT: every worker finishes the request in hand, then the master exits.
+        case finishing
+        /// SIGTERM/SIGINT: workers are stopped now.
+        case terminating
+
+        /// Whether workers are replaced when they exit and new work (reloads, pm) is taken on.
+        package var isServing: Bool {
+            switch self {
+            case .running, .handingOver: return true
+            case .starting, .finishing, .terminating: return false
+            }
+        }
+    }
+
+    /// Where one child is in its life, with the moment the next step is due.
+    package enum Lifecycle: Equatable, Sendable {
+        case serving
+        /// Asked to finish its request and exit; SIGTERM at `deadline`.
+        case quitting(deadline: Int)
+        /// SIGTERM sent; SIGKILL at `deadline`.
+        case terminated(deadline: Int)
+        /// SIGKILL sent; only its exit is awaited.
+        case killed
+
+        var deadline: Int? {
+            switch self {
+            case .serving, .killed: return nil
+            case .quitting(let d), .terminated(let d): return d
+            }
+        }
+    }
+
+    /// A child process as process control tracks it.
+    package struct Child: Equatable, Sendable {
+        package var pid: Int32
+        package var pool: String
+        package var generation: Int
+        /// Its scoreboard slot; nil for a worker inherited from the previous generation.
+        package var slot: Int?
+        /// The master's end of the worker's control channel; nil for `exec` workers.
+        package var control: Int32?
+        package var startedMono: Int
+        package var lifecycle: Lifecycle = .serving
+        /// Retired by the process manager (idle): not replaced when it exits.
+        package var retired = false
+
+        package var isExec: Bool { control == nil }
+
+        package init(pid: Int32, pool: String, generation: Int, slot: Int?, control: Int32?, startedMono: Int,
+                     lifecycle: Lifecycle = .serving) {
+            self.pid = pid
+            self.pool = pool
+            self.generation = generation
+            self.slot = slot
+            self.control = control
+            self.startedMono = startedMono
+            self.lifecycle = lifecycle
+        }
+    }
+
+    /// Every timing process control uses, in one place (nanoseconds).
+    package struct Timings: Equatable, Sendable {
+        /// How long a graceful stop lets a worker finish: process_control_timeout, where php-fpm's
+        /// default of 0 (cut in-flight requests) is read as "unset" and drains for 30 s.
+        package var drain: Int
+        /// SIGTERM → SIGKILL for one worker (drain over, request_terminate_timeout).
+        package var killGrace = 1_000_000_000
+        /// SIGTERM → SIGKILL during a fast stop: process_control_timeout, at least 1 s.
+        package var stopKillGrace: Int
+        /// How long a reload's previous generation serves at most while the new one starts.
+        package var handoverLimit = 15_000_000_000
+        /// A worker that exits with an error sooner than this after its start is respawned
+        /// this long after its exit, not at once, so a worker that cannot start does not spin.
+        package var respawnBackoff = 1_000_000_000
+
+        package init(processControlTimeout seconds: Int) {
+            drain = (seconds > 0 ? seconds : 30) * 1_000_000_000
+            stopKillGrace = max(1, seconds) * 1_000_000_000
+        }
+    }
+
+    /// emergency_restart_threshold crashes within emergency_restart_interval seconds → reload.
+    package struct EmergencyRestart: Equatable, Sendable {
+        package var threshold: Int
+        package var intervalNanos: Int
+
+        package init(threshold: Int, intervalSeconds: Int) {
+            self.threshold = threshold
+            self.intervalNanos = intervalSeconds * 1_000_000_000
+        }
+
+        var isEnabled: Bool { threshold > 0 && intervalNanos > 0 }
+    }
+
+    package enum Event: Equatable, Sendable {
+        /// Pools are open and the first workers forked.
+        case started(now: Int)
+        /// A worker was forked, or inherited from the previous image of this master.
+        case spawned(Child)
+        case signal(Int32, now: Int)
+        /// A child was reaped.
+        case childExited(pid: Int32, status: ExitStatus, now: Int)
+        /// The clock: escalations, the hand-over deadline and delayed respawns fall due.
+        case tick(now: Int)
+        /// Every pool of the new generation has a worker ready to accept.
+        case generationReady(now: Int)
+        /// The reload's new configuration checked out: go ahead and re-execute.
+        case reloadValidated
+        /// The process manager retires this idle worker.
+        case retire(pid: Int32, now: Int)
+        /// The worker's request ran past request_terminate_timeout.
+        case requestTimedOut(pid: Int32, now: Int)
+    }
+
+    package enum Command: Equatable, Sendable {
+        /// Graceful: the control-channel "quit" (SIGQUIT where there is none).
+        case askToQuit(pid: Int32)
+        case signal(pid: Int32, signal: Int32)
+        case spawn(pool: String)
+        /// Reap every exited child (each comes back as `childExited`).
+        case reapChildren
+        /// Validate the configuration for a reload; answer with `reloadValidated`.
+        case validateReload(reason: String)
+        /// Re-execute the master with the validated configuration.
+        case execReload
+        case reopenLogs
+        /// A child is gone: release its slot and control channel.
+        case release(Child)
+        /// The previous generation was retired: the new one takes every connection now.
+        case handedOver
+        case log(LogSeverity, String)
+        case writeState
+        case exit(code: Int32)
+    }
+
+    package private(set) var phase = Phase.starting
+    package private(set) var generation: Int
+    package private(set) var children: [Int32: Child] = [:]
+    package let timings: Timings
+    package let emergencyRestart: EmergencyRestart
+    private var crashTimes: [Int] = []
+    /// Pools whose worker exited too soon after its start, with when to fork its replacement.
+    private var delayedRespawns: [(pool: String, at: Int)] = []
+
+    package init(generation: Int, timings: Timings, emergencyRestart: EmergencyRestart) {
+        self.generation = generation
+        self.timings = timings
+        self.emergencyRestart = emergencyRestart
+    }
+
+    /// The earliest moment something is due (an escalation, the hand-over deadline, a delayed
+    /// respawn), so the master's wait can end then.
+    package var nextDeadline: Int? {
+        var next: Int? = nil
+        func consider(_ t: Int?) { if let t { next = min(next ?? t, t) } }
+        for child in children.values { consider(child.lifecycle.deadline) }
+        if case .handingOver(let deadline) = phase { consider(deadline) }
+        for respawn in delayedRespawns { consider(respawn.at) }
+        return next
+    }
+
+    /// Live children of the serving generation in `pool`.
+    package func current(in pool: String) -> [Child] {
+        children.values.filter { $0.pool == pool && $0.generation == generation }
+    }
+
+    /// Handles one event; returns what the master must do, in order.
+    package mutating func handle(_ event: Event) -> [Command] {
+        var out: [Command] = []
+        switch event {
+        case .started(let now):
+            if children.values.contains(where: { $0.generation < generation }) {
+                phase = .handingOver(deadline: now + timings.handoverLimit)
+            } else {
+                phase = .running
+            }
+            out.append(.writeState)
+        case .spawned(let child):
+            children[child.pid] = child
+        case .signal(let signal, let now):
+            onSignal(signal, now: now, into: &out)
+        case .childExited(let pid, let status, let now):
+            onExit(pid: pid, status: status, now: now, into: &out)
+        case .tick(let now):
+            onTick(now: now, into: &out)
+        case .generationReady(let now):
+            if case .handingOver = phase { handOver(now: now, into: &out) }
+        case .reloadValidated:
+            if phase.isServing { out.append(.execReload) }
+        case .retire(let pid, let now):
+            guard var child = children[pid], child.lifecycle == .serving else { break }
+            child.retired = true
+            child.lifecycle = .quitting(deadline: now + timings.drain)
+            children[pid] = child
+            out.append(.log(.debug, "[pool \(child.pool)] retiring idle child \(pid)"))
+            out.append(.askToQuit(pid: pid))
+        case .requestTimedOut(let pid, let now):
+            guard var child = children[pid] else { break }
+            switch child.lifecycle {
+            case .serving, .quitting:
+                child.lifecycle = .terminated(deadline: now + timings.killGrace)
+                children[pid] = child
+                out.append(.signal(pid: pid, signal: SIGTERM))
+            case .terminated, .killed:
+                break
+            }
+        }
+        return out
+    }
+
+    /// Whether this child is already being stopped by force (SIGTERM or SIGKILL sent).
+    package func isBeingTerminated(_ pid: Int32) -> Bool {
+        switch children[pid]?.lifecycle {
+        case .terminated, .killed: return true
+        default: return false
+        }
+    }
+
+    // MARK: transitions
+
+    private mutating func onSignal(_ signal: Int32, now: Int, into out: inout [Command]) {
+        switch signal {
+        case SIGCHLD:
+            out.append(.reapChildren)
+        case SIGINT, SIGTERM:
+            guard phase != .terminating else { return }
+            out.append(.log(.notice, "Terminating ..."))
+            phase = .terminating
+            delayedRespawns.removeAll()
+            for pid in children.keys.sorted() {
+                guard var child = children[pid] else { continue }
+                switch child.lifecycle {
+                case .serving, .quitting:
+                    child.lifecycle = .terminated(deadline: now + timings.stopKillGrace)
+                    children[pid] = child
+                    out.append(.signal(pid: pid, signal: SIGTERM))
+                case .terminated, .killed:
+                    break
+                }
+            }
+            out.append(.writeState)
+            exitIfDone(into: &out)
+        case SIGQUIT:
+            guard phase.isServing || phase == .starting else { return }
+            out.append(.log(.notice, "Finishing ..."))
+            phase = .finishing
+            delayedRespawns.removeAll()
+            for pid in children.keys.sorted() { askToQuit(pid, now: now, into: &out) }
+            out.append(.writeState)
+            exitIfDone(into: &out)
+        case SIGUSR1:
+            out.append(.reopenLogs)
+        case SIGUSR2, SIGHUP:
+            guard phase.isServing else { return }
+            out.append(.validateReload(reason: "Reloading in progress ..."))
+        default:
+            break
+        }
+    }
+
+    private mutating func onExit(pid: Int32, status: ExitStatus, now: Int, into out: inout [Command]) {
+        guard let child = children.removeValue(forKey: pid) else {
+            out.append(.log(.warning, "unknown child (\(pid)) \(status)"))
+            return
+        }
+        out.append(.release(child))
+        let seconds = Double(now - child.startedMono) / 1e9
+        let who = child.generation < generation
+            ? "[pool \(child.pool)] child \(pid) (previous generation)" : "[pool \(child.pool)] child \(pid)"
+        let message = "\(who) \(status) after \(TextRendering.fixed(seconds, decimals: 3)) seconds from start"
+        switch status {
+        case .exited(0), .signaled(SIGQUIT, _): out.append(.log(.notice, message))
+        default: out.append(.log(.warning, message))
+        }
+        // php-fpm counts SIGSEGV and SIGBUS; a Swift runtime trap (a failed precondition,
+        // fatalError, a forced unwrap of nil) ends a worker with SIGILL or SIGTRAP instead.
+        if case .signaled(let sig, _) = status, [SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGABRT, SIGFPE].contains(sig) {
+            noteCrash(now: now, into: &out)
+        }
+        if phase.isServing && child.generation == generation && !child.retired {
+            if case .exited(let code) = status, code != 0, now - child.startedMono < timings.respawnBackoff {
+                delayedRespawns.append((child.pool, now + timings.respawnBackoff))
+            } else {
+                out.append(.spawn(pool: child.pool))
+            }
+        }
+        out.append(.writeState)
+        exitIfDone(into: &out)
+    }
+
+    private mutating func onTick(now: Int, into out: inout [Command]) {
+        for pid in children.keys.sorted() {
+            guard var child = children[pid] else { continue }
+            switch child.lifecycle {
+            case .quitting(let deadline) where now >= deadline:
+                child.lifecycle = .terminated(deadline: now + timings.killGrace)
+                out.append(.log(.warning, "[pool \(child.pool)] child \(pid) did not finish within process_control_timeout, sending SIGTERM"))
+                out.append(.signal(pid: pid, signal: SIGTERM))
+            case .terminated(let deadline) where now >= deadline:
+                child.lifecycle = .killed
+                out.append(.log(.warning, "[pool \(child.pool)] child \(pid) still alive after SIGTERM, sending SIGKILL"))
+                out.append(.signal(pid: pid, signal: SIGKILL))
+            default:
+                continue
+            }
+            children[pid] = child
+        }
+        if case .handingOver(let deadline) = phase, now >= deadline {
+            out.append(.log(.warning, "the new generation is not ready after \(timings.handoverLimit / 1_000_000_000) s; retiring the previous one anyway"))
+            handOver(now: now, into: &out)
+        }
+        if phase.isServing {
+            let due = delayedRespawns.filter { $0.at <= now }
+            delayedRespawns.removeAll { $0.at <= now }
+            for respawn in due { out.append(.spawn(pool: respawn.pool)) }
+        }
+    }
+
+    /// The new generation serves: ask every worker of the previous ones to finish.
+    private mutating func handOver(now: Int, into out: inout [Command]) {
+        phase = .running
+        for pid in children.keys.sorted() where children[pid]!.generation < generation {
+            askToQuit(pid, now: now, into: &out)
+        }
+        out.append(.handedOver)
+        out.append(.log(.notice, "generation \(generation) is serving; previous workers are finishing their requests"))
+        out.append(.writeState)
+    }
+
+    private mutating func askToQuit(_ pid: Int32, now: Int, into out: inout [Command]) {
+        guard var child = children[pid], child.lifecycle == .serving else { return }
+        child.lifecycle = .quitting(deadline: now + timings.drain)
+        children[pid] = child
+        out.append(.askToQuit(pid: pid))
+    }
+
+    private mutating func noteCrash(now: Int, into out: inout [Command]) {
+        guard emergencyRestart.isEnabled else { return }
+        crashTimes.append(now)
+        crashTimes.removeAll { now - $0 > emergencyRestart.intervalNanos }
+        guard crashTimes.count >= emergencyRestart.threshold, phase.isServing else { return }
+        crashTimes.removeAll()
+        let seconds = emergencyRestart.intervalNanos / 1_000_000_000
+        out.append(.validateReload(reason: "failed processes threshold (\(emergencyRestart.threshold) in \(seconds) sec) is reached, initiating reload"))
+    }
+
+    private func exitIfDone(into out: inout [Command]) {
+        guard (phase == .finishing || phase == .terminating) && children.isEmpty else { return }
+        out.append(.log(.notice, "exiting, bye-bye!"))
+        out.append(.exit(code: ExitCodes.ok))
+    }
+}
+
+extension ProcessControl.Child: CustomStringConvertible {
+    package var description: String { "child \(pid) [pool \(pool), generation \(generation), \(lifecycle)]" }
+}
