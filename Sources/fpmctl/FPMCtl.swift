@@ -85,7 +85,7 @@ struct Reload: ParsableCommand {
             if let before, now.reloadFailures > before.reloadFailures {
                 throw ControlError("reload failed, generation \(now.generation) keeps serving: \(now.lastReloadError)")
             }
-            if now.generation > (before?.generation ?? 0) && now.state == "running" {
+            if now.generation > (before?.generation ?? 0) && now.phase == .running {
                 print("reloaded: generation \(now.generation) is serving (pid \(pid))")
                 return
             }

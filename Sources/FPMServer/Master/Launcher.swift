@@ -40,6 +40,12 @@ package enum Launcher {
         } else {
             configuration = ConfigurationLoader.loadEmbedded(environment: environment)
         }
+        try checkHandlers(configuration, handlers: handlers)
+        return configuration
+    }
+
+    /// What only this binary can check: every pool's `handler` is one it has.
+    static func checkHandlers(_ configuration: FPMConfiguration, handlers: [String: any RequestHandler]) throws(ConfigurationError) {
         var problems: [ConfigurationDiagnostic] = []
         for pool in configuration.pools where pool.exec == nil && handlers[pool.handler] == nil {
             problems.append(ConfigurationDiagnostic(
@@ -49,14 +55,36 @@ package enum Launcher {
                 severity: .error))
         }
         if !problems.isEmpty { throw ConfigurationError(diagnostics: problems) }
+    }
+
+    /// A re-executed master's configuration: exactly the one its previous image validated
+    /// (rendered in the inheritance), never the files again.
+    static func inheritedConfiguration(_ inheritance: ReloadInheritance, options: LaunchOptions,
+                                       environment: [String: String], handlers: [String: any RequestHandler]) throws -> FPMConfiguration {
+        let configuration = try ConfigurationLoader.load(
+            text: inheritance.configuration, path: inheritance.configurationPath, prefix: options.prefix,
+            environment: environment, fileSystem: inheritance.configurationPath == nil ? .isolated : .system)
+        try checkHandlers(configuration, handlers: handlers)
         return configuration
     }
 
     package static func launch(options: LaunchOptions, testLevel: Int, handlers: [String: any RequestHandler]) -> Int32 {
+        // A reload re-executes this binary: what the previous image handed over comes first.
+        let inheritance: ReloadInheritance?
+        do {
+            inheritance = try ReloadInheritance.receive()
+        } catch {
+            printError("ERROR: \(error)")
+            inheritance = nil
+        }
         let environment = Processes.environment()
         let configuration: FPMConfiguration
         do {
-            configuration = try loadConfiguration(options: options, environment: environment, handlers: handlers)
+            if let inheritance {
+                configuration = try inheritedConfiguration(inheritance, options: options, environment: environment, handlers: handlers)
+            } else {
+                configuration = try loadConfiguration(options: options, environment: environment, handlers: handlers)
+            }
         } catch {
             for line in "\(error)".split(separator: "\n") { printError("ERROR: \(line)") }
             printError("ERROR: FPM initialization failed")
@@ -92,9 +120,8 @@ package enum Launcher {
         ProcessLog.current = log
         LoggingSystem.bootstrap { ErrorLogHandler(label: $0) }
         // A re-executed master (reload) is already detached: never fork again, the pid must stay.
-        let reloading = environment[Inheritance.generation] != nil
-        let daemonize = (options.daemonize ?? global.daemonize) && !reloading
-        var readyPipe: Int32 = -1
+        let daemonize = (options.daemonize ?? global.daemonize) && inheritance == nil
+        var readyPipe: Int32? = nil
         if daemonize {
             switch Launcher.daemonize(log: log) {
             case .parent(let code): return code
@@ -102,7 +129,8 @@ package enum Launcher {
             }
         }
         do {
-            let master = try Master(configuration: configuration, options: options, handlers: handlers, log: log)
+            let master = try Master(configuration: configuration, options: options, handlers: handlers, log: log,
+                                    inheritance: inheritance)
             master.daemonReadyPipe = readyPipe
             return master.run()
         } catch {

@@ -2,38 +2,91 @@ import FPMSystem
 import Glibc
 
 /// The small state file a master keeps beside its scoreboards, so `fpmctl` can tell which
-/// generation serves and how the last reload went.
+/// generation serves and how the last reload went. One type for the master that writes it and
+/// `fpmctl` that reads it: `render` and `parse` are each other's inverse.
 package struct MasterStateFile: Sendable, Equatable {
+    /// What the master is doing, as `fpmctl` needs to know it.
+    package enum Phase: String, Sendable, Equatable {
+        case starting, running, handover, finishing, terminating
+
+        package init(_ phase: ProcessControl.Phase) {
+            switch phase {
+            case .starting: self = .starting
+            case .running: self = .running
+            case .handingOver: self = .handover
+            case .finishing: self = .finishing
+            case .terminating: self = .terminating
+            }
+        }
+    }
+
     package var pid: Int32
     package var generation: Int
-    /// running, handover, finishing or terminating.
-    package var state: String
+    package var phase: Phase
     package var config: String
     package var pools: [String]
     package var reloadFailures: Int
     package var lastReloadError: String
 
-    /// Where the runtime files of masters live (scoreboards, state).
-    package static func runtimeDirectory() -> String {
-        Master.findRuntimeDirectory()
+    package init(pid: Int32, generation: Int, phase: Phase, config: String, pools: [String], reloadFailures: Int,
+                 lastReloadError: String) {
+        self.pid = pid
+        self.generation = generation
+        self.phase = phase
+        self.config = config
+        self.pools = pools
+        self.reloadFailures = reloadFailures
+        self.lastReloadError = lastReloadError
     }
 
-    package static func path(pid: Int32) -> String {
-        "\(runtimeDirectory())/swift-fpm.\(pid).state"
+    /// Where the runtime files of masters live (scoreboards, state): `SWIFT_FPM_RUNTIME_DIR`,
+    /// else /dev/shm when writable, else `TMPDIR` or /tmp.
+    package static func runtimeDirectory() -> String {
+        if let dir = ProcessEnvironment.value("SWIFT_FPM_RUNTIME_DIR") { return dir }
+        if FileIO.isWritableDirectory("/dev/shm") { return "/dev/shm" }
+        return ProcessEnvironment.value("TMPDIR") ?? "/tmp"
+    }
+
+    package static func path(directory: String = runtimeDirectory(), pid: Int32) -> String {
+        "\(directory)/swift-fpm.\(pid).state"
+    }
+
+    /// `key=value` lines; values never contain a newline.
+    package func render() -> String {
+        func flat(_ s: String) -> String { String(s.map { $0 == "\n" ? " " : $0 }) }
+        return """
+        pid=\(pid)
+        generation=\(generation)
+        state=\(phase.rawValue)
+        config=\(flat(config))
+        pools=\(pools.joined(separator: ","))
+        reload_failures=\(reloadFailures)
+        last_reload_error=\(flat(lastReloadError))
+
+        """
+    }
+
+    package static func parse(_ text: String) -> MasterStateFile? {
+        var values: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            guard let eq = line.firstIndex(of: "=") else { continue }
+            values[String(line[..<eq])] = String(line[line.index(after: eq)...])
+        }
+        guard let pid = values["pid"].flatMap({ Int32($0) }), let generation = values["generation"].flatMap({ Int($0) }),
+              let phase = values["state"].flatMap({ Phase(rawValue: $0) }) else { return nil }
+        return MasterStateFile(pid: pid, generation: generation, phase: phase, config: values["config"] ?? "",
+                               pools: (values["pools"] ?? "").split(separator: ",").map(String.init),
+                               reloadFailures: values["reload_failures"].flatMap { Int($0) } ?? 0,
+                               lastReloadError: values["last_reload_error"] ?? "")
+    }
+
+    package func write(directory: String) throws(SystemError) {
+        try FileIO.writeFileAtomically(Self.path(directory: directory, pid: pid), render())
     }
 
     package static func read(pid: Int32) -> MasterStateFile? {
         guard let bytes = FileIO.readFile(path(pid: pid)) else { return nil }
-        var values: [String: String] = [:]
-        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
-            guard let eq = line.firstIndex(of: "=") else { continue }
-            values[String(line[..<eq])] = String(line[line.index(after: eq)...])
-        }
-        guard let p = values["pid"].flatMap({ Int32($0) }), let g = values["generation"].flatMap({ Int($0) }) else { return nil }
-        return MasterStateFile(pid: p, generation: g, state: values["state"] ?? "", config: values["config"] ?? "",
-                               pools: (values["pools"] ?? "").split(separator: ",").map(String.init),
-                               reloadFailures: values["reload_failures"].flatMap { Int($0) } ?? 0,
-                               lastReloadError: values["last_reload_error"] ?? "")
+        return parse(String(decoding: bytes, as: UTF8.self))
     }
 
     /// The scoreboard files of a master's pools.

@@ -1,0 +1,197 @@
+import FPMConfiguration
+import FPMSystem
+import FastCGI
+import Glibc
+
+/// Forking workers and what a child does before it serves: shed the master's descriptors,
+/// apply the pool's environment, limits and identity, then run the worker (or exec the pool's
+/// FastCGI program). php-fpm's fpm_children.
+extension Master {
+    /// Forks one worker for `pool`. False when the pool or process.max is full.
+    @discardableResult
+    func spawn(_ pool: PoolRuntime) -> Bool {
+        let processMax = configuration.global.processMax
+        if processMax > 0 && control.children.count >= processMax {
+            log.warning("The maximum number of processes has been reached. Please review your configuration and consider raising 'process.max'")
+            return false
+        }
+        guard let slotIndex = pool.claimSlot() else { return false }
+        let slot = pool.scoreboard.slot(slotIndex)
+        slot.claim(pid: -1, generation: generation)
+        // The control channel (none for exec'd programs, which only understand signals).
+        var channel: (master: Int32, worker: Int32)? = nil
+        if pool.execArguments == nil {
+            do {
+                channel = try FileIO.socketPair()
+            } catch {
+                log.error("[pool \(pool.name)] unable to create a control channel: \(error)")
+                slot.release()
+                pool.usedSlots.remove(slotIndex)
+                return false
+            }
+        }
+        let childPID: pid_t
+        do {
+            childPID = try Processes.fork()
+        } catch {
+            log.error("[pool \(pool.name)] fork failed: \(error)")
+            slot.release()
+            pool.usedSlots.remove(slotIndex)
+            if let channel { FileIO.close(channel.master); FileIO.close(channel.worker) }
+            return false
+        }
+        if childPID == 0 {
+            childMain(pool: pool, slotIndex: slotIndex, channel: channel)
+        }
+        if let channel { FileIO.close(channel.worker) }
+        slot.setPID(childPID)
+        _ = control.handle(.spawned(ProcessControl.Child(
+            pid: childPID, pool: pool.name, generation: generation, slot: slotIndex, control: channel?.master,
+            startedMono: SystemClock.monotonicNanos())))
+        pool.state.warnedMaxChildren = false
+        log.notice("[pool \(pool.name)] child \(childPID) started")
+        return true
+    }
+
+    /// The child side of `spawn`: shed the master's descriptors, become the pool's worker.
+    func childMain(pool: PoolRuntime, slotIndex: Int, channel: (master: Int32, worker: Int32)?) -> Never {
+        FileIO.close(signalFD)
+        FileIO.close(epoll.fd)
+        if let channel { FileIO.close(channel.master) }
+        for child in control.children.values { if let fd = child.control { FileIO.close(fd) } }
+        for other in pools where other !== pool {
+            FileIO.close(other.listenFD)
+            if let fd = other.accessLogFD { FileIO.close(fd) }
+            if let h = other.handoff { FileIO.close(h.read); FileIO.close(h.write) }
+            other.scoreboard.memory.unmap()
+        }
+        Signals.resetDispositions()
+        Signals.ignore(SIGPIPE)
+        Signals.unblockAll()
+        let config = pool.config
+        // The environment first: USER/HOME are the pool user's only while we can still tell
+        // that we started as root.
+        let env = applyEnvironment(config)
+        do {
+            try applyProcessSettings(config)
+        } catch {
+            log.error("[pool \(pool.name)] child \(getpid()): \(error)")
+            Processes.exitNow(ExitCodes.config)
+        }
+        Processes.setName(String("fpm: \(pool.name)".prefix(15)))
+        if let argv = pool.execArguments {
+            execWorker(pool: pool, argv: argv, environment: env)
+        }
+        let limit = ProcessManagerPolicy.requestLimit(maxRequests: config.maxRequests, jitter: config.maxRequestsJitter,
+                                                      random: Int(getpid()) &* 2_654_435_761)
+        do {
+            try pool.handler?.setUp(WorkerContext(pool: pool.name, pid: getpid(), slot: slotIndex, environment: env,
+                                                  configuration: config))
+        } catch {
+            log.error("[pool \(pool.name)] child \(getpid()): handler setUp failed: \(error)")
+            Processes.exitNow(ExitCodes.software)
+        }
+        let code: Int32
+        do {
+            // Swift workers always have a channel; only exec pools (handled above) have none.
+            let worker = try Worker(pool: pool, slotIndex: slotIndex, control: channel!.worker, log: log, requestLimit: limit)
+            code = worker.run()
+        } catch {
+            log.error("[pool \(pool.name)] child \(getpid()): \(error)")
+            code = ExitCodes.software
+        }
+        Processes.exitNow(code)
+    }
+
+    /// rlimits, chroot, chdir, priority, group and user, dumpable — php-fpm's order.
+    func applyProcessSettings(_ config: PoolConfiguration) throws {
+        if let files = config.rlimitFiles { try Processes.setLimit(Int32(RLIMIT_NOFILE.rawValue), UInt64(files)) }
+        if let core = config.rlimitCore {
+            switch core {
+            case .unlimited: try Processes.setLimit(Int32(RLIMIT_CORE.rawValue), nil)
+            case .limit(let v): try Processes.setLimit(Int32(RLIMIT_CORE.rawValue), UInt64(v))
+            }
+        }
+        let root = Processes.isRoot
+        if root, let dir = config.chroot {
+            try Processes.chroot(dir)
+            try Processes.chdir(config.chdir ?? "/")
+        } else if let dir = config.chdir {
+            try Processes.chdir(dir)
+        }
+        if root, let priority = config.processPriority { try Processes.setPriority(Int32(priority)) }
+        if root, let user = config.user, let account = Processes.user(user) {
+            let gid = config.group.flatMap { Processes.group($0) } ?? account.gid
+            try Processes.dropPrivileges(to: account, group: gid)
+        }
+        if config.processDumpable { Processes.setDumpable(true) }
+    }
+
+    /// clear_env and env[…]; returns the pool's settings as applied.
+    func applyEnvironment(_ config: PoolConfiguration) -> [(String, String)] {
+        if config.clearEnv { Processes.clearEnvironment() }
+        var applied: [(String, String)] = []
+        var hasUser = false, hasHome = false
+        for entry in config.environment {
+            Processes.setEnvironment(entry.name, entry.value)
+            applied.append((entry.name, entry.value))
+            if entry.name == "USER" { hasUser = true }
+            if entry.name == "HOME" { hasHome = true }
+        }
+        if let user = config.user, Processes.isRoot, let account = Processes.user(user) {
+            if !hasUser { Processes.setEnvironment("USER", account.name) }
+            if !hasHome { Processes.setEnvironment("HOME", account.home) }
+        }
+        return applied
+    }
+
+    /// An `exec` pool: the worker becomes the external FastCGI program, its listening socket
+    /// on descriptor 0 as the FastCGI convention wants (FCGI_LISTENSOCK_FILENO), the pool's
+    /// `listen.allowed_clients` in FCGI_WEB_SERVER_ADDRS.
+    ///
+    /// The listener is made blocking: libfcgi and php-cgi block in accept() and take EAGAIN as
+    /// fatal. O_NONBLOCK lives on the open file description, which the master and every worker
+    /// of this pool share, and a socket cannot be reopened to get a description of its own; so
+    /// the flag is cleared on the shared one. That is safe: only this pool's workers accept on
+    /// it and all of them are exec'd programs that want it blocking, while the master never
+    /// accepts on it (it only polls it for ondemand and reads its queue figures, which do not
+    /// depend on the flag). The program starts with default signal dispositions (SIGPIPE too,
+    /// which Swift workers ignore), an empty mask and only descriptors 0, 1 and 2.
+    func execWorker(pool: PoolRuntime, argv: [String], environment: [(String, String)]) -> Never {
+        do {
+            try FileIO.dup2(pool.listenFD, 0)
+            try FileIO.setNonBlocking(0, false)
+        } catch {
+            log.error("[pool \(pool.name)] child \(getpid()): \(error)")
+            Processes.exitNow(ExitCodes.software)
+        }
+        Signals.setDefault(SIGPIPE)
+        if let clients = pool.config.allowedClients {
+            Processes.setEnvironment("FCGI_WEB_SERVER_ADDRS", clients.joined(separator: ","))
+        }
+        // Not Processes.environment(): after clear_env with no env[…], environ is NULL.
+        let env = ProcessEnvironment.entries().map { String(decoding: $0, as: UTF8.self) }
+        Spawn.markCloseOnExec(from: 3)
+        let error = Processes.exec(argv[0], argv, environment: env)
+        log.error("[pool \(pool.name)] child \(getpid()): \(error)")
+        Processes.exitNow(ExitCodes.software)
+    }
+
+    /// Graceful: the worker finishes the request in hand, then exits. Through the control
+    /// channel, so no signal interrupts handler code; SIGQUIT when there is none.
+    func askToQuit(_ pid: pid_t) {
+        guard let child = control.children[pid] else { return }
+        if let channel = child.control, sendQuit(over: channel) { return }
+        Processes.signal(pid, SIGQUIT)
+    }
+
+    /// A reaped child: its control channel and scoreboard slot are free again.
+    func release(_ child: ProcessControl.Child) {
+        if let fd = child.control { FileIO.close(fd) }
+        slowLogged.remove(child.pid)
+        guard child.generation == generation, let slot = child.slot,
+              let pool = pools.first(where: { $0.name == child.pool }) else { return }
+        pool.scoreboard.slot(slot).release()
+        pool.usedSlots.remove(slot)
+    }
+}

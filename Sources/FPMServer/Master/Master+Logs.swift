@@ -1,0 +1,52 @@
+import CFPMShims
+import FPMConfiguration
+import FPMSystem
+import Glibc
+
+extension Master {
+    /// SIGUSR1: reopen the error log and access logs; hand the new descriptors to every worker
+    /// over its control channel, so no worker is recycled for a log rotation.
+    func reopenLogs() {
+        var errorLogReopened = true
+        do {
+            try log.reopen()
+        } catch {
+            errorLogReopened = false
+            log.error("unable to reopen the error log: \(error)")
+        }
+        var reopenedPools: [String] = []
+        for pool in pools {
+            guard let path = pool.config.accessLog, let oldFD = pool.accessLogFD else { continue }
+            do {
+                let fresh = try FileIO.open(path, O_WRONLY | O_CREAT | O_APPEND, mode: 0o600)
+                try FileIO.dup2(fresh, oldFD)
+                FileIO.close(fresh)
+                try FileIO.setCloseOnExec(oldFD, true)
+                reopenedPools.append(pool.name)
+            } catch {
+                log.error("[pool \(pool.name)] unable to reopen the access log: \(error)")
+            }
+        }
+        // Hand the new files to the workers before saying so: whoever reads the log line and
+        // sends a request then finds it logged in the new file.
+        for child in control.children.values where child.generation == generation {
+            guard let channel = child.control, let pool = pools.first(where: { $0.name == child.pool }) else { continue }
+            sendReopenedLogs(over: channel, errorLog: log.fd, accessLog: pool.accessLogFD)
+        }
+        if errorLogReopened { log.notice("error log file re-opened") }
+        for name in reopenedPools { log.notice("[pool \(name)] access log file re-opened") }
+    }
+
+    // TEMPORARY until the worker's typed ControlMessage lands: the raw encoding both sides use today.
+    func sendReopenedLogs(over channel: Int32, errorLog: Int32, accessLog: Int32?) {
+        var fds: [Int32] = [errorLog]
+        if let a = accessLog { fds.append(a) }
+        var byte = UInt8(ascii: "L")
+        _ = cfpm_send_fds(channel, fds, Int32(fds.count), &byte, 1)
+    }
+
+    func sendQuit(over channel: Int32) -> Bool {
+        var b = UInt8(ascii: "Q")
+        return Glibc.send(channel, &b, 1, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) == 1
+    }
+}

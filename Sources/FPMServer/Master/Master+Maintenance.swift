@@ -1,0 +1,79 @@
+import FPMConfiguration
+import FPMSystem
+import Glibc
+
+/// The process manager's side of the master: the one-second tick that counts idle and active
+/// workers, records the listen queue, and applies `ProcessManagerPolicy`'s decision; and
+/// ondemand's fork on a waiting connection.
+extension Master {
+    /// The 1-second tick: counts, listen queue, pm decisions.
+    func maintenance(now: Int) {
+        for pool in pools {
+            var idle: [IdleWorker] = []
+            var active = 0
+            var running = 0
+            for child in control.current(in: pool.name) {
+                running += 1
+                guard let slot = child.slot else { continue }
+                let stage = pool.scoreboard.stage(slot)
+                if stage == .idle {
+                    if child.lifecycle == .serving {
+                        let snap = pool.scoreboard.slot(slot)
+                        idle.append(IdleWorker(pid: child.pid, startedMono: child.startedMono,
+                                               lastActivityMono: snap.int(Scoreboard.S.stageMono)))
+                    }
+                } else {
+                    active += 1
+                }
+            }
+            let sb = pool.scoreboard
+            sb.storeInt(idle.count, at: Scoreboard.H.idle)
+            sb.storeInt(active, at: Scoreboard.H.active)
+            if active > sb.maxActive { sb.maxActive = active }
+            if let q = Socket.listenQueue(pool.listenFD) {
+                sb.listenQueue = q.length
+                sb.listenQueueLength = q.backlog
+                if q.length > sb.maxListenQueue { sb.maxListenQueue = q.length }
+            }
+            let action = ProcessManagerPolicy.tick(settings: pool.settings, state: &pool.state, running: running,
+                                                   idle: idle, nowMono: now)
+            apply(action, to: pool, ondemand: false)
+            if pool.settings.style == .ondemand && idle.isEmpty && Socket.hasPendingConnection(pool.listenFD) {
+                onPendingConnection(pool)
+            }
+        }
+    }
+
+    func apply(_ action: MaintenanceAction, to pool: PoolRuntime, ondemand: Bool) {
+        switch action {
+        case .none:
+            break
+        case .retire(let pid):
+            _ = perform(control.handle(.retire(pid: pid, now: SystemClock.monotonicNanos())))
+        case .spawn(let count, let busy):
+            if busy {
+                log.warning("[pool \(pool.name)] seems busy (you may need to increase pm.start_servers, or pm.min/max_spare_servers), spawning \(pool.state.spawnRate) children, there are \(pool.scoreboard.loadInt(Scoreboard.H.idle)) idle, and \(control.children.values.filter { $0.pool == pool.name }.count) total children")
+            }
+            for _ in 0..<count { spawn(pool) }
+        case .maxChildrenReached:
+            if !pool.state.warnedMaxChildren {
+                let wording = ondemand ? "max_children setting" : "pm.max_children setting"
+                log.warning("[pool \(pool.name)] server reached \(wording) (\(pool.settings.maxChildren)), consider raising it")
+                pool.state.warnedMaxChildren = true
+                pool.scoreboard.maxChildrenReached += 1
+            }
+        }
+    }
+
+    /// ondemand: the listener became readable.
+    func onPendingConnection(_ pool: PoolRuntime) {
+        guard pool.settings.style == .ondemand else { return }
+        var running = 0, idle = 0
+        for child in control.current(in: pool.name) where child.lifecycle == .serving {
+            running += 1
+            if let slot = child.slot, pool.scoreboard.stage(slot) == .idle { idle += 1 }
+        }
+        let action = ProcessManagerPolicy.onPendingConnection(settings: pool.settings, running: running, idle: idle, starting: 0)
+        apply(action, to: pool, ondemand: true)
+    }
+}

@@ -1,0 +1,142 @@
+import FPMConfiguration
+import FPMSystem
+import Glibc
+
+/// Opening what the pools need: listening sockets (or the inherited ones), scoreboards,
+/// access logs, hand-off sockets; and the checks on users that must hold before any fork.
+extension Master {
+    func checkRoot() throws {
+        guard Processes.isRoot else {
+            for pool in configuration.pools where pool.user != nil || pool.group != nil {
+                log.notice("[pool \(pool.name)] 'user' directive is ignored when FPM is not running as root")
+            }
+            return
+        }
+        for pool in configuration.pools {
+            guard let user = pool.user else {
+                if options.allowRoot { continue }
+                throw StartError("[pool \(pool.name)] please specify user and group other than root")
+            }
+            guard let account = Processes.user(user) else {
+                throw StartError("[pool \(pool.name)] cannot get uid for user '\(user)'")
+            }
+            let gid = pool.group.flatMap { Processes.group($0) } ?? account.gid
+            if (account.uid == 0 || gid == 0) && !options.allowRoot {
+                throw StartError("[pool \(pool.name)] please specify user and group other than root")
+            }
+        }
+    }
+
+    struct StartError: Error, CustomStringConvertible {
+        var description: String
+        init(_ d: String) { description = d }
+    }
+
+    /// Opens (or takes over) each pool's socket, scoreboard and access log.
+    func openPools() throws {
+        var opened: [PoolRuntime] = []
+        for (index, config) in configuration.pools.enumerated() {
+            let key = config.listen.description
+            let fd: Int32
+            if let inheritedFD = inheritedListeners.removeValue(forKey: key) {
+                fd = inheritedFD
+                try? FileIO.setCloseOnExec(fd, true)
+                log.notice("[pool \(config.name)] using inherited socket fd=\(fd), \"\(key)\"")
+            } else {
+                fd = try openListener(config)
+            }
+            // Swift workers multiplex the listener with epoll; exec'd FastCGI programs block in
+            // accept() on it, so their pool's listener stays blocking.
+            try FileIO.setNonBlocking(fd, config.exec == nil)
+            let sbPath = Scoreboard.path(directory: runtimeDirectory, masterPID: pid, pool: config.name)
+            let old = try? Scoreboard(open: sbPath)
+            let scoreboard = try Scoreboard(create: sbPath, pool: config.name, listen: key, pm: config.pm.rawIndex,
+                                            slots: config.maxChildren, masterPID: pid, generation: generation)
+            if let old {
+                // Counters survive a reload: monitoring sees one continuous pool.
+                scoreboard.acceptedConnections = old.acceptedConnections
+                scoreboard.slowRequests = old.slowRequests
+                scoreboard.maxChildrenReached = old.maxChildrenReached
+                scoreboard.maxActive = old.maxActive
+                scoreboard.maxListenQueue = old.maxListenQueue
+                scoreboard.startEpoch = old.startEpoch
+                old.memory.unmap()
+            }
+            let handler: (any RequestHandler)?
+            if config.exec != nil {
+                handler = nil
+            } else if let h = handlers[config.handler] {
+                handler = h
+            } else {
+                throw StartError("[pool \(config.name)] unknown handler '\(config.handler)' (known: \(handlers.keys.sorted().joined(separator: ", ")))")
+            }
+            var accessFD: Int32? = nil
+            var writer: AccessLogWriter? = nil
+            if let path = config.accessLog {
+                let f = try FileIO.open(path, O_WRONLY | O_CREAT | O_APPEND, mode: 0o600)
+                accessFD = f
+                writer = try AccessLogWriter(fd: f, format: config.accessFormat, suppressPaths: config.accessSuppressPaths)
+            }
+            let runtime = PoolRuntime(config: config, listenFD: fd, listenKey: key, scoreboard: scoreboard,
+                                      handler: handler, accessLogFD: accessFD, accessLog: writer, log: log)
+            if config.exec == nil {
+                // The previous generation's hand-off socket, if the pool had one: its leaving
+                // workers can then pass their kept connections to this generation's.
+                if let inherited = inheritedHandoffs.removeValue(forKey: config.name) {
+                    runtime.handoff = inherited
+                } else {
+                    runtime.handoff = try FileIO.datagramPair()
+                }
+            } else if let inherited = inheritedHandoffs.removeValue(forKey: config.name) {
+                FileIO.close(inherited.read)
+                FileIO.close(inherited.write)
+            }
+            if runtime.settings.style == .ondemand {
+                try epoll.add(fd, events: Epoll.input | Epoll.edgeTriggered, data: Wakeup.pendingConnection(pool: index).tag)
+            }
+            opened.append(runtime)
+        }
+        pools = opened
+    }
+
+    func openListener(_ config: PoolConfiguration) throws -> Int32 {
+        var backlog = Int32(clamping: config.listenBacklog)
+        if backlog <= 0 { backlog = 4096 }
+        switch config.listen {
+        case .tcp(let host, let port):
+            return try Socket.listenTCP(host: host, port: port, backlog: backlog)
+        case .unix(let path):
+            var uid: uid_t? = nil
+            var gid: gid_t? = nil
+            if let owner = config.listenOwner {
+                guard let a = Processes.user(owner) else { throw StartError("[pool \(config.name)] cannot get uid for user '\(owner)'") }
+                uid = a.uid
+                gid = a.gid
+            } else if Processes.isRoot, let user = config.user, let a = Processes.user(user) {
+                uid = a.uid
+                gid = a.gid
+            }
+            if let group = config.listenGroup {
+                guard let g = Processes.group(group) else { throw StartError("[pool \(config.name)] cannot get gid for group '\(group)'") }
+                gid = g
+            }
+            if !Processes.isRoot { uid = nil; gid = config.listenGroup.flatMap { Processes.group($0) } }
+            return try Socket.listenUnix(path: path, backlog: backlog, mode: mode_t(config.listenMode), owner: uid, group: gid)
+        }
+    }
+
+    /// Closes what the previous image handed over that no pool of the new configuration uses.
+    func closeUnusedInheritance() {
+        for (key, fd) in inheritedListeners {
+            FileIO.close(fd)
+            if key.hasPrefix("/") { FileIO.unlink(key) }
+            log.notice("closed inherited socket \"\(key)\" no pool uses any more")
+        }
+        inheritedListeners.removeAll()
+        for (_, pair) in inheritedHandoffs {
+            FileIO.close(pair.read)
+            FileIO.close(pair.write)
+        }
+        inheritedHandoffs.removeAll()
+    }
+}

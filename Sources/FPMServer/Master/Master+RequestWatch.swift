@@ -1,0 +1,49 @@
+import FPMConfiguration
+import FPMSystem
+import Glibc
+
+/// Requests watched against their time limits from the scoreboard: request_slowlog_timeout
+/// (a log line and a slowlog entry) and request_terminate_timeout (the worker is stopped
+/// through process control).
+extension Master {
+    /// request_terminate_timeout and request_slowlog_timeout, checked on the heartbeat.
+    func checkRequestTimeouts(now: Int) {
+        for pool in pools {
+            let terminate = pool.config.requestTerminateTimeout
+            let slow = pool.config.requestSlowlogTimeout
+            guard terminate > 0 || slow > 0 else { continue }
+            for child in control.current(in: pool.name) {
+                let pid = child.pid
+                guard let slot = child.slot, let snap = pool.scoreboard.snapshot(slot) else { continue }
+                let trackFinished = pool.config.requestTerminateTimeoutTrackFinished
+                guard snap.stage == .readingHeaders || snap.stage == .gettingInfo || snap.stage == .running
+                        || (trackFinished && snap.stage == .finishing) else {
+                    slowLogged.remove(pid)
+                    continue
+                }
+                let elapsed = Double(now - snap.acceptedMono) / 1e9
+                let request = "\(snap.method) \(snap.uri)\(snap.query.isEmpty ? "" : "?" + snap.query)"
+                if slow > 0 && elapsed >= Double(slow) && !slowLogged.contains(pid) {
+                    slowLogged.insert(pid)
+                    pool.scoreboard.countSlowRequest()
+                    log.warning("[pool \(pool.name)] child \(pid), script '\(snap.script)' (request: \"\(request)\") executing too slow (\(TextRendering.fixed(elapsed, decimals: 6)) sec), logging")
+                    writeSlowlog(pool: pool, pid: pid, snap: snap)
+                }
+                if terminate > 0 && elapsed >= Double(terminate) && !control.isBeingTerminated(pid) {
+                    log.warning("[pool \(pool.name)] child \(pid), script '\(snap.script)' (request: \"\(request)\") execution timed out (\(TextRendering.fixed(elapsed, decimals: 6)) sec), terminating")
+                    _ = perform(control.handle(.requestTimedOut(pid: pid, now: now)))
+                }
+            }
+        }
+    }
+
+    func writeSlowlog(pool: PoolRuntime, pid: pid_t, snap: Scoreboard.SlotSnapshot) {
+        guard let path = pool.config.slowlog, let fd = try? FileIO.open(path, O_WRONLY | O_CREAT | O_APPEND, mode: 0o600) else { return }
+        defer { FileIO.close(fd) }
+        let stamp = TextRendering.time(epoch: SystemClock.epochSeconds(), format: "[%d-%b-%Y %H:%M:%S]")
+        var text = "\n\(stamp)  [pool \(pool.name)] pid \(pid)\n"
+        text += "script_filename = \(snap.script)\n"
+        text += "request = \(snap.method) \(snap.uri)\(snap.query.isEmpty ? "" : "?" + snap.query)\n"
+        try? FileIO.writeAll(fd, text)
+    }
+}
