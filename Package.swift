@@ -51,7 +51,7 @@ let package = Package(
         .target(
             name: "FPM",
             dependencies: [
-                "FPMServer", "FastCGI", "FPMConfiguration",
+                "FPMServer", "FPMSystem", "FastCGI", "FPMConfiguration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

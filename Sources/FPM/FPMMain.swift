@@ -1,5 +1,6 @@
 import ArgumentParser
 import FPMServer
+import FPMSystem
 import Glibc
 
 /// The entry point that turns named handlers into a complete `fpm` executable: php-fpm's
@@ -14,9 +15,9 @@ public enum FPMMain {
         do {
             let command = try FPMCommand.parse(Array(arguments.dropFirst()))
             try command.launch(handlers: all)
-            exit(0)
+            Processes.exit(0)
         } catch let code as LaunchExit {
-            exit(code.code)
+            Processes.exit(code.code)
         } catch {
             FPMCommand.exit(withError: error)
         }

@@ -45,7 +45,7 @@ package final class ErrorLog: @unchecked Sendable {
                 fd = newFD
             }
         case .syslog(let ident, let facility):
-            openlog(strdup(ident), LOG_PID, facility)
+            Syslog.open(ident: ident, facility: facility)
         }
     }
 
@@ -90,7 +90,7 @@ package final class ErrorLog: @unchecked Sendable {
             case .alert: priority = LOG_ALERT
             }
             let line = LogLine.formatSyslog(level: severity, message: message, limit: limit)
-            line.withCString { c in withVaList([c]) { vsyslog(priority, "%s", $0) } }
+            Syslog.write(priority: priority, line)
             return
         }
         let line = LogLine.format(level: severity, message: message, time: SystemClock.wallClock(), limit: limit,

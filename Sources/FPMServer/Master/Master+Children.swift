@@ -75,7 +75,7 @@ extension Master {
         do {
             try applyProcessSettings(config)
         } catch {
-            log.error("[pool \(pool.name)] child \(getpid()): \(error)")
+            log.error("[pool \(pool.name)] child \(Processes.pid): \(error)")
             Processes.exitNow(ExitCodes.config)
         }
         Processes.setName(String("fpm: \(pool.name)".prefix(15)))
@@ -83,12 +83,12 @@ extension Master {
             execWorker(pool: pool, argv: argv, environment: env)
         }
         let limit = ProcessManagerPolicy.requestLimit(maxRequests: config.maxRequests, jitter: config.maxRequestsJitter,
-                                                      random: Int(getpid()) &* 2_654_435_761)
+                                                      random: Int(Processes.pid) &* 2_654_435_761)
         do {
-            try pool.handler?.setUp(WorkerContext(pool: pool.name, pid: getpid(), slot: slotIndex, environment: env,
+            try pool.handler?.setUp(WorkerContext(pool: pool.name, pid: Processes.pid, slot: slotIndex, environment: env,
                                                   configuration: config))
         } catch {
-            log.error("[pool \(pool.name)] child \(getpid()): handler setUp failed: \(error)")
+            log.error("[pool \(pool.name)] child \(Processes.pid): handler setUp failed: \(error)")
             Processes.exitNow(ExitCodes.software)
         }
         let code: Int32
@@ -97,7 +97,7 @@ extension Master {
             let worker = try Worker(pool: pool, slotIndex: slotIndex, control: channel!.worker, log: log, requestLimit: limit)
             code = worker.run()
         } catch {
-            log.error("[pool \(pool.name)] child \(getpid()): \(error)")
+            log.error("[pool \(pool.name)] child \(Processes.pid): \(error)")
             code = ExitCodes.software
         }
         Processes.exitNow(code)
@@ -162,7 +162,7 @@ extension Master {
             try FileIO.dup2(pool.listenFD, 0)
             try FileIO.setNonBlocking(0, false)
         } catch {
-            log.error("[pool \(pool.name)] child \(getpid()): \(error)")
+            log.error("[pool \(pool.name)] child \(Processes.pid): \(error)")
             Processes.exitNow(ExitCodes.software)
         }
         Signals.setDefault(SIGPIPE)
@@ -173,7 +173,7 @@ extension Master {
         let env = ProcessEnvironment.entries().map { String(decoding: $0, as: UTF8.self) }
         Spawn.markCloseOnExec(from: 3)
         let error = Processes.exec(argv[0], argv, environment: env)
-        log.error("[pool \(pool.name)] child \(getpid()): \(error)")
+        log.error("[pool \(pool.name)] child \(Processes.pid): \(error)")
         Processes.exitNow(ExitCodes.software)
     }
 

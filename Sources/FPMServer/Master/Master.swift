@@ -35,7 +35,8 @@ final class Master {
     var pools: [PoolRuntime] = []
     var control: ProcessControl
     var epoll: Epoll
-    var signalFD: Int32 = -1
+    /// The master's signals, read as events (they are blocked for asynchronous delivery).
+    let signalFD: Int32
     let pid: pid_t
     let runtimeDirectory: String
     let executablePath: String
@@ -85,6 +86,7 @@ final class Master {
         self.log = log
         self.inheritance = inheritance
         self.epoll = try Epoll()
+        self.signalFD = try Signals.makeSignalFD(Signals.masterSignals)
         self.pid = Processes.pid
         self.runtimeDirectory = MasterStateFile.runtimeDirectory()
         var path = Processes.executablePath() ?? CommandLine.arguments[0]
@@ -107,7 +109,6 @@ final class Master {
     func run() -> Int32 {
         do {
             try Signals.block(Signals.masterSignals)
-            signalFD = try Signals.makeSignalFD(Signals.masterSignals)
             try epoll.add(signalFD, events: Epoll.input, data: Wakeup.signal.tag)
             Signals.ignore(SIGPIPE)
             adoptInheritance()

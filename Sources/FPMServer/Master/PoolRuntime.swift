@@ -27,7 +27,6 @@ final class PoolRuntime {
     /// Master-side bookkeeping.
     var state = ProcessManagerState()
     var usedSlots: Set<Int> = []
-    var warnedMaxChildren = false
 
     init(config: PoolConfiguration, listenFD: Int32, listenKey: String, scoreboard: Scoreboard,
          handler: (any RequestHandler)?, accessLogFD: Int32?, accessLog: AccessLogWriter?, log: ErrorLog) {

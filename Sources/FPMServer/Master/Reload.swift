@@ -44,7 +44,8 @@ extension Master {
             },
             children: control.children.values.sorted { $0.pid < $1.pid }.map { child in
                 ReloadInheritance.Child(pid: child.pid, pool: child.pool, generation: child.generation,
-                                        control: child.control, quitting: child.lifecycle != .serving)
+                                        control: child.control, quitting: child.lifecycle != .serving,
+                                        startedMono: child.startedMono)
             })
         // Only close-on-exec changes: O_NONBLOCK lives on the description the old workers
         // share, and flipping it would leave an idle worker blocked in accept() during the exec.
@@ -95,7 +96,7 @@ extension Master {
             let lifecycle: ProcessControl.Lifecycle = child.quitting ? .quitting(deadline: now + control.timings.drain) : .serving
             _ = control.handle(.spawned(ProcessControl.Child(
                 pid: child.pid, pool: child.pool, generation: child.generation, slot: nil, control: child.control,
-                startedMono: now, lifecycle: lifecycle)))
+                startedMono: child.startedMono, lifecycle: lifecycle)))
         }
         _ = perform([.reapChildren])
     }

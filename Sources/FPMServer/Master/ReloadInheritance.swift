@@ -34,6 +34,8 @@ package struct ReloadInheritance: Equatable, Sendable {
         package var control: Int32?
         /// Already asked to finish (a previous generation, a retired worker).
         package var quitting: Bool
+        /// When it was forked (the monotonic clock is system-wide, so it survives exec).
+        package var startedMono: Int
     }
 
     /// The generation the new image serves (the old one's plus one).
@@ -75,7 +77,7 @@ package struct ReloadInheritance: Equatable, Sendable {
         for l in listeners { text += "listener \(l.fd) \(l.key)\n" }
         for h in handoffs { text += "handoff \(h.read) \(h.write) \(h.pool)\n" }
         for c in children {
-            text += "child \(c.pid) \(c.control.map(String.init) ?? "-") \(c.generation) \(c.quitting ? 1 : 0) \(c.pool)\n"
+            text += "child \(c.pid) \(c.control.map(String.init) ?? "-") \(c.generation) \(c.quitting ? 1 : 0) \(c.startedMono) \(c.pool)\n"
         }
         var bytes = Array(text.utf8)
         let body = Array(configuration.utf8)
@@ -119,10 +121,12 @@ package struct ReloadInheritance: Equatable, Sendable {
                 guard parts.count >= 3, let r = Int32(parts[0]), let w = Int32(parts[1]) else { throw fail("bad handoff '\(rest)'") }
                 value.handoffs.append(Handoff(pool: parts[2...].joined(separator: " "), read: r, write: w))
             case "child":
-                guard parts.count >= 5, let pid = Int32(parts[0]), let g = Int(parts[2]) else { throw fail("bad child '\(rest)'") }
+                guard parts.count >= 6, let pid = Int32(parts[0]), let g = Int(parts[2]), let started = Int(parts[4]) else {
+                    throw fail("bad child '\(rest)'")
+                }
                 let control: Int32? = parts[1] == "-" ? nil : Int32(parts[1])
-                value.children.append(Child(pid: pid, pool: parts[4...].joined(separator: " "), generation: g,
-                                            control: control, quitting: parts[3] == "1"))
+                value.children.append(Child(pid: pid, pool: parts[5...].joined(separator: " "), generation: g,
+                                            control: control, quitting: parts[3] == "1", startedMono: started))
             case "configuration":
                 guard let count = Int(rest), count >= 0, offset + count == bytes.count else { throw fail("bad configuration length '\(rest)'") }
                 value.configuration = String(decoding: bytes[offset...], as: UTF8.self)

@@ -1,0 +1,24 @@
+import Glibc
+
+/// `error_log = syslog`: the system logger.
+package enum Syslog {
+    /// Opens the connection with an identity that lives as long as the process (syslog keeps
+    /// the pointer). The corresponding C function is `openlog`.
+    package static func open(ident: String, facility: Int32) {
+        openlog(strdup(ident), LOG_PID, facility)
+    }
+
+    /// One line at `priority`, never interpreted as a format. The corresponding C function is
+    /// `vsyslog`.
+    package static func write(priority: Int32, _ line: String) {
+        line.withCString { c in withVaList([c]) { vsyslog(priority, "%s", $0) } }
+    }
+}
+
+extension Processes {
+    /// Ends the process after flushing standard I/O (what a command-line tool wants; a forked
+    /// worker uses `exitNow`). The corresponding C function is `exit`.
+    package static func exit(_ code: Int32) -> Never {
+        Glibc.exit(code)
+    }
+}
