@@ -191,10 +191,14 @@ package struct ProcessControl: Sendable {
         var out: [Command] = []
         switch event {
         case .started(let now):
+            // A stop that arrived while starting stands.
+            guard phase == .starting else { break }
             if children.values.contains(where: { $0.generation < generation }) {
                 phase = .handingOver(deadline: now + timings.handoverLimit)
             } else {
                 phase = .running
+                // A reload whose previous generation had no worker left: nothing to hand over.
+                if generation > 1 { out.append(.log(.notice, "generation \(generation) is serving")) }
             }
             out.append(.writeState)
         case .spawned(let child):
@@ -294,12 +298,10 @@ package struct ProcessControl: Sendable {
         case .exited(0), .signaled(SIGQUIT, _): out.append(.log(.notice, message))
         default: out.append(.log(.warning, message))
         }
-        // php-fpm counts SIGSEGV and SIGBUS; a Swift runtime trap (a failed precondition,
-        // fatalError, a forced unwrap of nil) ends a worker with SIGILL or SIGTRAP instead.
-        if case .signaled(let sig, _) = status, [SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGABRT, SIGFPE].contains(sig) {
-            noteCrash(now: now, into: &out)
-        }
-        if phase.isServing && child.generation == generation && !child.retired {
+        if status.isCrash { noteCrash(now: now, into: &out) }
+        if (phase.isServing || phase == .starting) && child.generation == generation && !child.retired {
+            // Only an error exit (setUp failed, exec failed) is taken as "cannot start": a crash
+            // is a request's fault, and its worker is replaced at once.
             if case .exited(let code) = status, code != 0, now - child.startedMono < timings.respawnBackoff {
                 delayedRespawns.append((child.pool, now + timings.respawnBackoff))
             } else {
@@ -370,6 +372,15 @@ package struct ProcessControl: Sendable {
         guard (phase == .finishing || phase == .terminating) && children.isEmpty else { return }
         out.append(.log(.notice, "exiting, bye-bye!"))
         out.append(.exit(code: ExitCodes.ok))
+    }
+}
+
+extension ExitStatus {
+    /// A crash: php-fpm counts SIGSEGV and SIGBUS; a Swift runtime trap (a failed
+    /// precondition, fatalError, a forced unwrap of nil) ends a worker with SIGILL or SIGTRAP.
+    var isCrash: Bool {
+        guard case .signaled(let sig, _) = self else { return false }
+        return [SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGABRT, SIGFPE].contains(sig)
     }
 }
 
