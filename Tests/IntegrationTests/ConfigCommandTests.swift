@@ -23,7 +23,7 @@ import Testing
         pm.max_spare_servers = 3
         """)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let r = try runCommand(TestSupport.fpmPath, ["-t", "-y", path])
+        let r = try runCommand(TestSupport.fpmPath, ["-t", "-R", "-y", path])
         #expect(r.status == 0)
         #expect(r.stderr.contains("configuration file \(path) test is successful"))
     }
@@ -94,13 +94,13 @@ import Testing
         pm.max_children = 3
         """)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let r = try runCommand(TestSupport.fpmPath, ["-tt", "-y", path])
+        let r = try runCommand(TestSupport.fpmPath, ["-tt", "-R", "-y", path])
         #expect(r.status == 0)
         #expect(r.stdout.contains("pm.process_idle_timeout = 5m"))
         #expect(r.stdout.contains("[api]"))
         let dumped = dir + "/dumped.conf"
         TestSupport.write(dumped, r.stdout)
-        let again = try runCommand(TestSupport.fpmPath, ["-tt", "-y", dumped])
+        let again = try runCommand(TestSupport.fpmPath, ["-tt", "-R", "-y", dumped])
         #expect(again.status == 0, "\(again.stderr)")
         #expect(again.stdout == r.stdout)
     }

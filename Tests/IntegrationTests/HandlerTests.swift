@@ -66,7 +66,7 @@ import Testing
         let dir = TestSupport.makeTempDirectory("builtins")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         TestSupport.write(dir + "/ok.conf", "[global]\nerror_log = \(dir)/e.log\n[a]\nlisten = 127.0.0.1:1\npm = static\npm.max_children = 1\nhandler = cgi\n[b]\nlisten = 127.0.0.1:2\npm = static\npm.max_children = 1\nhandler = info\n")
-        let ok = try runCommand(TestSupport.fpmPath, ["-t", "-y", dir + "/ok.conf"])
+        let ok = try runCommand(TestSupport.fpmPath, ["-t", "-R", "-y", dir + "/ok.conf"])
         #expect(ok.status == 0)
         TestSupport.write(dir + "/bad.conf", "[global]\nerror_log = \(dir)/e.log\n[a]\nlisten = 127.0.0.1:1\npm = static\npm.max_children = 1\nhandler = nope\n")
         let bad = try runCommand(TestSupport.fpmPath, ["-t", "-y", dir + "/bad.conf"])

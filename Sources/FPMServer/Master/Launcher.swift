@@ -1,5 +1,4 @@
 import FPMSystem
-import ArgumentParser
 import FPMConfiguration
 import Glibc
 import Logging
@@ -90,8 +89,17 @@ package enum Launcher {
             printError("ERROR: FPM initialization failed")
             return ExitCodes.config
         }
-        for warning in configuration.warnings {
+        // What a start could still fail on (files, accounts, directories; binding under -t).
+        var startProblems = StartChecks.problems(in: configuration, allowRoot: options.allowRoot, forceStderr: options.forceStderr)
+        if testLevel > 0 { startProblems += StartChecks.bindProblems(in: configuration) }
+        for warning in configuration.warnings + startProblems.filter({ $0.severity != .error }) {
             printError("\(warning.severity == .notice ? "NOTICE" : "WARNING"): \(warning)")
+        }
+        let startErrors = startProblems.filter { $0.severity == .error }
+        if testLevel > 0 && !startErrors.isEmpty {
+            for problem in startErrors { printError("ERROR: \(problem)") }
+            printError("ERROR: FPM initialization failed")
+            return ExitCodes.config
         }
         if testLevel > 0 {
             if testLevel > 1 { print(configuration.renderEffective(), terminator: "") }
@@ -115,6 +123,13 @@ package enum Launcher {
             log = try ErrorLog(destination: destination, level: LogSeverity(level: global.logLevel), limit: global.logLimit)
         } catch {
             printError("ERROR: failed to open error_log (\(global.errorLog)): \(error)")
+            return ExitCodes.config
+        }
+        // A start refuses what `-t` refuses, in the error log like php-fpm. (A reload's new
+        // image was checked by its previous one; what still fails there falls back.)
+        if !startErrors.isEmpty && inheritance == nil {
+            for problem in startErrors { log.error("\(problem)") }
+            log.error("FPM initialization failed")
             return ExitCodes.config
         }
         ProcessLog.current = log

@@ -51,6 +51,8 @@ final class Master {
     var lastReloadError = ""
     /// The configuration a reload validated, until it is applied by re-executing.
     var validatedReload: FPMConfiguration?
+    /// Listeners the validated configuration adds, bound by this image for the next one.
+    var reloadListeners: [ReloadInheritance.Listener] = []
     /// -D: where the launcher waits for "started" (1) or "failed" (0).
     var daemonReadyPipe: Int32?
     /// Children whose current request was already written to the slowlog.
@@ -129,6 +131,9 @@ final class Master {
             signalDaemonParent(ok: true)
         } catch {
             log.error("\(error)")
+            // A reload's new image: never exit under the inherited workers; start again with
+            // the configuration they run.
+            if inheritance != nil { fallBack(because: "\(error)") }
             log.error("FPM initialization failed")
             signalDaemonParent(ok: false)
             cleanupFiles()

@@ -17,8 +17,13 @@ extension Master {
     func validateReload(reason: String) -> Bool {
         log.notice(reason)
         do {
-            validatedReload = try Launcher.loadConfiguration(options: options, environment: Processes.environment(),
-                                                              handlers: handlers)
+            let candidate = try Launcher.loadConfiguration(options: options, environment: Processes.environment(),
+                                                            handlers: handlers)
+            let problems = StartChecks.problems(in: candidate, allowRoot: options.allowRoot, forceStderr: options.forceStderr)
+                .filter { $0.severity == .error }
+            if !problems.isEmpty { throw ConfigurationError(diagnostics: problems) }
+            try openNewListeners(for: candidate)
+            validatedReload = candidate
             return true
         } catch {
             reloadFailures += 1
@@ -30,23 +35,67 @@ extension Master {
         }
     }
 
+    /// Binds, in this image, every address the new configuration listens on that no pool
+    /// serves yet, so a port another process holds fails the reload here — while the running
+    /// generation is untouched — instead of failing the new image. They cross the exec with
+    /// the other listeners.
+    func openNewListeners(for candidate: FPMConfiguration) throws {
+        closeReloadListeners()
+        let serving = Set(pools.map(\.listenKey))
+        for pool in candidate.pools where !serving.contains(pool.listen.description) {
+            do {
+                let fd = try openListener(pool)
+                reloadListeners.append(ReloadInheritance.Listener(fd: fd, key: pool.listen.description))
+            } catch {
+                closeReloadListeners()
+                let line = pool.source.isSet("listen") ? pool.source.location(of: "listen").line : pool.sourceLine
+                throw ConfigurationError(diagnostics: [ConfigurationDiagnostic(
+                    file: pool.sourceFile, line: line, pool: pool.name, directive: "listen", value: pool.listen.description,
+                    message: "\(error)")])
+            }
+        }
+    }
+
+    func closeReloadListeners() {
+        for listener in reloadListeners {
+            FileIO.close(listener.fd)
+            if listener.key.hasPrefix("/") { FileIO.unlink(listener.key) }
+        }
+        reloadListeners.removeAll()
+    }
+
     /// Re-executes the master with the validated configuration. Returns only when exec failed,
     /// and then everything is as it was: the old generation keeps serving.
     func execReload() {
         guard let candidate = validatedReload else { return }
         validatedReload = nil
         let inheritance = ReloadInheritance(
-            generation: generation + 1, reloadFailures: reloadFailures, configurationPath: candidate.path,
-            configuration: candidate.renderEffective(),
-            listeners: pools.map { ReloadInheritance.Listener(fd: $0.listenFD, key: $0.listenKey) },
+            generation: generation + 1, reloadFailures: reloadFailures, lastReloadError: lastReloadError,
+            configurationPath: candidate.path, configuration: candidate.renderEffective(),
+            fallback: ReloadInheritance.Fallback(configurationPath: configuration.path,
+                                                 configuration: configuration.renderEffective()),
+            listeners: pools.map { ReloadInheritance.Listener(fd: $0.listenFD, key: $0.listenKey) } + reloadListeners,
             handoffs: pools.compactMap { pool in
                 pool.handoff.map { ReloadInheritance.Handoff(pool: pool.name, read: $0.read, write: $0.write) }
             },
-            children: control.children.values.sorted { $0.pid < $1.pid }.map { child in
-                ReloadInheritance.Child(pid: child.pid, pool: child.pool, generation: child.generation,
-                                        control: child.control, quitting: child.lifecycle != .serving,
-                                        startedMono: child.startedMono)
-            })
+            children: inheritedChildren())
+        let failure = reexec(with: inheritance)
+        closeReloadListeners()
+        reloadFailed(failure)
+    }
+
+    /// The running children as the next image adopts them.
+    func inheritedChildren() -> [ReloadInheritance.Child] {
+        control.children.values.sorted { $0.pid < $1.pid }.map { child in
+            ReloadInheritance.Child(pid: child.pid, pool: child.pool, generation: child.generation,
+                                    control: child.control, quitting: child.lifecycle != .serving,
+                                    startedMono: child.startedMono)
+        }
+    }
+
+    /// Publishes `inheritance` and execs this binary with the same arguments. Returns why not
+    /// when that failed, with every descriptor back to close-on-exec.
+    func reexec(with inheritance: ReloadInheritance) -> String {
         // Only close-on-exec changes: O_NONBLOCK lives on the description the old workers
         // share, and flipping it would leave an idle worker blocked in accept() during the exec.
         let descriptors = inheritance.descriptors
@@ -56,16 +105,30 @@ extension Master {
             published = try inheritance.publish(runtimeDirectory: runtimeDirectory)
         } catch {
             for fd in descriptors { try? FileIO.setCloseOnExec(fd, true) }
-            reloadFailed("cannot hand the state over: \(error)")
-            return
+            return "cannot hand the state over: \(error)"
         }
         log.notice("reloading: execv(\"\(executablePath)\", \(options.arguments))")
         let error = Processes.exec(executablePath, options.arguments)
-        // Still here: exec failed. Keep serving with what we have.
+        // Still here: exec failed.
         Processes.unsetEnvironment(ReloadInheritance.environmentName)
         FileIO.close(published)
         for fd in descriptors { try? FileIO.setCloseOnExec(fd, true) }
-        reloadFailed(error.description)
+        return error.description
+    }
+
+    /// In a re-executed image that cannot start with the new configuration (something changed
+    /// between the check and the exec): start again with the previous one, so the inherited
+    /// workers keep serving and the failure is reported like a rejected reload. Returns only
+    /// when even that exec failed.
+    func fallBack(because reason: String) {
+        guard let inheritance, let fallback = inheritance.fallback else { return }
+        log.error("reload failed: \(reason); restarting with the previous configuration")
+        let retry = ReloadInheritance(
+            generation: inheritance.generation, reloadFailures: inheritance.reloadFailures + 1, lastReloadError: reason,
+            configurationPath: fallback.configurationPath, configuration: fallback.configuration, fallback: nil,
+            listeners: inheritance.listeners, handoffs: inheritance.handoffs, children: inheritedChildren())
+        let failure = reexec(with: retry)
+        log.error("cannot restart with the previous configuration: \(failure)")
     }
 
     private func reloadFailed(_ reason: String) {
@@ -81,6 +144,7 @@ extension Master {
     func adoptInheritance() {
         guard let inheritance else { return }
         reloadFailures = inheritance.reloadFailures
+        lastReloadError = inheritance.lastReloadError
         for listener in inheritance.listeners {
             try? FileIO.setCloseOnExec(listener.fd, true)
             if Socket.isListening(listener.fd) { inheritedListeners[listener.key] = listener.fd }

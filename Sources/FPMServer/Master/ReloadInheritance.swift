@@ -38,23 +38,35 @@ package struct ReloadInheritance: Equatable, Sendable {
         package var startedMono: Int
     }
 
+    /// The configuration the previous image ran, for a new image that cannot start with the
+    /// new one: it restarts with this instead of exiting under its inherited workers.
+    package struct Fallback: Equatable, Sendable {
+        package var configurationPath: String?
+        package var configuration: String
+    }
+
     /// The generation the new image serves (the old one's plus one).
     package var generation: Int
     package var reloadFailures: Int
+    package var lastReloadError: String
     /// The configuration file it came from (nil: the embedded default).
     package var configurationPath: String?
     /// The validated configuration, rendered.
     package var configuration: String
+    package var fallback: Fallback?
     package var listeners: [Listener]
     package var handoffs: [Handoff]
     package var children: [Child]
 
-    package init(generation: Int, reloadFailures: Int, configurationPath: String?, configuration: String,
-                 listeners: [Listener], handoffs: [Handoff], children: [Child]) {
+    package init(generation: Int, reloadFailures: Int, lastReloadError: String = "", configurationPath: String?,
+                 configuration: String, fallback: Fallback? = nil, listeners: [Listener], handoffs: [Handoff],
+                 children: [Child]) {
         self.generation = generation
         self.reloadFailures = reloadFailures
+        self.lastReloadError = lastReloadError
         self.configurationPath = configurationPath
         self.configuration = configuration
+        self.fallback = fallback
         self.listeners = listeners
         self.handoffs = handoffs
         self.children = children
@@ -73,6 +85,8 @@ package struct ReloadInheritance: Equatable, Sendable {
         var text = "swift-fpm-inheritance \(Self.version)\n"
         text += "generation \(generation)\n"
         text += "reload_failures \(reloadFailures)\n"
+        if !lastReloadError.isEmpty { text += "last_reload_error \(String(lastReloadError.map { $0 == "\n" ? " " : $0 }))\n" }
+        if let path = fallback?.configurationPath { text += "fallback_path \(path)\n" }
         if let configurationPath { text += "path \(configurationPath)\n" }
         for l in listeners { text += "listener \(l.fd) \(l.key)\n" }
         for h in handoffs { text += "handoff \(h.read) \(h.write) \(h.pool)\n" }
@@ -80,6 +94,10 @@ package struct ReloadInheritance: Equatable, Sendable {
             text += "child \(c.pid) \(c.control.map(String.init) ?? "-") \(c.generation) \(c.quitting ? 1 : 0) \(c.startedMono) \(c.pool)\n"
         }
         var bytes = Array(text.utf8)
+        if let fallback {
+            let previous = Array(fallback.configuration.utf8)
+            bytes += Array("fallback \(previous.count)\n".utf8) + previous
+        }
         let body = Array(configuration.utf8)
         bytes += Array("configuration \(body.count)\n".utf8)
         bytes += body
@@ -91,6 +109,7 @@ package struct ReloadInheritance: Equatable, Sendable {
                                       listeners: [], handoffs: [], children: [])
         var offset = 0
         var sawHeader = false
+        var fallbackPath: String? = nil
         func fail(_ why: String) -> DecodingError { DecodingError(description: "reload inheritance: \(why)") }
         while offset < bytes.count {
             guard let newline = bytes[offset...].firstIndex(of: UInt8(ascii: "\n")) else { throw fail("truncated line") }
@@ -114,6 +133,15 @@ package struct ReloadInheritance: Equatable, Sendable {
                 value.reloadFailures = Int(rest) ?? 0
             case "path":
                 value.configurationPath = rest
+            case "last_reload_error":
+                value.lastReloadError = rest
+            case "fallback_path":
+                fallbackPath = rest
+            case "fallback":
+                guard let count = Int(rest), count >= 0, offset + count <= bytes.count else { throw fail("bad fallback length '\(rest)'") }
+                value.fallback = Fallback(configurationPath: fallbackPath,
+                                          configuration: String(decoding: bytes[offset..<(offset + count)], as: UTF8.self))
+                offset += count
             case "listener":
                 guard parts.count >= 2, let fd = Int32(parts[0]) else { throw fail("bad listener '\(rest)'") }
                 value.listeners.append(Listener(fd: fd, key: parts[1...].joined(separator: " ")))
