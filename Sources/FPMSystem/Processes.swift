@@ -104,10 +104,7 @@ package enum Processes {
 
     /// The path of the running executable, for re-exec on reload.
     package static func executablePath() -> String? {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard n > 0 else { return nil }
-        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        FileSystem.readLink("/proc/self/exe")
     }
 
     // MARK: identity and limits
