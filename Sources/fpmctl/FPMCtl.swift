@@ -166,8 +166,8 @@ struct RequestCommand: ParsableCommand {
             for (k, v) in response.headers { print("\(k): \(v)") }
             print("")
         }
-        _ = response.body.withUnsafeBytes { Glibc.write(1, $0.baseAddress, $0.count) }
-        if !response.stderr.isEmpty { _ = response.stderr.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) } }
+        try? FileIO.writeAll(1, response.body)
+        if !response.stderr.isEmpty { try? FileIO.writeAll(2, response.stderr) }
     }
 }
 
@@ -192,7 +192,7 @@ struct Status: ParsableCommand {
             if let pool, board.poolName != pool { continue }
             let (status, processes) = StatusCollector.collect(board)
             let page = StatusPage.render(pool: status, processes: processes, format: fmt, full: full)
-            _ = page.body.withUnsafeBytes { Glibc.write(1, $0.baseAddress, $0.count) }
+            try? FileIO.writeAll(1, page.body)
             if fmt == .text && printed < paths.count - 1 { print("") }
             printed += 1
         }
