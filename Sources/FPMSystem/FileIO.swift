@@ -81,10 +81,6 @@ package enum FileIO {
         _ = try retrying("dup2") { Glibc.dup2(from, to) }
     }
 
-    package static func dup(_ fd: Int32) throws(SystemError) -> Int32 {
-        try retrying("fcntl(F_DUPFD_CLOEXEC)") { Glibc.fcntl(fd, F_DUPFD_CLOEXEC, 3) }
-    }
-
     package static func setCloseOnExec(_ fd: Int32, _ on: Bool) throws(SystemError) {
         let flags = try retrying("fcntl(F_GETFD)") { Glibc.fcntl(fd, F_GETFD) }
         let new = on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC
@@ -158,11 +154,5 @@ package enum FileIO {
             out.append(contentsOf: chunk[0..<n])
         }
         return out
-    }
-
-    /// Clears FD_CLOEXEC on the descriptors a child must inherit and closes nothing else:
-    /// everything we open is close-on-exec already.
-    package static func isOpen(_ fd: Int32) -> Bool {
-        Glibc.fcntl(fd, F_GETFD) != -1
     }
 }

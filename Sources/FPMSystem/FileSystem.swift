@@ -3,22 +3,16 @@ import SystemPackage
 
 /// What `stat` says about a path: the checks the CGI runner and the launcher make.
 package struct FileStatus: Sendable, Equatable {
-    package enum Kind: Sendable, Equatable { case regular, directory, symbolicLink, other }
+    package enum Kind: Sendable, Equatable { case regular, directory, other }
 
     package var kind: Kind
-    /// The permission bits (`st_mode & 0o7777`).
-    package var permissions: UInt32
-    package var size: Int
 
     init(_ st: stat) {
         switch st.st_mode & S_IFMT {
         case S_IFREG: kind = .regular
         case S_IFDIR: kind = .directory
-        case S_IFLNK: kind = .symbolicLink
         default: kind = .other
         }
-        permissions = UInt32(st.st_mode & 0o7777)
-        size = Int(st.st_size)
     }
 }
 

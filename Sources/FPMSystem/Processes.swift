@@ -42,20 +42,6 @@ package enum Processes {
         }
     }
 
-    /// Blocking `waitpid` for one pid.
-    package static func wait(_ pid: pid_t) throws(SystemError) -> ExitStatus {
-        var status: Int32 = 0
-        _ = try retrying("waitpid") { Glibc.waitpid(pid, &status, 0) }
-        return ExitStatus(raw: status)
-    }
-
-    /// `waitpid(pid, WNOHANG)`.
-    package static func poll(_ pid: pid_t) -> ExitStatus? {
-        var status: Int32 = 0
-        let r = Glibc.waitpid(pid, &status, WNOHANG)
-        return r == pid ? ExitStatus(raw: status) : nil
-    }
-
     /// `kill(2)`; a vanished process is not an error.
     @discardableResult
     package static func signal(_ pid: pid_t, _ sig: Int32) -> Bool {
@@ -138,11 +124,6 @@ package enum Processes {
         return g.pointee.gr_gid
     }
 
-    package static var currentUserName: String {
-        if let p = getpwuid(geteuid()) { return String(cString: p.pointee.pw_name) }
-        return String(geteuid())
-    }
-
     /// setgid + initgroups + setuid, in that order.
     package static func dropPrivileges(to account: Account, group: gid_t) throws(SystemError) {
         _ = try checked("setgid(\(group))") { Glibc.setgid(group) }
@@ -206,12 +187,5 @@ package enum Processes {
         let user = Int(usage.ru_utime.tv_sec) * 1_000_000 + Int(usage.ru_utime.tv_usec)
         let system = Int(usage.ru_stime.tv_sec) * 1_000_000 + Int(usage.ru_stime.tv_usec)
         return ((user, system), Int(usage.ru_maxrss) * 1024)
-    }
-
-    /// Peak resident set size in bytes.
-    package static func peakMemory() -> Int {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Int(usage.ru_maxrss) * 1024
     }
 }
