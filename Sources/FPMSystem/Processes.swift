@@ -163,6 +163,8 @@ package enum Processes {
         _ = cfpm_clearenv()
     }
 
+    /// Sets (replacing) one environment variable of this process.
+    /// The corresponding C function is `setenv`.
     package static func setEnvironment(_ name: String, _ value: String) {
         setenv(name, value, 1)
     }

@@ -99,3 +99,11 @@ struct SystemLayerTests {
         #expect(ProcessEnvironment.dictionary()["PATH"] == path)
     }
 }
+
+@Suite("System layer: errno text")
+struct SystemLayerErrnoTests {
+    @Test func errnoMessagesAreTheCLibrarys() {
+        #expect(SystemError.message(for: ENOENT) == "No such file or directory")
+        #expect(SystemError.message(for: EPERM) == "Operation not permitted")
+    }
+}
