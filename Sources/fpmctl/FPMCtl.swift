@@ -161,10 +161,11 @@ struct RequestCommand: ParsableCommand {
         let client = try FastCGIClient(connectingTo: address, timeout: timeout)
         defer { client.close() }
         let response = try client.request(params: params, body: bodyBytes)
+        // The head goes out the way the body does (print is buffered: piped, it would land after).
         if include {
-            print("Status: \(response.status)")
-            for (k, v) in response.headers { print("\(k): \(v)") }
-            print("")
+            var head = "Status: \(response.status)\n"
+            for (k, v) in response.headers { head += "\(k): \(v)\n" }
+            try? FileIO.writeAll(1, head + "\n")
         }
         try? FileIO.writeAll(1, response.body)
         if !response.stderr.isEmpty { try? FileIO.writeAll(2, response.stderr) }
@@ -193,7 +194,7 @@ struct Status: ParsableCommand {
             let (status, processes) = StatusCollector.collect(board)
             let page = StatusPage.render(pool: status, processes: processes, format: fmt, full: full)
             try? FileIO.writeAll(1, page.body)
-            if fmt == .text && printed < paths.count - 1 { print("") }
+            if fmt == .text && printed < paths.count - 1 { try? FileIO.writeAll(1, "\n") }
             printed += 1
         }
         if printed == 0 { throw ControlError("no pool named \(pool ?? "")") }
