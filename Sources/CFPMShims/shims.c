@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include "CFPMShims.h"
 
 const int CFPM_SFD_CLOEXEC = SFD_CLOEXEC;
@@ -131,3 +133,44 @@ int cfpm_sigqueue_empty_mask(void) {
     sigemptyset(&set);
     return sigprocmask(SIG_SETMASK, &set, NULL);
 }
+
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+int cfpm_close_range(unsigned int first, unsigned int last, int cloexec) {
+    if (last < first) return 0;
+#ifdef SYS_close_range
+    /* Through syscall(2): glibc only has a close_range() wrapper from 2.34 on. */
+    if (syscall(SYS_close_range, first, last, cloexec ? CLOSE_RANGE_CLOEXEC : 0) == 0) return 0;
+#endif
+    /* ENOSYS (kernel before 5.9) or EINVAL (the flag before 5.11): one descriptor at a time. */
+    struct rlimit limit;
+    unsigned long top = 65536;
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < top) top = (unsigned long)limit.rlim_cur;
+    if ((unsigned long)last < top) top = (unsigned long)last + 1;
+    for (unsigned long fd = first; fd < top; fd++) {
+        if (cloexec) {
+            int flags = fcntl((int)fd, F_GETFD);
+            if (flags >= 0 && !(flags & FD_CLOEXEC)) (void)fcntl((int)fd, F_SETFD, flags | FD_CLOEXEC);
+        } else {
+            (void)close((int)fd);
+        }
+    }
+    return 1;
+}
+
+int cfpm_reset_reserved_signals(void) {
+    /* The kernel's struct sigaction (handler, flags, restorer, mask), zeroed: SIG_DFL, no flags,
+       nothing blocked. 8 is the size of the kernel's sigset_t. */
+    unsigned long action[4];
+    memset(action, 0, sizeof(action));
+    int result = 0;
+    for (int sig = 32; sig <= 33; sig++) {
+        if (syscall(SYS_rt_sigaction, sig, action, NULL, 8) != 0) result = -1;
+    }
+    return result;
+}
+
+char **cfpm_environ(void) { return environ; }

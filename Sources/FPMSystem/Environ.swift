@@ -1,16 +1,16 @@
+import CFPMShims
 import Glibc
 
 /// The process environment read without trapping when it is empty.
 ///
 /// After `clearenv()` (clear_env = yes and no env[…]) glibc sets `environ` to NULL, and the
-/// Glibc module's `environ` getter, typed non-optional, traps on it. This reads the variable's
-/// address from the dynamic linker instead and treats NULL as empty.
+/// Glibc module's `environ` getter, typed non-optional, traps on it. This reads it through a C
+/// shim, where it is an optional pointer, and treats NULL as empty.
 package enum ProcessEnvironment {
     /// `NAME=value` entries, as bytes, in `environ` order.
+    /// The corresponding C variable is `environ`.
     package static func entries() -> [[UInt8]] {
-        guard let handle = dlopen(nil, RTLD_NOW), let symbol = dlsym(handle, "environ") else { return [] }
-        let variable = symbol.assumingMemoryBound(to: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?.self)
-        guard var p = variable.pointee else { return [] }
+        guard var p = cfpm_environ() else { return [] }
         var result: [[UInt8]] = []
         while let entry = p.pointee {
             result.append(Array(UnsafeRawBufferPointer(start: entry, count: strlen(entry))))

@@ -1,11 +1,35 @@
 import CFPMShims
 import Glibc
+import SystemPackage
 
 /// Thin, typed wrappers over descriptor I/O. The corresponding C functions are named in each.
 package enum FileIO {
     /// `read(2)`; returns 0 at EOF.
     package static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Int {
         try retrying("read") { Glibc.read(fd, buffer.baseAddress, buffer.count) }
+    }
+
+    /// One `read(2)` on a non-blocking descriptor: the byte count (0 at EOF), or nil when
+    /// nothing is there yet (EAGAIN). EINTR is retried.
+    /// The corresponding C function is `read`.
+    package static func readNonBlocking(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Int? {
+        do throws(SystemError) {
+            return try retrying("read") { Glibc.read(fd, buffer.baseAddress, buffer.count) }
+        } catch where error.errno == .wouldBlock {
+            return nil
+        }
+    }
+
+    /// One `write(2)` on a non-blocking descriptor: how many bytes it took (maybe fewer than
+    /// offered), or nil when it is full (EAGAIN). EINTR is retried; EPIPE is an error (the
+    /// caller ignores SIGPIPE or has it blocked).
+    /// The corresponding C function is `write`.
+    package static func writeNonBlocking(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) throws(SystemError) -> Int? {
+        do throws(SystemError) {
+            return try retrying("write") { Glibc.write(fd, buffer.baseAddress, buffer.count) }
+        } catch where error.errno == .wouldBlock {
+            return nil
+        }
     }
 
     /// `write(2)` until every byte is written (blocking descriptors).
@@ -55,10 +79,6 @@ package enum FileIO {
     /// `dup2(2)`; the new descriptor does not have FD_CLOEXEC.
     package static func dup2(_ from: Int32, _ to: Int32) throws(SystemError) {
         _ = try retrying("dup2") { Glibc.dup2(from, to) }
-    }
-
-    package static func dup(_ fd: Int32) throws(SystemError) -> Int32 {
-        try retrying("fcntl(F_DUPFD_CLOEXEC)") { Glibc.fcntl(fd, F_DUPFD_CLOEXEC, 3) }
     }
 
     package static func setCloseOnExec(_ fd: Int32, _ on: Bool) throws(SystemError) {
@@ -134,11 +154,5 @@ package enum FileIO {
             out.append(contentsOf: chunk[0..<n])
         }
         return out
-    }
-
-    /// Clears FD_CLOEXEC on the descriptors a child must inherit and closes nothing else:
-    /// everything we open is close-on-exec already.
-    package static func isOpen(_ fd: Int32) -> Bool {
-        Glibc.fcntl(fd, F_GETFD) != -1
     }
 }

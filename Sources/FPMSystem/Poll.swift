@@ -19,4 +19,26 @@ package enum Poll {
         if e == EINTR { return 0 }
         throw SystemError("poll", Errno(rawValue: e))
     }
+
+    /// Waits until `fd` is ready for `events` or `timeoutMillis` passed (-1: no limit); a
+    /// signal that interrupts the wait restarts it with the time left. Returns the ready events
+    /// (`revents`; 0 on timeout).
+    /// The corresponding C function is `poll`.
+    package static func wait(_ fd: Int32, for events: Int16, timeoutMillis: Int32) throws(SystemError) -> Int16 {
+        let deadline = timeoutMillis > 0 ? SystemClock.monotonicNanos() + Int(timeoutMillis) * 1_000_000 : 0
+        var timeout = timeoutMillis
+        while true {
+            var p = pollfd(fd: fd, events: events, revents: 0)
+            let r = Glibc.poll(&p, 1, timeout)
+            if r > 0 { return p.revents }
+            if r == 0 { return 0 }
+            let e = Glibc.errno
+            guard e == EINTR else { throw SystemError("poll", Errno(rawValue: e)) }
+            if timeoutMillis > 0 {
+                let left = (deadline - SystemClock.monotonicNanos() + 999_999) / 1_000_000
+                if left <= 0 { return 0 }
+                timeout = Int32(clamping: left)
+            }
+        }
+    }
 }

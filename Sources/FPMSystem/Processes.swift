@@ -42,20 +42,6 @@ package enum Processes {
         }
     }
 
-    /// Blocking `waitpid` for one pid.
-    package static func wait(_ pid: pid_t) throws(SystemError) -> ExitStatus {
-        var status: Int32 = 0
-        _ = try retrying("waitpid") { Glibc.waitpid(pid, &status, 0) }
-        return ExitStatus(raw: status)
-    }
-
-    /// `waitpid(pid, WNOHANG)`.
-    package static func poll(_ pid: pid_t) -> ExitStatus? {
-        var status: Int32 = 0
-        let r = Glibc.waitpid(pid, &status, WNOHANG)
-        return r == pid ? ExitStatus(raw: status) : nil
-    }
-
     /// `kill(2)`; a vanished process is not an error.
     @discardableResult
     package static func signal(_ pid: pid_t, _ sig: Int32) -> Bool {
@@ -104,10 +90,7 @@ package enum Processes {
 
     /// The path of the running executable, for re-exec on reload.
     package static func executablePath() -> String? {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard n > 0 else { return nil }
-        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        FileSystem.readLink("/proc/self/exe")
     }
 
     // MARK: identity and limits
@@ -139,11 +122,6 @@ package enum Processes {
         if let id = UInt32(nameOrID) { return id }
         guard let g = getgrnam(nameOrID) else { return nil }
         return g.pointee.gr_gid
-    }
-
-    package static var currentUserName: String {
-        if let p = getpwuid(geteuid()) { return String(cString: p.pointee.pw_name) }
-        return String(geteuid())
     }
 
     /// setgid + initgroups + setuid, in that order.
@@ -185,6 +163,8 @@ package enum Processes {
         _ = cfpm_clearenv()
     }
 
+    /// Sets (replacing) one environment variable of this process.
+    /// The corresponding C function is `setenv`.
     package static func setEnvironment(_ name: String, _ value: String) {
         setenv(name, value, 1)
     }
@@ -209,12 +189,5 @@ package enum Processes {
         let user = Int(usage.ru_utime.tv_sec) * 1_000_000 + Int(usage.ru_utime.tv_usec)
         let system = Int(usage.ru_stime.tv_sec) * 1_000_000 + Int(usage.ru_stime.tv_usec)
         return ((user, system), Int(usage.ru_maxrss) * 1024)
-    }
-
-    /// Peak resident set size in bytes.
-    package static func peakMemory() -> Int {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Int(usage.ru_maxrss) * 1024
     }
 }

@@ -68,6 +68,28 @@ package enum Signals {
         _ = cfpm_sigaction_handler(s, handler, restart ? Int32(SA_RESTART) : 0)
     }
 
+    /// The current disposition of `s` (handler, flags, mask), to be put back with `restore`.
+    /// The corresponding C function is `sigaction`.
+    package static func disposition(_ s: Int32) throws(SystemError) -> SignalDisposition {
+        var action = sigaction()
+        _ = try checked("sigaction(\(s))") { sigaction(s, nil, &action) }
+        return SignalDisposition(action: action)
+    }
+
+    /// Puts back a disposition `disposition(_:)` saved. No allocation: async-signal-safe, a
+    /// handler may call it.
+    /// The corresponding C function is `sigaction`.
+    package static func restore(_ s: Int32, _ saved: SignalDisposition) {
+        var action = saved.action
+        _ = sigaction(s, &action, nil)
+    }
+
+    /// Sends `s` to this thread; its disposition runs before this returns. Async-signal-safe.
+    /// The corresponding C function is `raise`.
+    package static func raise(_ s: Int32) {
+        _ = Glibc.raise(s)
+    }
+
     /// A non-blocking, close-on-exec signalfd for `signals` (which must be blocked).
     package static func makeSignalFD(_ signals: [Int32]) throws(SystemError) -> Int32 {
         var set = makeSet(signals)
@@ -91,4 +113,10 @@ package enum Signals {
         }
         return result
     }
+}
+
+/// A signal's disposition as `sigaction` reported it: plain data (no references), so it can sit
+/// in a global a signal handler reads.
+package struct SignalDisposition {
+    fileprivate var action: sigaction
 }

@@ -229,18 +229,6 @@ package enum Socket {
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
     }
 
-    /// The port a TCP socket is bound to.
-    package static func localPort(_ fd: Int32) -> Int? {
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let rc = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        guard rc == 0 else { return nil }
-        let peer = PeerAddress(storage: storage)
-        return peer.family == .unix ? nil : peer.port
-    }
-
     /// Whether `fd` is a listening socket (SO_ACCEPTCONN): used to validate inherited descriptors.
     package static func isListening(_ fd: Int32) -> Bool {
         var value: Int32 = 0

@@ -72,8 +72,6 @@ package enum Spawn {
             free(cPath)
             if let cDirectory { free(cDirectory) }
         }
-        let closeRange = closeRangeFunction
-        let rawSigaction = syscallFunction
         let parent = getpid()
 
         // No signal handler of ours may run in the child before it resets them.
@@ -84,8 +82,7 @@ package enum Spawn {
         let pid = Glibc.fork()
         if pid == 0 {
             childAfterFork(path: cPath, argv: &argv, envp: &envp, directory: cDirectory, parent: parent,
-                           stdin: input.read, stdout: output.write, stderr: errors.write, closeRange: closeRange,
-                           rawSigaction: rawSigaction)
+                           stdin: input.read, stdout: output.write, stderr: errors.write)
         }
         let forkErrno = Glibc.errno
         sigprocmask(SIG_SETMASK, &previous, nil)
@@ -106,34 +103,19 @@ package enum Spawn {
     private static func childAfterFork(path: UnsafeMutablePointer<CChar>, argv: inout [UnsafeMutablePointer<CChar>?],
                                        envp: inout [UnsafeMutablePointer<CChar>?],
                                        directory: UnsafeMutablePointer<CChar>?, parent: pid_t,
-                                       stdin: Int32, stdout: Int32, stderr: Int32,
-                                       closeRange: CloseRange?, rawSigaction: SyscallSigaction?) -> Never {
+                                       stdin: Int32, stdout: Int32, stderr: Int32) -> Never {
         _ = setpgid(0, 0)
         _ = cfpm_prctl_set_pdeathsig(SIGKILL)
         if getppid() != parent { _exit(127) }
         if Glibc.dup2(stdin, 0) < 0 || Glibc.dup2(stdout, 1) < 0 || Glibc.dup2(stderr, 2) < 0 { _exit(127) }
-        if let closeRange, closeRange(3, UInt32.max, 0) == 0 {
-            // closed everything above stderr
-        } else {
-            var limit = rlimit()
-            getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
-            let top = Int32(clamping: min(UInt64(limit.rlim_cur), 65536))
-            var fd: Int32 = 3
-            while fd < top { _ = Glibc.close(fd); fd += 1 }
-        }
+        Descriptors.closeAll(from: 3)
         var sig: Int32 = 1
         while sig < 65 {
             if sig != SIGKILL && sig != SIGSTOP { _ = cfpm_sigaction_default(sig) }
             sig += 1
         }
         // glibc refuses 32 and 33 (its own), which an ancestor may have left ignored.
-        if let rawSigaction {
-            var action = (0, 0, 0, 0)  // the kernel's struct sigaction, zeroed: SIG_DFL
-            withUnsafeMutableBytes(of: &action) { a in
-                _ = rawSigaction(Self.rtSigactionNumber, 32, a.baseAddress, nil, 8)
-                _ = rawSigaction(Self.rtSigactionNumber, 33, a.baseAddress, nil, 8)
-            }
-        }
+        _ = cfpm_reset_reserved_signals()
         _ = cfpm_sigqueue_empty_mask()
         if let directory, Glibc.chdir(directory) != 0 {
             fail("cannot change to the script's directory", path)
@@ -158,46 +140,13 @@ package enum Spawn {
         _exit(127)
     }
 
-    typealias CloseRange = @convention(c) (UInt32, UInt32, Int32) -> Int32
-
-    /// glibc's `close_range` (2.34+), looked up at run time: Glibc's module does not import it.
-    static let closeRangeFunction: CloseRange? = {
-        guard let handle = dlopen(nil, RTLD_NOW), let symbol = dlsym(handle, "close_range") else { return nil }
-        return unsafeBitCast(symbol, to: CloseRange.self)
-    }()
-
     /// Marks every descriptor from `first` up close-on-exec, so an `exec` that follows passes
     /// only the ones below (what an exec'd FastCGI program must see: 0, 1 and 2). Descriptors
     /// stay usable until the exec (a failure can still be logged).
     /// The corresponding C function is `close_range` with CLOSE_RANGE_CLOEXEC.
     package static func markCloseOnExec(from first: Int32) {
-        let closeRangeCloexec: Int32 = 1 << 2
-        if let closeRange = closeRangeFunction, closeRange(UInt32(first), UInt32.max, closeRangeCloexec) == 0 { return }
-        var limit = rlimit()
-        getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
-        let top = Int32(clamping: min(UInt64(limit.rlim_cur), 65536))
-        var fd = first
-        while fd < top {
-            let flags = Glibc.fcntl(fd, F_GETFD)
-            if flags >= 0 && flags & FD_CLOEXEC == 0 { _ = Glibc.fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
-            fd += 1
-        }
+        Descriptors.markCloseOnExec(from: first)
     }
-
-    typealias SyscallSigaction = @convention(c) (Int, Int32, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, Int) -> Int
-
-    #if arch(x86_64)
-    static let rtSigactionNumber = 13
-    #elseif arch(arm64)
-    static let rtSigactionNumber = 134
-    #endif
-
-    /// `syscall(SYS_rt_sigaction, …)` through a fixed-arity pointer (Swift cannot call the
-    /// variadic `syscall`; on Linux x86-64 and arm64 the integer arguments travel alike).
-    static let syscallFunction: SyscallSigaction? = {
-        guard let handle = dlopen(nil, RTLD_NOW), let symbol = dlsym(handle, "syscall") else { return nil }
-        return unsafeBitCast(symbol, to: SyscallSigaction.self)
-    }()
 
     /// True once `pid` has exited; it stays a zombie (its pid and process group stay reserved)
     /// until `reap`. The corresponding C function is `waitid` with WNOWAIT.

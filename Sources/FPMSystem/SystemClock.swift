@@ -1,3 +1,4 @@
+import CFPMShims
 import Glibc
 
 /// Time sources. Durations use the monotonic clock, which is system-wide, so a worker's
@@ -27,7 +28,9 @@ package enum SystemClock {
         return s * 1_000_000 + us
     }
 
-    /// Sleeps for `nanos` (used only in tests and tools, never in the master's loop).
+    /// Sleeps for `nanos`, the whole of it even when signals interrupt (never in the master's
+    /// loop, which waits in epoll).
+    /// The corresponding C function is `nanosleep`.
     package static func sleep(nanos: Int) {
         var ts = timespec(tv_sec: nanos / 1_000_000_000, tv_nsec: nanos % 1_000_000_000)
         var rest = timespec()

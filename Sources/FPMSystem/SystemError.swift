@@ -13,6 +13,13 @@ package struct SystemError: Error, CustomStringConvertible, Sendable, Equatable 
     }
 
     package var description: String { "\(call): \(errno.description) (\(errno.rawValue))" }
+
+    /// The C library's message for an errno value ("No such file or directory"), as php-fpm's
+    /// log lines print it.
+    /// The corresponding C function is `strerror`.
+    package static func message(for code: Int32) -> String {
+        strerror(code).map { String(cString: $0) } ?? "Unknown error"
+    }
 }
 
 /// Runs a call that reports failure as -1 + errno, retrying on EINTR.

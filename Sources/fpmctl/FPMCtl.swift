@@ -161,13 +161,14 @@ struct RequestCommand: ParsableCommand {
         let client = try FastCGIClient(connectingTo: address, timeout: timeout)
         defer { client.close() }
         let response = try client.request(params: params, body: bodyBytes)
+        // The head goes out the way the body does (print is buffered: piped, it would land after).
         if include {
-            print("Status: \(response.status)")
-            for (k, v) in response.headers { print("\(k): \(v)") }
-            print("")
+            var head = "Status: \(response.status)\n"
+            for (k, v) in response.headers { head += "\(k): \(v)\n" }
+            try? FileIO.writeAll(1, head + "\n")
         }
-        _ = response.body.withUnsafeBytes { Glibc.write(1, $0.baseAddress, $0.count) }
-        if !response.stderr.isEmpty { _ = response.stderr.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) } }
+        try? FileIO.writeAll(1, response.body)
+        if !response.stderr.isEmpty { try? FileIO.writeAll(2, response.stderr) }
     }
 }
 
@@ -192,8 +193,8 @@ struct Status: ParsableCommand {
             if let pool, board.poolName != pool { continue }
             let (status, processes) = StatusCollector.collect(board)
             let page = StatusPage.render(pool: status, processes: processes, format: fmt, full: full)
-            _ = page.body.withUnsafeBytes { Glibc.write(1, $0.baseAddress, $0.count) }
-            if fmt == .text && printed < paths.count - 1 { print("") }
+            try? FileIO.writeAll(1, page.body)
+            if fmt == .text && printed < paths.count - 1 { try? FileIO.writeAll(1, "\n") }
             printed += 1
         }
         if printed == 0 { throw ControlError("no pool named \(pool ?? "")") }

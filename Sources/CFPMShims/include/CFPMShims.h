@@ -63,4 +63,20 @@ int cfpm_sigqueue_empty_mask(void);
 extern const int CFPM_SFD_CLOEXEC;
 extern const int CFPM_SFD_NONBLOCK;
 
+/* Close every descriptor from first to last (UINT_MAX: all of them), or with cloexec set mark
+   them close-on-exec instead. close_range(2) when the kernel has it (5.9; 5.11 for the
+   close-on-exec flag), else one loop over every descriptor below RLIMIT_NOFILE (at most
+   65536). Async-signal-safe and allocation-free: usable between fork and exec. Returns 0 when
+   close_range did the work, 1 when the loop did. */
+int cfpm_close_range(unsigned int first, unsigned int last, int cloexec);
+
+/* Restore the default disposition of signals 32 and 33, which glibc reserves for itself (its
+   sigaction refuses them) and an ancestor may have left ignored: the raw rt_sigaction system
+   call. Async-signal-safe. Returns 0, or -1 with errno. */
+int cfpm_reset_reserved_signals(void);
+
+/* The process environment, `environ`: NULL after clearenv(), where Glibc's Swift getter, typed
+   non-optional, would trap. */
+char **cfpm_environ(void);
+
 #endif

@@ -1,23 +1,26 @@
 import FPMSystem
-import CFPMShims
 import Glibc
 
-// Read by the signal handler below: plain globals, written only outside it.
+// The state the signal handler below reads. It lives in globals because a C signal handler can
+// capture nothing; they are written only outside the handler, while it is not installed (the
+// saved dispositions) or with plain stores (the group), and hold plain data.
 @exclusivity(unchecked) nonisolated(unsafe) var cgiRunningGroup: pid_t = 0
-@exclusivity(unchecked) nonisolated(unsafe) var cgiSavedActions: UnsafeMutablePointer<sigaction>? = nil
+/// SIGTERM's and SIGINT's dispositions from before `CGIGroupGuard.arm`; nil when they could not
+/// be read (the handler then falls back to the default action).
+@exclusivity(unchecked) nonisolated(unsafe) var cgiSavedTerminate: SignalDisposition? = nil
+@exclusivity(unchecked) nonisolated(unsafe) var cgiSavedInterrupt: SignalDisposition? = nil
 
 /// SIGTERM/SIGINT to the worker (the master's stop, and its request_terminate_timeout)
 /// while a CGI script runs: kill the script's whole process group first, then let the signal
-/// do what it did before.
+/// do what it did before. Async-signal-safe calls only.
 private func cgiTerminationSignal(_ sig: Int32) {
-    let group = cgiRunningGroup
-    if group > 1 { _ = kill(-group, SIGKILL) }
-    if let saved = cgiSavedActions {
-        _ = sigaction(sig, saved + (sig == SIGTERM ? 0 : 1), nil)
+    Spawn.signalGroup(cgiRunningGroup, SIGKILL)
+    if let saved = sig == SIGTERM ? cgiSavedTerminate : cgiSavedInterrupt {
+        Signals.restore(sig, saved)
     } else {
-        _ = cfpm_sigaction_default(sig)
+        Signals.setDefault(sig)
     }
-    _ = raise(sig)
+    Signals.raise(sig)
 }
 
 /// Makes sure a CGI script's process group does not outlive the worker that started it when
@@ -27,14 +30,9 @@ private func cgiTerminationSignal(_ sig: Int32) {
 enum CGIGroupGuard {
     /// Installs the handlers (saving the previous dispositions). Call before starting a script.
     static func arm() {
-        if cgiSavedActions == nil {
-            let p = UnsafeMutablePointer<sigaction>.allocate(capacity: 2)
-            p.initialize(repeating: sigaction(), count: 2)
-            cgiSavedActions = p
-        }
         cgiRunningGroup = 0
-        _ = sigaction(SIGTERM, nil, cgiSavedActions!)
-        _ = sigaction(SIGINT, nil, cgiSavedActions! + 1)
+        cgiSavedTerminate = try? Signals.disposition(SIGTERM)
+        cgiSavedInterrupt = try? Signals.disposition(SIGINT)
         Signals.handle(SIGTERM, restart: true) { cgiTerminationSignal($0) }
         Signals.handle(SIGINT, restart: true) { cgiTerminationSignal($0) }
     }
@@ -47,8 +45,7 @@ enum CGIGroupGuard {
     /// Restores the previous dispositions. Call once the group is dead.
     static func disarm() {
         cgiRunningGroup = 0
-        guard let saved = cgiSavedActions else { return }
-        _ = sigaction(SIGTERM, saved, nil)
-        _ = sigaction(SIGINT, saved + 1, nil)
+        if let saved = cgiSavedTerminate { Signals.restore(SIGTERM, saved) } else { Signals.setDefault(SIGTERM) }
+        if let saved = cgiSavedInterrupt { Signals.restore(SIGINT, saved) } else { Signals.setDefault(SIGINT) }
     }
 }

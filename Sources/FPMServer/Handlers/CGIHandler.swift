@@ -74,7 +74,7 @@ package final class CGIHandler: RequestHandler {
     }
 
     func log(_ message: String) {
-        ProcessLog.current.warning("[pool \(poolName)] child \(getpid()): cgi: \(message)")
+        ProcessLog.current.warning("[pool \(poolName)] child \(Processes.pid): cgi: \(message)")
     }
 }
 
@@ -210,7 +210,7 @@ final class CGIRun {
             if let deadline { wait = min(wait, max(0, (deadline - now) / 1_000_000 + 1)) }
             if let since = windingDownSince { wait = min(wait, max(0, (since + lingerNanos - now) / 1_000_000 + 1)) }
             let ready = fds.isEmpty ? 0 : try Poll.wait(&fds, timeoutMillis: Int32(wait))
-            if fds.isEmpty { var ts = timespec(tv_sec: 0, tv_nsec: wait * 1_000_000); nanosleep(&ts, nil) }
+            if fds.isEmpty { SystemClock.sleep(nanos: wait * 1_000_000) }
             guard ready > 0 else { continue }
             for p in fds where p.revents != 0 {
                 if p.fd == proc.stdin {
@@ -226,12 +226,13 @@ final class CGIRun {
 
     /// Writes what it can of the pending body piece (non-blocking).
     func writeBody(_ proc: inout SpawnedProcess) {
-        let n = pending.withUnsafeBytes { b in
-            Glibc.write(proc.stdin, b.baseAddress! + pendingOffset, b.count - pendingOffset)
-        }
-        if n > 0 {
-            pendingOffset += n
-        } else if n < 0 && errno != EAGAIN && errno != EINTR {
+        let fd = proc.stdin, offset = pendingOffset
+        do {
+            let n = try pending.withUnsafeBytes { b throws(SystemError) in
+                try FileIO.writeNonBlocking(fd, UnsafeRawBufferPointer(rebasing: b[offset...]))
+            }
+            if let n { pendingOffset += n }
+        } catch {
             // EPIPE: the script does not read its stdin (any more); the worker drains the rest.
             closeStdin(&proc)
         }
@@ -246,9 +247,12 @@ final class CGIRun {
 
     /// One read from stdout into the response; false at EOF.
     func readOutput(_ fd: Int32, _ chunk: inout [UInt8]) throws -> Bool {
-        let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-        if n == 0 { return false }
-        if n < 0 { return errno == EAGAIN || errno == EINTR }
+        let n: Int
+        switch Self.read(fd, &chunk) {
+        case .bytes(let count): n = count
+        case .notYet: return true
+        case .closed: return false
+        }
         if headDone {
             try chunk.withUnsafeBytes { try response.write(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
             return true
@@ -276,9 +280,12 @@ final class CGIRun {
 
     /// One read from stderr: to FCGI_STDERR and, by lines, to the log; false at EOF.
     func readErrors(_ fd: Int32, _ chunk: inout [UInt8]) -> Bool {
-        let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-        if n == 0 { return false }
-        if n < 0 { return errno == EAGAIN || errno == EINTR }
+        let n: Int
+        switch Self.read(fd, &chunk) {
+        case .bytes(let count): n = count
+        case .notYet: return true
+        case .closed: return false
+        }
         chunk.withUnsafeBytes { try? response.sink.writeError(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
         for b in chunk[0..<n] {
             if b == 0x0A {
@@ -288,6 +295,20 @@ final class CGIRun {
             }
         }
         return true
+    }
+
+    enum PipeRead { case bytes(Int), notYet, closed }
+
+    /// One read from a pipe of the script. A failed read counts as EOF: the pipe is closed and
+    /// the script carries on without it.
+    static func read(_ fd: Int32, _ chunk: inout [UInt8]) -> PipeRead {
+        do {
+            let n = try chunk.withUnsafeMutableBytes { b throws(SystemError) in try FileIO.readNonBlocking(fd, into: b) }
+            guard let n else { return .notYet }
+            return n > 0 ? .bytes(n) : .closed
+        } catch {
+            return .closed
+        }
     }
 
     func flushStderrLine() {

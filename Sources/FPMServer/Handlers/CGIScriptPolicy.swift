@@ -1,5 +1,5 @@
 import FPMSystem
-import Glibc
+import SystemPackage
 
 /// A request the CGI runner refuses before starting anything: the HTTP status and a message for
 /// the client and the log.
@@ -48,22 +48,23 @@ package struct CGIScriptPolicy: Sendable, Equatable {
         if !allowedExtensions.isEmpty && !allowedExtensions.contains(where: { !$0.isEmpty && name.hasSuffix($0) }) {
             return .failure(CGIRefusal(status: 403, message: "Access to the script '\(name)' has been denied (see security.limit_extensions)"))
         }
-        var st = stat()
-        if stat(name, &st) != 0 {
-            let e = errno
-            if e == EACCES {
+        let status: FileStatus
+        do {
+            status = try FileSystem.status(name)
+        } catch {
+            if error.errno == .permissionDenied {
                 return .failure(CGIRefusal(status: 403, message: "Access to the script '\(name)' has been denied (permission denied)"))
             }
             return .failure(CGIRefusal(status: 404, message: "Primary script unknown: '\(name)' does not exist"))
         }
-        guard (st.st_mode & S_IFMT) == S_IFREG else {
+        guard status.kind == .regular else {
             return .failure(CGIRefusal(status: 403, message: "Access to the script '\(name)' has been denied (not a regular file)"))
         }
-        guard let real = Self.realPath(name) else {
+        guard let real = FileSystem.realPath(name) else {
             return .failure(CGIRefusal(status: 404, message: "Primary script unknown: '\(name)' cannot be resolved"))
         }
         if let root = documentRoot, !root.isEmpty {
-            guard let realRoot = Self.realPath(root) else {
+            guard let realRoot = FileSystem.realPath(root) else {
                 return .failure(CGIRefusal(status: 403, message: "Access to the script '\(name)' has been denied (DOCUMENT_ROOT '\(root)' does not exist)"))
             }
             guard Self.isInside(real, realRoot) else {
@@ -71,11 +72,11 @@ package struct CGIScriptPolicy: Sendable, Equatable {
             }
         }
         if let jail = confinedTo {
-            guard let realJail = Self.realPath(jail), Self.isInside(real, realJail) else {
+            guard let realJail = FileSystem.realPath(jail), Self.isInside(real, realJail) else {
                 return .failure(CGIRefusal(status: 403, message: "Access to the script '\(name)' has been denied (outside the pool's chroot '\(jail)')"))
             }
         }
-        guard access(real, X_OK) == 0 else {
+        guard FileSystem.canAccess(real, .execute) else {
             return .failure(CGIRefusal(status: 403, message: "Access to the script '\(name)' has been denied (not executable)"))
         }
         return .success(real)
@@ -88,13 +89,6 @@ package struct CGIScriptPolicy: Sendable, Equatable {
         return path == trimmed || path.hasPrefix(trimmed + "/")
     }
 
-    /// `realpath(3)`.
-    static func realPath(_ path: String) -> String? {
-        guard let p = realpath(path, nil) else { return nil }
-        defer { free(p) }
-        return String(cString: p)
-    }
-
     /// The directory part of an absolute path.
     static func directory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
@@ -105,10 +99,7 @@ package struct CGIScriptPolicy: Sendable, Equatable {
     /// and the path check is moot. Read from /proc/self/root; when /proc is not there (a chroot
     /// without /proc) the process is taken to be chrooted.
     package static func isChrooted() -> Bool {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/root", &buffer, buffer.count - 1)
-        guard n > 0 else { return true }
-        let root = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard let root = FileSystem.readLink("/proc/self/root") else { return true }
         return root != "/"
     }
 }

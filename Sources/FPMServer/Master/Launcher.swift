@@ -6,8 +6,7 @@ import Logging
 package let swiftFPMVersion = "0.1.0"
 
 package func isDirectory(_ path: String) -> Bool {
-    var st = stat()
-    return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    FileSystem.isDirectory(path)
 }
 
 package func printError(_ s: String) {
@@ -163,18 +162,16 @@ package enum Launcher {
         do { pid = try Processes.fork() } catch { return .parent(ExitCodes.software) }
         if pid > 0 {
             FileIO.close(w)
-            var p = pollfd(fd: r, events: Int16(POLLIN), revents: 0)
             var byte: UInt8 = 0
-            if Glibc.poll(&p, 1, 10_000) > 0, Glibc.read(r, &byte, 1) == 1, byte == UInt8(ascii: "1") {
-                return .parent(ExitCodes.ok)
-            }
-            return .parent(ExitCodes.software)
+            let ready = (try? Poll.wait(r, for: Poll.readable, timeoutMillis: 10_000)) ?? 0
+            let read = ready == 0 ? 0 : (try? withUnsafeMutableBytes(of: &byte) { b throws(SystemError) in try FileIO.read(r, into: b) }) ?? 0
+            return .parent(read == 1 && byte == UInt8(ascii: "1") ? ExitCodes.ok : ExitCodes.software)
         }
         FileIO.close(r)
         try? Processes.setsid()
         // Drop descriptors inherited from whoever launched us (a supervisor may wait for them
         // to close to learn that the launcher exited); keep the log and the ready pipe.
-        for fd in Int32(3)..<Int32(1024) where fd != w && fd != log.fd { _ = Glibc.close(fd) }
+        Descriptors.closeAll(from: 3, except: [w, log.fd])
         if let null = try? FileIO.open("/dev/null", O_RDWR) {
             try? FileIO.dup2(null, 0)
             try? FileIO.dup2(null, 1)
