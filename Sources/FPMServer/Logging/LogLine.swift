@@ -97,7 +97,7 @@ package enum LogLine {
 
     /// php-fpm's suffix for system errors (`ZLOG_SYSERROR`): `: Operation not permitted (1)`.
     package static func systemErrorSuffix(errno code: Int32) -> String {
-        let text = strerror(code).map { String(cString: $0) } ?? "Unknown error"
+        let text = SystemError.message(for: code)
         return ": \(text) (\(code))"
     }
 
