@@ -78,6 +78,11 @@ extension Master {
             log.error("[pool \(pool.name)] child \(Processes.pid): \(error)")
             Processes.exitNow(ExitCodes.config)
         }
+        // A worker must not outlive its master (and keep the port, or a slow client): the kernel
+        // kills it when the master dies. Set after the privilege drop, which clears it; a master
+        // that died before this line is caught by the parent check.
+        try? Processes.setParentDeathSignal(SIGKILL)
+        if Processes.parentPID != pid { Processes.exitNow(ExitCodes.software) }
         Processes.setName(String("fpm: \(pool.name)".prefix(15)))
         if let argv = pool.execArguments {
             execWorker(pool: pool, argv: argv, environment: env)

@@ -119,6 +119,7 @@ final class Master {
             closeUnusedInheritance()
             try writePidFile()
             if inheritance == nil {
+                removeStaleRuntimeFiles()
                 log.notice("fpm is running, pid \(pid)")
             } else {
                 log.notice("reloaded: generation \(generation), pid \(pid)")
@@ -164,6 +165,18 @@ final class Master {
             if case .unix(let path) = pool.config.listen { FileIO.unlink(path) }
         }
         FileIO.unlink(MasterStateFile.path(directory: runtimeDirectory, pid: pid))
+    }
+
+    /// Scoreboards and state files of masters that are gone (killed, crashed): nothing else
+    /// removes them, and `fpmctl` would keep finding them.
+    func removeStaleRuntimeFiles() {
+        for name in FileSystem.entries(of: runtimeDirectory) where name.hasPrefix("swift-fpm.") {
+            let rest = name.dropFirst("swift-fpm.".count)
+            guard let dot = rest.firstIndex(of: "."), let owner = Int32(rest[..<dot]), owner != pid,
+                  !Processes.isAlive(owner) else { continue }
+            FileIO.unlink("\(runtimeDirectory)/\(name)")
+            log.debug("removed \(runtimeDirectory)/\(name) of master \(owner), which is gone")
+        }
     }
 
     func signalDaemonParent(ok: Bool) {
