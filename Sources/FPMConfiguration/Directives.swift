@@ -1,5 +1,5 @@
 /// The directive table: every `[global]` and pool directive php-fpm 8.2 knows, plus swift-fpm's own
-/// (`handler`, `exec`, `pm.max_requests_jitter`), each read into its typed field.
+/// (`handler`, `exec`, `pm.max_requests_jitter`, `pm.max_memory`), each read into its typed field.
 ///
 /// Accepted but not acted on by swift-fpm (a warning is given when set away from the default):
 /// `events.mechanism` (other than epoll), `systemd_interval` (other than 10s), `listen.acl_users`,
@@ -27,7 +27,7 @@ enum Directives {
         "listen.acl_users", "listen.acl_groups", "listen.allowed_clients", "listen.setfib", "process.priority",
         "process.dumpable", "pm", "pm.max_children", "pm.start_servers", "pm.min_spare_servers",
         "pm.max_spare_servers", "pm.max_spawn_rate", "pm.process_idle_timeout", "pm.max_requests",
-        "pm.max_requests_jitter", "pm.status_path", "pm.status_listen", "ping.path", "ping.response", "access.log",
+        "pm.max_requests_jitter", "pm.max_memory", "pm.status_path", "pm.status_listen", "ping.path", "ping.response", "access.log",
         "access.format", "access.suppress_path", "slowlog", "request_slowlog_timeout", "request_slowlog_trace_depth",
         "request_terminate_timeout", "request_terminate_timeout_track_finished", "rlimit_files", "rlimit_core",
         "chroot", "chdir", "catch_workers_output", "decorate_workers_output", "clear_env", "security.limit_extensions",
@@ -129,6 +129,7 @@ enum Directives {
         case "pm.process_idle_timeout": pool.processIdleTimeout = try ValueParsing.seconds(value)
         case "pm.max_requests": pool.maxRequests = try ValueParsing.nonNegativeInteger(value)
         case "pm.max_requests_jitter": pool.maxRequestsJitter = try ValueParsing.nonNegativeInteger(value)
+        case "pm.max_memory": pool.maxMemory = try ValueParsing.bytes(value)
         case "pm.status_path": pool.statusPath = try nonEmpty(value)
         case "pm.status_listen": pool.statusListen = try listen(value)
         case "ping.path": pool.pingPath = try nonEmpty(value)

@@ -42,6 +42,9 @@ public struct PoolConfiguration: Sendable, Equatable {
     public var maxRequests: Int = 0
     /// `pm.max_requests_jitter` (swift-fpm): each worker's limit is max_requests + random(0…N).
     public var maxRequestsJitter: Int = 0
+    /// `pm.max_memory` (swift-fpm), bytes; 0 = no limit. A worker whose private memory passes it
+    /// after a request is replaced (the replacement first), as `pm.max_requests` replaces one.
+    public var maxMemory: Int = 0
     public var statusPath: String? = nil
     public var statusListen: ListenAddress? = nil
     public var pingPath: String? = nil

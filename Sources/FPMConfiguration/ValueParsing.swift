@@ -57,6 +57,39 @@ enum ValueParsing {
         return total
     }
 
+    /// A size in bytes, as php.ini writes sizes: digits with an optional `K`, `M` or `G`
+    /// (case-insensitive, powers of 1024). Negative values are refused.
+    static func bytes(_ text: String) throws(Failure) -> Int {
+        guard let last = text.utf8.last else { throw Failure("invalid size value") }
+        var number = Substring(text)
+        var multiplier = 1
+        if !(last >= 0x30 && last <= 0x39) {
+            switch last | 0x20 {
+            case UInt8(ascii: "k"): multiplier = 1 << 10
+            case UInt8(ascii: "m"): multiplier = 1 << 20
+            case UInt8(ascii: "g"): multiplier = 1 << 30
+            default: throw Failure("unknown suffix used in size value (K, M or G)")
+            }
+            number = number.dropLast()
+        }
+        guard !number.isEmpty, number.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+            throw Failure("invalid size value")
+        }
+        guard let value = Int(number) else { throw Failure("is out of range") }
+        let (total, overflow) = value.multipliedReportingOverflow(by: multiplier)
+        guard !overflow else { throw Failure("is out of range") }
+        return total
+    }
+
+    /// A size as written back: the largest unit that divides it exactly.
+    static func renderBytes(_ value: Int) -> String {
+        if value == 0 { return "0" }
+        for (unit, size) in [("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)] where value % size == 0 {
+            return "\(value / size)\(unit)"
+        }
+        return String(value)
+    }
+
     /// A time in seconds as written back: the largest unit that divides it exactly.
     static func renderSeconds(_ value: Int) -> String {
         if value == 0 { return "0s" }
