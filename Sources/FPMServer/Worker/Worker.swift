@@ -1,38 +1,30 @@
 import FPMSystem
-import CFPMShims
 import FastCGI
-import Glibc
-import SystemPackage
-
-/// Written by the SIGQUIT handler: the worker's self-pipe, so a quit that arrives while the
-/// worker waits in epoll wakes it, and one that arrives during a request is seen after it.
-nonisolated(unsafe) var workerQuitPipe: Int32 = -1
-nonisolated(unsafe) var workerQuitRequested: Int32 = 0
 
 /// One worker process: waits on its pool's listener, its control channel from the master and
 /// its idle kept-alive connections, and serves one request at a time.
+///
+/// The worker waits, dispatches and hands off; a connection's request state (parser events,
+/// body, output, keep-alive) is its `FastCGISession`'s.
 final class Worker {
     let pool: PoolRuntime
     let slot: Scoreboard.Slot
     let control: Int32
     let log: ErrorLog
     var epoll: Epoll
+    /// Epoll's ready events, kept across waits so a wake-up allocates nothing.
+    var ready: [Epoll.Event] = []
     /// Idle connections nginx keeps open (FCGI_KEEP_CONN) that the worker watches between
     /// requests instead of being pinned to one of them.
-    var kept: [Connection] = []
-    var spare: [Connection] = []
+    var kept: [FastCGISession] = []
+    /// Closed sessions, ready for the next connection with their buffers.
+    var spare: [FastCGISession] = []
+    let receiveBuffer = ReceiveBuffer()
     var served = 0
     let requestLimit: Int
     var quitting = false
-    let quitPipeRead: Int32
     let masterPID: Int32
     let pid: Int32
-
-    static let listenerTag: UInt64 = 0
-    static let controlTag: UInt64 = 1
-    static let quitTag: UInt64 = 2
-    static let handoffTag: UInt64 = 3
-    static let connectionBase: UInt64 = 16
 
     /// How many idle kept connections a worker watches at most; beyond that it closes them.
     /// Closing a connection nginx has cached races with nginx reusing it (a retried GET, a 502
@@ -47,30 +39,32 @@ final class Worker {
         self.log = log
         self.requestLimit = requestLimit
         self.epoll = try Epoll()
-        self.masterPID = getppid()
-        self.pid = getpid()
-        let (r, w) = try FileIO.pipe(nonBlocking: true)
-        quitPipeRead = r
-        workerQuitPipe = w
-        Signals.handle(SIGQUIT, restart: true) { _ in
-            workerQuitRequested = 1
-            var b: UInt8 = 0x51
-            _ = Glibc.write(workerQuitPipe, &b, 1)
-        }
-        try epoll.add(pool.listenFD, events: Epoll.input | Epoll.exclusive, data: Worker.listenerTag)
-        try epoll.add(control, events: Epoll.input, data: Worker.controlTag)
-        try epoll.add(quitPipeRead, events: Epoll.input, data: Worker.quitTag)
+        self.masterPID = Processes.parentPID
+        self.pid = Processes.pid
+        ready.reserveCapacity(64)
+        let quitPipe = try QuitSignal.install()
+        try watch(.listener, pool.listenFD, events: Epoll.input | Epoll.exclusive)
+        try watch(.control, control, events: Epoll.input)
+        try watch(.quitSignal, quitPipe, events: Epoll.input)
         if let handoff = pool.handoff {
-            try epoll.add(handoff.read, events: Epoll.input | Epoll.exclusive, data: Worker.handoffTag)
+            try watch(.handoff, handoff.read, events: Epoll.input | Epoll.exclusive)
         }
+    }
+
+    func watch(_ wakeup: WorkerWakeup, _ fd: Int32, events: UInt32) throws(SystemError) {
+        try epoll.add(fd, events: events, data: wakeup.data)
+    }
+
+    /// Whether the worker leaves once the request in hand is answered.
+    var leaving: Bool {
+        quitting || QuitSignal.requested || (requestLimit > 0 && served >= requestLimit)
     }
 
     func run() -> Int32 {
         slot.flags = slot.flags | Scoreboard.readyFlag
-        while !quitting {
-            if workerQuitRequested != 0 { break }
+        while !leaving {
             slot.markIdle(now: SystemClock.monotonicNanos())
-            var ready: [Epoll.Event] = []
+            ready.removeAll(keepingCapacity: true)
             do {
                 try epoll.wait(timeout: -1) { ready.append($0) }
             } catch {
@@ -78,132 +72,60 @@ final class Worker {
                 return 70
             }
             // Control messages first: a log reopen must apply before the next request is served.
-            ready.sort { ($0.data == Worker.controlTag ? 0 : 1) < ($1.data == Worker.controlTag ? 0 : 1) }
+            if ready.contains(where: { $0.data == WorkerWakeup.control.data }) { receiveControl() }
             for event in ready where !quitting {
-                switch event.data {
-                case Worker.listenerTag:
+                switch WorkerWakeup(data: event.data) {
+                case .listener:
                     acceptAndServe()
-                case Worker.controlTag:
-                    handleControl()
-                case Worker.quitTag:
+                case .quitSignal:
                     quitting = true
-                case Worker.handoffTag:
+                case .handoff:
                     adoptHandedOff()
-                default:
-                    let fd = Int32(event.data - Worker.connectionBase)
-                    guard let i = kept.firstIndex(where: { $0.fd == fd }) else { continue }
-                    let conn = kept.remove(at: i)
+                case .connection(let fd):
+                    guard let i = kept.firstIndex(where: { $0.socket == fd }) else { continue }
+                    let session = kept.remove(at: i)
                     epoll.remove(fd)
                     if event.hangup && !event.readable {
-                        release(conn)
+                        release(session)
                     } else {
-                        serveConnection(conn)
+                        serve(session)
                     }
+                case .control, nil:
+                    continue
                 }
                 if requestLimit > 0 && served >= requestLimit { quitting = true }
             }
         }
         // Leaving: idle kept connections go to a sibling rather than being closed under nginx.
         handOffKept()
-        for c in kept { release(c) }
+        for session in kept { release(session) }
         kept.removeAll()
         pool.handler?.tearDown()
         return 0
     }
 
-    // MARK: kept-connection hand-off
-
-    /// Leaving (max_requests, idle retire, quit): pass the idle kept connections to the pool's
-    /// hand-off socket, where an idle sibling adopts them, instead of closing them under nginx
-    /// (which would retry a GET but answer a POST with 502).
-    ///
-    /// Handing them off every time the worker becomes busy removes head-of-line waits but cost
-    /// 3-4x CPU per request and halved keep-alive throughput in `make bench`, so it is not done.
-    func handOffKept() {
-        guard let handoff = pool.handoff, !kept.isEmpty, siblingIsIdle() else { return }
-        var remaining: [Connection] = []
-        for conn in kept {
-            var payload = [UInt8](repeating: 0, count: 19)
-            switch conn.peer.family {
-            case .unix: payload[0] = 0
-            case .ipv4: payload[0] = 4
-            case .ipv6: payload[0] = 6
-            }
-            for (i, b) in conn.peer.bytes.prefix(16).enumerated() { payload[1 + i] = b }
-            payload[17] = UInt8(truncatingIfNeeded: conn.peer.port >> 8)
-            payload[18] = UInt8(truncatingIfNeeded: conn.peer.port)
-            var fd = conn.fd
-            let sent = payload.withUnsafeBytes { cfpm_send_fds(handoff.write, &fd, 1, $0.baseAddress, $0.count) }
-            if sent > 0 {
-                epoll.remove(conn.fd)
-                release(conn)
-            } else {
-                remaining.append(conn)
-            }
-        }
-        kept = remaining
-    }
-
-    /// Whether another worker of the pool waits for work (a scan of the scoreboard's stages:
-    /// atomic loads, no syscall). With none idle a hand-off would only bounce back here.
-    func siblingIsIdle() -> Bool {
-        let board = pool.scoreboard
-        for i in 0..<board.slotCount where i != slot.index {
-            if board.stage(i) == .idle { return true }
-        }
-        return false
-    }
-
-    /// Idle: take kept connections other workers passed on, and watch them.
-    func adoptHandedOff() {
-        guard let handoff = pool.handoff else { return }
-        for _ in 0..<16 {
-            var payload = [UInt8](repeating: 0, count: 19)
-            var fds = [Int32](repeating: -1, count: 4)
-            var count: Int32 = 0
-            let n = payload.withUnsafeMutableBytes { cfpm_recv_fds(handoff.read, &fds, 4, &count, $0.baseAddress, $0.count) }
-            if n <= 0 { return }
-            for i in 0..<Int(count) {
-                let fd = fds[i]
-                guard kept.count < Worker.maxKeptConnections else { FileIO.close(fd); continue }
-                let family: PeerAddress.Family = payload[0] == 4 ? .ipv4 : (payload[0] == 6 ? .ipv6 : .unix)
-                let bytes = family == .ipv4 ? Array(payload[1...4]) : (family == .ipv6 ? Array(payload[1...16]) : [])
-                let peer = PeerAddress(family: family, bytes: bytes, port: Int(payload[17]) << 8 | Int(payload[18]))
-                let conn = spare.popLast() ?? Connection(management: pool.management, limits: pool.parserLimits)
-                conn.attach(fd: fd, peer: peer)
-                conn.keepConnection = true
-                do {
-                    try epoll.add(fd, events: Epoll.input | Epoll.peerClosed, data: Worker.connectionBase + UInt64(fd))
-                    kept.append(conn)
-                } catch {
-                    release(conn)
-                }
-            }
-        }
-    }
-
     // MARK: control channel
 
-    func handleControl() {
-        var byte: UInt8 = 0
-        var fds = [Int32](repeating: -1, count: 4)
-        var count: Int32 = 0
-        let n = cfpm_recv_fds(control, &fds, 4, &count, &byte, 1)
-        if n == 0 {
-            // The master is gone: finish (nothing in hand now) and leave.
-            quitting = true
-            return
-        }
-        if n < 0 { return }
-        switch byte {
-        case UInt8(ascii: "Q"):
-            quitting = true
-        case UInt8(ascii: "L"):
-            // Reopened log files: take them over at the same descriptor numbers.
-            if count >= 1 { log.adopt(fds[0]) }
-            if count >= 2, let access = pool.accessLogFD { try? FileIO.dup2(fds[1], access); FileIO.close(fds[1]) }
-        default:
-            for i in 0..<Int(count) { FileIO.close(fds[i]) }
+    /// Applies every message the master has sent.
+    func receiveControl() {
+        while true {
+            switch ControlMessage.receive(from: control) {
+            case .none:
+                return
+            case .closed:
+                // The master is gone: finish (nothing in hand now) and leave.
+                quitting = true
+                return
+            case .message(.quit):
+                quitting = true
+            case .message(.reopenLogs(let errorLog, let accessLog)):
+                // Reopened log files: take them over at the same descriptor numbers.
+                log.adopt(errorLog)
+                if let accessLog {
+                    if let current = pool.accessLogFD { try? FileIO.dup2(accessLog, current) }
+                    FileIO.close(accessLog)
+                }
+            }
         }
     }
 
@@ -214,7 +136,7 @@ final class Worker {
         do {
             accepted = try Socket.accept(pool.listenFD)
         } catch {
-            if error.errno == .tooManyOpenFiles || error.errno == .noBufferSpace {
+            if error.isOutOfResources {
                 log.warning("[pool \(pool.name)] child \(pid): \(error)")
             }
             return
@@ -225,201 +147,78 @@ final class Worker {
             FileIO.close(fd)
             return
         }
-        let conn = spare.popLast() ?? Connection(management: pool.management, limits: pool.parserLimits)
-        conn.attach(fd: fd, peer: peer)
-        serveConnection(conn)
+        serve(session(for: fd, peer: peer))
     }
 
-    func release(_ conn: Connection) {
-        conn.close()
-        if spare.count < 4 { spare.append(conn) }
+    /// A session for a new connection, recycled when one is spare.
+    func session(for fd: Int32, peer: PeerAddress, keepsConnection: Bool = false) -> FastCGISession {
+        let session = spare.popLast()
+            ?? FastCGISession(management: pool.management, limits: pool.parserLimits, receiveBuffer: receiveBuffer)
+        session.attach(socket: fd, peer: peer, keepsConnection: keepsConnection)
+        return session
     }
 
-    /// Serves requests on `conn` while bytes are already there; then parks it (kept) or closes it.
-    func serveConnection(_ conn: Connection) {
-        var first = true
-        while true {
-            let outcome = serveOne(conn, waitForFirstBytes: first)
-            first = false
-            switch outcome {
-            case .closed:
-                release(conn)
-                return
-            case .served:
-                if !conn.keepConnection {
-                    release(conn)
-                    return
-                }
-                if quitting || workerQuitRequested != 0 || (requestLimit > 0 && served >= requestLimit) {
-                    // Leaving: park it for the hand-off on the way out.
-                    kept.append(conn)
-                    return
-                }
-                // Another request may already be buffered (pipelined); otherwise park it.
-                if conn.parser.bufferedCount > 0 { continue }
-                if kept.count >= Worker.maxKeptConnections {
-                    release(conn)
-                    return
-                }
-                do {
-                    try epoll.add(conn.fd, events: Epoll.input | Epoll.peerClosed,
-                                  data: Worker.connectionBase + UInt64(conn.fd))
-                    kept.append(conn)
-                } catch {
-                    release(conn)
-                }
-                return
-            }
+    func release(_ session: FastCGISession) {
+        session.close()
+        if spare.count < 4 { spare.append(session) }
+    }
+
+    /// Watches an idle kept connection for its next request; false when it cannot be watched
+    /// (the cap, or epoll refused it) and was closed instead.
+    @discardableResult
+    func keep(_ session: FastCGISession) -> Bool {
+        guard kept.count < Worker.maxKeptConnections, let fd = session.socket else {
+            release(session)
+            return false
+        }
+        do {
+            try watch(.connection(fd), fd, events: Epoll.input | Epoll.peerClosed)
+            kept.append(session)
+            return true
+        } catch {
+            release(session)
+            return false
         }
     }
 
-    enum Outcome { case served, closed }
+    /// Serves requests on `session` while bytes are already there; then parks it (kept) or closes it.
+    func serve(_ session: FastCGISession) {
+        var waitForFirstBytes = true
+        while let params = readRequest(on: session, waitForFirstBytes: waitForFirstBytes) {
+            waitForFirstBytes = false
+            guard respond(to: params, on: session) else { break }
+            if leaving {
+                // Leaving: park it for the hand-off on the way out.
+                kept.append(session)
+                return
+            }
+            // Another request may already be buffered (pipelined); otherwise park it.
+            if session.hasBufferedInput { continue }
+            keep(session)
+            return
+        }
+        release(session)
+    }
 
-    /// Reads one request from `conn` and answers it.
-    func serveOne(_ conn: Connection, waitForFirstBytes: Bool) -> Outcome {
-        conn.resetRequest()
-        var began = false
-        var beginRequestID: UInt16 = 0
+    /// The next request's params, marking the slot "reading" when its first bytes arrive;
+    /// nil when the connection ended (or broke the protocol, which is logged).
+    func readRequest(on session: FastCGISession, waitForFirstBytes: Bool) -> FastCGIParams? {
         do {
-            // Wait for BEGIN_REQUEST and the params.
-            readLoop: while true {
-                if let event = try conn.parser.nextEvent() {
-                    switch event {
-                    case .begin(let id, let role, let keep):
-                        beginRequestID = id
-                        conn.requestID = id
-                        conn.role = role
-                        conn.keepConnection = keep
-                    case .params(let params):
-                        conn.params = params
-                        break readLoop
-                    case .reply(let bytes):
-                        try conn.send(bytes)
-                    case .abort:
-                        conn.writer.reset(requestID: beginRequestID)
-                        conn.writer.end(appStatus: 0, protocolStatus: .requestComplete)
-                        try conn.flush()
-                        conn.parser.requestFinished()
-                        if !conn.keepConnection { return .closed }
-                        began = false
-                        continue readLoop
-                    case .stdin, .stdinEnd, .data, .dataEnd:
-                        continue readLoop
-                    }
-                } else {
-                    var result = try conn.fill(wait: false)
-                    if result == .wouldBlock {
-                        // php-fpm gives a new connection 5 s to send its first bytes.
-                        if !began && !conn.waitReadable(timeoutMillis: waitForFirstBytes ? 5000 : 0) {
-                            return .closed
-                        }
-                        result = try conn.fill(wait: true)
-                    }
-                    if result == .eof { return .closed }
-                    if !began {
-                        began = true
-                        slot.beginRequest(now: SystemClock.monotonicNanos(), epochMicros: SystemClock.epochMicros())
-                    }
+            while true {
+                switch try session.readHead(waitForFirstBytes: waitForFirstBytes) {
+                case .arrived:
+                    slot.beginRequest(now: SystemClock.monotonicNanos(), epochMicros: SystemClock.epochMicros())
+                case .ready(let params):
+                    return params
+                case .closed:
+                    return nil
                 }
             }
         } catch let error as FastCGIError {
-            log.warning("[pool \(pool.name)] child \(pid): closing the connection from \(conn.peer.text): malformed FastCGI input: \(error)")
-            return .closed
+            log.warning("[pool \(pool.name)] child \(pid): closing the connection from \(session.peer.text): malformed FastCGI input: \(error)")
+            return nil
         } catch {
-            return .closed
+            return nil
         }
-        if !began {
-            slot.beginRequest(now: SystemClock.monotonicNanos(), epochMicros: SystemClock.epochMicros())
-        }
-        return respond(conn)
-    }
-
-    func respond(_ conn: Connection) -> Outcome {
-        guard let params = conn.params else { return .closed }
-        pool.scoreboard.countAcceptedConnection()
-        let started = SystemClock.monotonicNanos()
-        let startWall = SystemClock.wallClock()
-        let cpuBefore = Processes.cpuTime()
-        let isHead = recordInfo(params)
-        conn.writer.reset(requestID: conn.requestID)
-        let request = ServerRequest(params: params, role: conn.role, body: conn)
-        let response = ServerResponse(sink: conn)
-        if isHead { response.sendsBody = false }
-        var failed = false
-        do {
-            if try !BuiltInPages.serve(pool: pool, request: request, response: response) {
-                if let handler = pool.handler {
-                    try handler.handle(request, response)
-                } else {
-                    response.status = 500
-                    try response.write("no handler\n")
-                }
-            }
-        } catch {
-            failed = true
-            log.warning("[pool \(pool.name)] child \(pid): handler error for \"\(request.method) \(request.uri)\": \(error)")
-            if !response.headSent {
-                response.status = 500
-                response.setHeader("Content-Type", "text/plain; charset=utf-8")
-                try? response.write("Internal Server Error\n")
-            }
-        }
-        do {
-            try response.finish()
-            try conn.drainBody()
-            conn.writer.end(appStatus: failed ? 1 : 0, protocolStatus: .requestComplete)
-            try conn.flush()
-        } catch {
-            conn.writer.removeAll()
-            served += 1
-            finishRecord(conn: conn, request: request, response: response, started: started, startWall: startWall, cpuBefore: cpuBefore)
-            return .closed
-        }
-        conn.parser.requestFinished()
-        served += 1
-        finishRecord(conn: conn, request: request, response: response, started: started, startWall: startWall, cpuBefore: cpuBefore)
-        return conn.aborted ? .closed : .served
-    }
-
-    /// Puts the request's identity in the scoreboard, reading the params' bytes in place (no
-    /// String per field); returns whether it is a HEAD request.
-    func recordInfo(_ params: FastCGIParams) -> Bool {
-        let contentLength = params.withValue("CONTENT_LENGTH") { Worker.decimal($0) }
-        return params.withValue("REQUEST_METHOD") { method in
-            params.withValue("SCRIPT_NAME") { uri in
-                params.withValue("QUERY_STRING") { query in
-                    params.withValue("SCRIPT_FILENAME") { script in
-                        params.withValue("REMOTE_USER") { user in
-                            slot.requestInfo(method: method, uri: uri, query: query, script: script, user: user,
-                                             contentLength: contentLength, now: SystemClock.monotonicNanos())
-                        }
-                    }
-                }
-            }
-            return method.map { $0.elementsEqual("HEAD".utf8) } ?? false
-        }
-    }
-
-    /// A non-negative decimal from raw bytes; 0 when absent or not a number.
-    static func decimal(_ bytes: UnsafeRawBufferPointer?) -> Int {
-        guard let bytes, !bytes.isEmpty, bytes.count <= 18 else { return 0 }
-        var n = 0
-        for b in bytes {
-            guard b >= 48 && b <= 57 else { return 0 }
-            n = n * 10 + Int(b - 48)
-        }
-        return n
-    }
-
-    func finishRecord(conn: Connection, request: ServerRequest, response: ServerResponse, started: Int,
-                      startWall: (seconds: Int, microseconds: Int), cpuBefore: (user: Int, system: Int)) {
-        let now = SystemClock.monotonicNanos()
-        let (cpu, memory) = Processes.usage()
-        slot.endRequest(now: now, cpuUserMicros: cpu.user - cpuBefore.user, cpuSystemMicros: cpu.system - cpuBefore.system,
-                        memory: memory)
-        pool.accessLog?.write(request: request, response: response, peer: conn.peer, pool: pool.name, pid: pid,
-                              masterPID: masterPID, startWall: startWall, durationMicros: (now - started) / 1000,
-                              cpuUserMicros: cpu.user - cpuBefore.user, cpuSystemMicros: cpu.system - cpuBefore.system,
-                              memory: memory)
     }
 }

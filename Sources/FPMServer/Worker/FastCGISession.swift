@@ -1,0 +1,257 @@
+import FPMSystem
+import FastCGI
+
+/// The worker's one receive buffer: every session reads its socket into it and the parser
+/// copies what it needs at once, so a kept connection costs no buffer of its own.
+final class ReceiveBuffer {
+    let bytes: UnsafeMutableRawBufferPointer
+
+    init(capacity: Int = 64 * 1024) {
+        bytes = .allocate(byteCount: capacity, alignment: 16)
+    }
+
+    deinit { bytes.deallocate() }
+}
+
+/// One FastCGI connection in a worker and all of its request state: the socket, the parser's
+/// events (management replies and aborts answered here), the request body as a stream, the
+/// framed output and whether the web server keeps the connection. The worker only asks for
+/// the next request's params, runs the handler against this session and ends the request.
+///
+/// Recycled across connections (`attach`/`close`), so the parser's and writer's buffers are
+/// allocated once per worker, not per connection.
+final class FastCGISession: ResponseSink, RequestBodySource {
+    /// The connection's socket; nil while the session waits in the worker's spares.
+    private(set) var socket: Int32?
+    private(set) var peer = PeerAddress.unix
+    private var parser: RequestParser
+    private var writer = ResponseWriter(requestID: 1)
+    private let receiveBuffer: ReceiveBuffer
+
+    /// Whether the web server asked to keep the connection after this request (FCGI_KEEP_CONN).
+    private(set) var keepsConnection = false
+    private(set) var requestID: UInt16 = 1
+    private(set) var role: Role = .responder
+
+    /// Whether bytes of the next request are here (so its deadline is the socket's, not the
+    /// 5 s a new connection gets for its first bytes).
+    private var requestArrived = false
+
+    /// Where the request body stands.
+    private enum Body { case open, ended, aborted }
+    private var body = Body.open
+    /// Stdin bytes already parsed but not yet handed to the handler. They share the parser's
+    /// buffer, so this is emptied before the parser is given more bytes (no copy-on-write).
+    private var pendingBody: ArraySlice<UInt8> = []
+
+    /// Whether bytes of another request are already buffered (pipelined).
+    var hasBufferedInput: Bool { parser.bufferedCount > 0 }
+
+    /// Output bigger than this is flushed while the handler writes (streamed responses).
+    static let flushThreshold = 64 * 1024
+    /// php-fpm gives a new connection 5 s to send its first bytes.
+    static let firstBytesTimeoutMillis: Int32 = 5000
+
+    init(management: ManagementValues, limits: ParserLimits, receiveBuffer: ReceiveBuffer) {
+        parser = RequestParser(limits: limits, management: management)
+        self.receiveBuffer = receiveBuffer
+    }
+
+    /// Takes over an accepted (or adopted) connection.
+    func attach(socket: Int32, peer: PeerAddress, keepsConnection: Bool = false) {
+        self.socket = socket
+        self.peer = peer
+        self.keepsConnection = keepsConnection
+        parser.reset()
+        writer.removeAll()
+        startRequest()
+    }
+
+    /// Closes the connection; the session can then be attached to another.
+    func close() {
+        if let socket { FileIO.close(socket) }
+        socket = nil
+    }
+
+    private var fd: Int32 {
+        guard let socket else { preconditionFailure("I/O on a FastCGI session without a connection") }
+        return socket
+    }
+
+    private func startRequest() {
+        requestArrived = false
+        body = .open
+        pendingBody = []
+    }
+
+    // MARK: the request head
+
+    /// How far reading the next request's head got.
+    enum HeadProgress {
+        /// Its first bytes are here: the request has begun (the scoreboard says "reading").
+        case arrived
+        /// BEGIN_REQUEST and every PARAMS record are in.
+        case ready(FastCGIParams)
+        /// The connection ended before a request, or gave no first bytes in time.
+        case closed
+    }
+
+    /// Reads until the next request's params are in, answering management records and aborts
+    /// of requests that have not started. `waitForFirstBytes`: a connection that was just
+    /// accepted or woke up gets 5 s for its first bytes; a continuation gets none.
+    func readHead(waitForFirstBytes: Bool) throws -> HeadProgress {
+        while true {
+            if !requestArrived && parser.bufferedCount > 0 {
+                requestArrived = true
+                return .arrived
+            }
+            guard let event = try nextEvent() else {
+                var result = try receive(wait: false)
+                if result == .wouldBlock {
+                    if !requestArrived
+                        && !SocketIO.waitReadable(fd, timeoutMillis: waitForFirstBytes ? Self.firstBytesTimeoutMillis : 0) {
+                        return .closed
+                    }
+                    result = try receive(wait: true)
+                }
+                if result == .endOfStream { return .closed }
+                continue
+            }
+            switch event {
+            case .begin(let id, let role, let keep):
+                requestID = id
+                self.role = role
+                keepsConnection = keep
+            case .params(let params):
+                writer.reset(requestID: requestID)
+                return .ready(params)
+            case .abort:
+                // Aborted before the handler ran: end it, and go on to the next request if kept.
+                writer.reset(requestID: requestID)
+                writer.end(appStatus: 0, protocolStatus: .requestComplete)
+                try flush()
+                parser.requestFinished()
+                if !keepsConnection { return .closed }
+                startRequest()
+            case .stdin, .stdinEnd, .data, .dataEnd, .reply:
+                continue
+            }
+        }
+    }
+
+    // MARK: ending the request
+
+    /// The handler is done: drops the body it did not read (so a kept connection stays in
+    /// step), ends the request (END_REQUEST, app status 1 when `failed`) and sends what is left.
+    /// Returns whether the connection serves another request: the web server keeps it and did
+    /// not abort this one. After a throw the connection is out of step: close it.
+    func endRequest(failed: Bool) throws -> Bool {
+        try drainBody()
+        writer.end(appStatus: failed ? 1 : 0, protocolStatus: .requestComplete)
+        try flush()
+        parser.requestFinished()
+        let reusable = keepsConnection && body != .aborted
+        startRequest()
+        return reusable
+    }
+
+    /// Drops output that could not be sent (the connection is closed next).
+    func discardOutput() {
+        writer.removeAll()
+    }
+
+    // MARK: output (ResponseSink)
+
+    func writeOutput(_ bytes: UnsafeRawBufferPointer) throws {
+        writer.stdout(bytes)
+        if writer.count >= Self.flushThreshold { try flush() }
+    }
+
+    func writeError(_ bytes: UnsafeRawBufferPointer) throws {
+        writer.stderr(bytes)
+        if writer.count >= Self.flushThreshold { try flush() }
+    }
+
+    private func flush() throws {
+        guard writer.count > 0 else { return }
+        let fd = self.fd
+        try writer.withBytes { try FileIO.sendAll(fd, $0) }
+        writer.removeAll()
+    }
+
+    // MARK: the body (RequestBodySource)
+
+    func readBody(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        while pendingBody.isEmpty {
+            guard body == .open else { return 0 }
+            pendingBody = []
+            if try !pumpBody() { return 0 }
+        }
+        let n = min(buffer.count, pendingBody.count)
+        pendingBody.withUnsafeBytes { src in
+            buffer.baseAddress!.copyMemory(from: src.baseAddress!, byteCount: n)
+        }
+        pendingBody = pendingBody.dropFirst(n)
+        return n
+    }
+
+    /// Takes parser events until something for the body arrives, reading the socket when the
+    /// parser needs bytes. Returns false when the connection ended (the request is aborted).
+    private func pumpBody() throws -> Bool {
+        while true {
+            guard let event = try nextEvent() else {
+                switch try receive(wait: true) {
+                case .bytes: continue
+                case .endOfStream, .wouldBlock:
+                    body = .aborted
+                    return false
+                }
+            }
+            switch event {
+            case .stdin(let chunk):
+                pendingBody = chunk
+                return true
+            case .stdinEnd:
+                body = .ended
+                return true
+            case .abort:
+                body = .aborted
+                return true
+            case .data, .dataEnd, .reply:
+                continue
+            case .begin, .params:
+                throw FastCGIError.unexpectedRecordType(type: RecordType.beginRequest.rawValue, requestID: requestID)
+            }
+        }
+    }
+
+    private func drainBody() throws {
+        while body == .open {
+            pendingBody = []
+            if try !pumpBody() { break }
+        }
+        pendingBody = []
+    }
+
+    // MARK: input
+
+    /// The parser's next event, with management replies (GET_VALUES_RESULT, UNKNOWN_TYPE,
+    /// refusals) already sent: whatever phase the request is in, they are answered the same.
+    private func nextEvent() throws -> ParserEvent? {
+        while let event = try parser.nextEvent() {
+            guard case .reply(let bytes) = event else { return event }
+            let fd = self.fd
+            try bytes.withUnsafeBytes { try FileIO.sendAll(fd, $0) }
+        }
+        return nil
+    }
+
+    /// Reads what the socket has into the parser; `wait` false: without blocking.
+    private func receive(wait: Bool) throws -> SocketIO.Received {
+        let result = try SocketIO.receive(fd, into: receiveBuffer.bytes, wait: wait)
+        if case .bytes(let n) = result {
+            parser.append(UnsafeRawBufferPointer(rebasing: receiveBuffer.bytes[0..<n]))
+        }
+        return result
+    }
+}

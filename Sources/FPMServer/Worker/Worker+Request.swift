@@ -1,0 +1,92 @@
+import FPMSystem
+import FastCGI
+
+extension Worker {
+    /// Answers one request whose params are in: the pool's status/ping pages or its handler,
+    /// then the end of the request, the scoreboard and the access log. Returns whether the
+    /// connection serves another request.
+    func respond(to params: FastCGIParams, on session: FastCGISession) -> Bool {
+        pool.scoreboard.countAcceptedConnection()
+        let started = SystemClock.monotonicNanos()
+        let startWall = SystemClock.wallClock()
+        let cpuBefore = Processes.cpuTime()
+        let isHead = recordInfo(params)
+        let request = ServerRequest(params: params, role: session.role, body: session)
+        let response = ServerResponse(sink: session)
+        if isHead { response.sendsBody = false }
+        var failed = false
+        do {
+            if try !BuiltInPages.serve(pool: pool, request: request, response: response) {
+                if let handler = pool.handler {
+                    try handler.handle(request, response)
+                } else {
+                    response.status = 500
+                    try response.write("no handler\n")
+                }
+            }
+        } catch {
+            failed = true
+            log.warning("[pool \(pool.name)] child \(pid): handler error for \"\(request.method) \(request.uri)\": \(error)")
+            if !response.headSent {
+                response.status = 500
+                response.setHeader("Content-Type", "text/plain; charset=utf-8")
+                try? response.write("Internal Server Error\n")
+            }
+        }
+        let reusable: Bool
+        do {
+            try response.finish()
+            reusable = try session.endRequest(failed: failed)
+        } catch {
+            session.discardOutput()
+            reusable = false
+        }
+        served += 1
+        record(request: request, response: response, peer: session.peer, started: started, startWall: startWall,
+               cpuBefore: cpuBefore)
+        return reusable
+    }
+
+    /// Puts the request's identity in the scoreboard, reading the params' bytes in place (no
+    /// String per field); returns whether it is a HEAD request.
+    func recordInfo(_ params: FastCGIParams) -> Bool {
+        let contentLength = params.withValue("CONTENT_LENGTH") { Worker.decimal($0) }
+        return params.withValue("REQUEST_METHOD") { method in
+            params.withValue("SCRIPT_NAME") { uri in
+                params.withValue("QUERY_STRING") { query in
+                    params.withValue("SCRIPT_FILENAME") { script in
+                        params.withValue("REMOTE_USER") { user in
+                            slot.requestInfo(method: method, uri: uri, query: query, script: script, user: user,
+                                             contentLength: contentLength, now: SystemClock.monotonicNanos())
+                        }
+                    }
+                }
+            }
+            return method.map { $0.elementsEqual("HEAD".utf8) } ?? false
+        }
+    }
+
+    /// A non-negative decimal from raw bytes; 0 when absent or not a number.
+    static func decimal(_ bytes: UnsafeRawBufferPointer?) -> Int {
+        guard let bytes, !bytes.isEmpty, bytes.count <= 18 else { return 0 }
+        var n = 0
+        for b in bytes {
+            guard b >= 48 && b <= 57 else { return 0 }
+            n = n * 10 + Int(b - 48)
+        }
+        return n
+    }
+
+    /// The request's cost into its scoreboard slot, and its access log line.
+    func record(request: ServerRequest, response: ServerResponse, peer: PeerAddress, started: Int,
+                startWall: (seconds: Int, microseconds: Int), cpuBefore: (user: Int, system: Int)) {
+        let now = SystemClock.monotonicNanos()
+        let (cpu, memory) = Processes.usage()
+        slot.endRequest(now: now, cpuUserMicros: cpu.user - cpuBefore.user, cpuSystemMicros: cpu.system - cpuBefore.system,
+                        memory: memory)
+        pool.accessLog?.write(request: request, response: response, peer: peer, pool: pool.name, pid: pid,
+                              masterPID: masterPID, startWall: startWall, durationMicros: (now - started) / 1000,
+                              cpuUserMicros: cpu.user - cpuBefore.user, cpuSystemMicros: cpu.system - cpuBefore.system,
+                              memory: memory)
+    }
+}
