@@ -23,6 +23,11 @@ final class Worker {
     var served = 0
     let requestLimit: Int
     var quitting = false
+    /// The master (its quit message, or its end) or SIGQUIT said to go, as opposed to the
+    /// worker reaching max_requests.
+    var toldToQuit = false
+    /// The SIGQUIT self-pipe's read end.
+    let quitPipe: Int32
     let masterPID: Int32
     let pid: Int32
 
@@ -42,7 +47,7 @@ final class Worker {
         self.masterPID = Processes.parentPID
         self.pid = Processes.pid
         ready.reserveCapacity(64)
-        let quitPipe = try QuitSignal.install()
+        quitPipe = try QuitSignal.install()
         try watch(.listener, pool.listenFD, events: Epoll.input | Epoll.exclusive)
         try watch(.control, control, events: Epoll.input)
         try watch(.quitSignal, quitPipe, events: Epoll.input)
@@ -79,6 +84,7 @@ final class Worker {
                     acceptAndServe()
                 case .quitSignal:
                     quitting = true
+                    toldToQuit = true
                 case .handoff:
                     adoptHandedOff()
                 case .connection(let fd):
@@ -115,9 +121,11 @@ final class Worker {
             case .closed:
                 // The master is gone: finish (nothing in hand now) and leave.
                 quitting = true
+                toldToQuit = true
                 return
             case .message(.quit):
                 quitting = true
+                toldToQuit = true
             case .message(.reopenLogs(let errorLog, let accessLog)):
                 // Reopened log files: take them over at the same descriptor numbers.
                 log.adopt(errorLog)
