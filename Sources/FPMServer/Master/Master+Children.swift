@@ -186,7 +186,7 @@ extension Master {
     /// channel, so no signal interrupts handler code; SIGQUIT when there is none.
     func askToQuit(_ pid: pid_t) {
         guard let child = control.children[pid] else { return }
-        if let channel = child.control, sendQuit(over: channel) { return }
+        if let channel = child.control, ControlMessage.quit.send(over: channel) { return }
         Processes.signal(pid, SIGQUIT)
     }
 

@@ -1,4 +1,3 @@
-import CFPMShims
 import FPMConfiguration
 import FPMSystem
 import Glibc
@@ -31,22 +30,9 @@ extension Master {
         // sends a request then finds it logged in the new file.
         for child in control.children.values where child.generation == generation {
             guard let channel = child.control, let pool = pools.first(where: { $0.name == child.pool }) else { continue }
-            sendReopenedLogs(over: channel, errorLog: log.fd, accessLog: pool.accessLogFD)
+            _ = ControlMessage.reopenLogs(errorLog: log.fd, accessLog: pool.accessLogFD).send(over: channel)
         }
         if errorLogReopened { log.notice("error log file re-opened") }
         for name in reopenedPools { log.notice("[pool \(name)] access log file re-opened") }
-    }
-
-    // TEMPORARY until the worker's typed ControlMessage lands: the raw encoding both sides use today.
-    func sendReopenedLogs(over channel: Int32, errorLog: Int32, accessLog: Int32?) {
-        var fds: [Int32] = [errorLog]
-        if let a = accessLog { fds.append(a) }
-        var byte = UInt8(ascii: "L")
-        _ = cfpm_send_fds(channel, fds, Int32(fds.count), &byte, 1)
-    }
-
-    func sendQuit(over channel: Int32) -> Bool {
-        var b = UInt8(ascii: "Q")
-        return Glibc.send(channel, &b, 1, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) == 1
     }
 }
