@@ -9,3 +9,13 @@ extension Processes {
         _ = try retrying("prctl(PR_SET_PDEATHSIG)") { cfpm_prctl_set_pdeathsig(signal) }
     }
 }
+
+extension Processes {
+    /// How many descriptors this process may have open (the soft RLIMIT_NOFILE).
+    /// The corresponding C function is `getrlimit`.
+    package static var descriptorLimit: Int {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return Int.max }
+        return limit.rlim_cur == rlim_t.max ? Int.max : Int(clamping: limit.rlim_cur)
+    }
+}

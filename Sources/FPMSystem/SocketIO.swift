@@ -123,6 +123,6 @@ extension SystemError {
     /// The process ran out of descriptors or socket buffers (EMFILE, ENOBUFS): worth a warning
     /// in the log, unlike a peer that went away before `accept` took it.
     package var isOutOfResources: Bool {
-        errno == .tooManyOpenFiles || errno == .noBufferSpace
+        errno == .tooManyOpenFiles || errno == .tooManyOpenFilesInSystem || errno == .noBufferSpace || errno == .noMemory
     }
 }

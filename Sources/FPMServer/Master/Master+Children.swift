@@ -7,15 +7,15 @@ import Glibc
 /// apply the pool's environment, limits and identity, then run the worker (or exec the pool's
 /// FastCGI program). php-fpm's fpm_children.
 extension Master {
-    /// Forks one worker for `pool`. False when the pool or process.max is full.
+    /// Forks one worker for `pool`; its pid, or nil when the pool or process.max is full.
     @discardableResult
-    func spawn(_ pool: PoolRuntime) -> Bool {
+    func spawn(_ pool: PoolRuntime) -> pid_t? {
         let processMax = configuration.global.processMax
         if processMax > 0 && control.children.count >= processMax {
             log.warning("The maximum number of processes has been reached. Please review your configuration and consider raising 'process.max'")
-            return false
+            return nil
         }
-        guard let slotIndex = pool.claimSlot() else { return false }
+        guard let slotIndex = pool.claimSlot() else { return nil }
         let slot = pool.scoreboard.slot(slotIndex)
         slot.claim(pid: -1, generation: generation)
         // The control channel (none for exec'd programs, which only understand signals).
@@ -27,7 +27,7 @@ extension Master {
                 log.error("[pool \(pool.name)] unable to create a control channel: \(error)")
                 slot.release()
                 pool.usedSlots.remove(slotIndex)
-                return false
+                return nil
             }
         }
         let childPID: pid_t
@@ -38,7 +38,7 @@ extension Master {
             slot.release()
             pool.usedSlots.remove(slotIndex)
             if let channel { FileIO.close(channel.master); FileIO.close(channel.worker) }
-            return false
+            return nil
         }
         if childPID == 0 {
             childMain(pool: pool, slotIndex: slotIndex, channel: channel)
@@ -50,7 +50,7 @@ extension Master {
             startedMono: SystemClock.monotonicNanos())))
         pool.state.warnedMaxChildren = false
         log.notice("[pool \(pool.name)] child \(childPID) started")
-        return true
+        return childPID
     }
 
     /// The child side of `spawn`: shed the master's descriptors, become the pool's worker.
@@ -194,6 +194,7 @@ extension Master {
     func release(_ child: ProcessControl.Child) {
         if let fd = child.control { FileIO.close(fd) }
         slowLogged.remove(child.pid)
+        memoryReplacements.removeValue(forKey: child.pid)
         guard child.generation == generation, let slot = child.slot,
               let pool = pools.first(where: { $0.name == child.pool }) else { return }
         pool.scoreboard.slot(slot).release()

@@ -76,4 +76,29 @@ extension Master {
         let action = ProcessManagerPolicy.onPendingConnection(settings: pool.settings, running: running, idle: idle, starting: 0)
         apply(action, to: pool, ondemand: true)
     }
+
+    /// pm.max_memory: a worker flagged that its private memory passed the limit. Start its
+    /// replacement first (the pool has a spare slot for it), retire it once the replacement
+    /// is ready, so the pool never shrinks; without room, recycle it (replaced on exit).
+    func replaceWorkersOverMemory(now: Int) {
+        for pool in pools where pool.config.maxMemory > 0 {
+            for child in control.current(in: pool.name) where child.lifecycle == .serving {
+                guard let slot = child.slot, pool.scoreboard.slot(slot).flags & Scoreboard.replaceMeFlag != 0 else { continue }
+                if let replacement = memoryReplacements[child.pid] {
+                    if let r = control.children[replacement], let rs = r.slot,
+                       pool.scoreboard.slot(rs).flags & Scoreboard.readyFlag == 0 { continue }
+                    memoryReplacements.removeValue(forKey: child.pid)
+                    pool.scoreboard.memoryReplacements += 1
+                    log.notice("[pool \(pool.name)] child \(child.pid) passed pm.max_memory; child \(replacement) replaces it")
+                    _ = perform(control.handle(.retire(pid: child.pid, now: now)))
+                } else if let replacement = spawn(pool) {
+                    memoryReplacements[child.pid] = replacement
+                } else {
+                    pool.scoreboard.memoryReplacements += 1
+                    log.warning("[pool \(pool.name)] child \(child.pid) passed pm.max_memory and there is no room to start its replacement first; recycling it")
+                    _ = perform(control.handle(.recycle(pid: child.pid, now: now)))
+                }
+            }
+        }
+    }
 }

@@ -50,8 +50,11 @@ extension Master {
             try FileIO.setNonBlocking(fd, config.exec == nil)
             let sbPath = Scoreboard.path(directory: runtimeDirectory, masterPID: pid, pool: config.name)
             let old = try? Scoreboard(open: sbPath)
+            // pm.max_memory: one spare slot, so a replacement starts before the worker it replaces leaves.
+            let slots = config.maxChildren + (config.maxMemory > 0 && config.exec == nil ? 1 : 0)
             let scoreboard = try Scoreboard(create: sbPath, pool: config.name, listen: key, pm: config.pm.rawIndex,
-                                            slots: config.maxChildren, masterPID: pid, generation: generation)
+                                            slots: slots, maxChildren: config.maxChildren, masterPID: pid,
+                                            generation: generation)
             if let old {
                 // Counters survive a reload: monitoring sees one continuous pool.
                 scoreboard.acceptedConnections = old.acceptedConnections
@@ -59,6 +62,7 @@ extension Master {
                 scoreboard.maxChildrenReached = old.maxChildrenReached
                 scoreboard.maxActive = old.maxActive
                 scoreboard.maxListenQueue = old.maxListenQueue
+                scoreboard.memoryReplacements = old.memoryReplacements
                 scoreboard.startEpoch = old.startEpoch
                 old.memory.unmap()
             }

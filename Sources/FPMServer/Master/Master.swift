@@ -57,6 +57,8 @@ final class Master {
     var daemonReadyPipe: Int32?
     /// Children whose current request was already written to the slowlog.
     var slowLogged: Set<pid_t> = []
+    /// pm.max_memory: workers over the limit, by the pid of the replacement started for them.
+    var memoryReplacements: [pid_t: pid_t] = [:]
 
     static let tickNanos = 1_000_000_000
     /// How often the readiness of a new generation is checked during a hand-over.
@@ -223,6 +225,7 @@ final class Master {
                 nextTick = after + Master.tickNanos
             }
             checkRequestTimeouts(now: after)
+            if control.phase.isServing { replaceWorkersOverMemory(now: after) }
             if case .handingOver = control.phase, newGenerationIsReady() {
                 if let code = perform(control.handle(.generationReady(now: after))) { return code }
             }
@@ -235,6 +238,8 @@ final class Master {
     func heartbeatMillis() -> Int32? {
         var hb: Int32? = nil
         if case .handingOver = control.phase { hb = Master.handoverPollMillis }
+        // pm.max_memory: notice a flagged worker (and its replacement's readiness) promptly.
+        if pools.contains(where: { $0.config.maxMemory > 0 }) { hb = min(hb ?? 200, 200) }
         var minTimeout = Int.max
         for pool in pools {
             if pool.config.requestTerminateTimeout > 0 { minTimeout = min(minTimeout, pool.config.requestTerminateTimeout) }

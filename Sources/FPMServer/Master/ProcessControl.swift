@@ -130,6 +130,9 @@ package struct ProcessControl: Sendable {
         case reloadValidated
         /// The process manager retires this idle worker.
         case retire(pid: Int32, now: Int)
+        /// This worker must go (pm.max_memory with no room for its replacement first): ask it to
+        /// finish and replace it when it exits.
+        case recycle(pid: Int32, now: Int)
         /// The worker's request ran past request_terminate_timeout.
         case requestTimedOut(pid: Int32, now: Int)
     }
@@ -220,6 +223,8 @@ package struct ProcessControl: Sendable {
             children[pid] = child
             out.append(.log(.debug, "[pool \(child.pool)] retiring idle child \(pid)"))
             out.append(.askToQuit(pid: pid))
+        case .recycle(let pid, let now):
+            askToQuit(pid, now: now, into: &out)
         case .requestTimedOut(let pid, let now):
             guard var child = children[pid] else { break }
             switch child.lifecycle {

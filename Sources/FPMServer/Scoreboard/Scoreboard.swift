@@ -38,6 +38,9 @@ package final class Scoreboard: @unchecked Sendable {
     package static let slotSize = 1536
     /// Slot flag: the worker finished its setup and waits for requests (reload hand-over).
     package static let readyFlag = 1
+    /// Slot flag: the worker's private memory passed pm.max_memory; it serves on until the
+    /// master has started its replacement and asks it to quit.
+    package static let replaceMeFlag = 2
 
     enum H {
         static let magic = 0, version = 8, slotSize = 12, slotCount = 16, pm = 20
@@ -47,6 +50,7 @@ package final class Scoreboard: @unchecked Sendable {
         static let idle = 112, active = 120
         static let poolName = 128, poolNameSize = 64
         static let listen = 192, listenSize = 128
+        static let memoryReplacements = 320
     }
 
     enum S {
@@ -73,8 +77,10 @@ package final class Scoreboard: @unchecked Sendable {
     }
 
     /// Creates a new scoreboard file.
-    package init(create path: String, pool: String, listen: String, pm: Int, slots: Int, masterPID: Int32,
-                generation: Int) throws(SystemError) {
+    /// `slots` may exceed `maxChildren` (by one, under pm.max_memory) so a replacement can start
+    /// before the worker it replaces leaves.
+    package init(create path: String, pool: String, listen: String, pm: Int, slots: Int, maxChildren: Int? = nil,
+                 masterPID: Int32, generation: Int) throws(SystemError) {
         memory = try SharedMemory.create(path: path, size: Scoreboard.size(slots: slots))
         slotCount = slots
         store(UInt64(Scoreboard.magic), at: H.magic)
@@ -85,7 +91,7 @@ package final class Scoreboard: @unchecked Sendable {
         storeInt(SystemClock.epochSeconds(), at: H.startEpoch)
         storeInt(Int(masterPID), at: H.masterPID)
         storeInt(generation, at: H.generation)
-        storeInt(slots, at: H.maxChildren)
+        storeInt(maxChildren ?? slots, at: H.maxChildren)
         writeString(pool, at: H.poolName, size: H.poolNameSize, base: memory.base)
         writeString(listen, at: H.listen, size: H.listenSize, base: memory.base)
     }
@@ -176,6 +182,10 @@ package final class Scoreboard: @unchecked Sendable {
         get { loadInt(H.listenQueueLen) } set { storeInt(newValue, at: H.listenQueueLen) }
     }
     package var maxChildren: Int { loadInt(H.maxChildren) }
+    /// Workers replaced because they passed pm.max_memory.
+    package var memoryReplacements: Int {
+        get { loadInt(H.memoryReplacements) } set { storeInt(newValue, at: H.memoryReplacements) }
+    }
 
     // MARK: slots
 

@@ -1,3 +1,4 @@
+import FPMConfiguration
 import FPMSystem
 import FastCGI
 
@@ -42,9 +43,21 @@ extension Worker {
             reusable = false
         }
         served += 1
-        record(request: request, response: response, peer: session.peer, started: started, startWall: startWall,
-               cpuBefore: cpuBefore)
+        let peakMemory = record(request: request, response: response, peer: session.peer, started: started,
+                                startWall: startWall, cpuBefore: cpuBefore)
+        if pool.config.maxMemory > 0 && peakMemory >= pool.config.maxMemory { checkMemory() }
         return reusable
+    }
+
+    /// pm.max_memory: once this worker's private memory passes the limit, flag the slot so the
+    /// master starts a replacement and then asks this one to quit; it serves on meanwhile, so
+    /// the pool never shrinks. Peak RSS (free with the request's getrusage) is below the limit
+    /// for most requests, so the costlier smaps read happens only near it.
+    func checkMemory() {
+        guard slot.flags & Scoreboard.replaceMeFlag == 0, let used = Processes.privateMemory(),
+              used >= pool.config.maxMemory else { return }
+        slot.flags = slot.flags | Scoreboard.replaceMeFlag
+        log.notice("[pool \(pool.name)] child \(pid): private memory \(used / 1024) KiB passed pm.max_memory (\(pool.config.maxMemory / 1024) KiB); it is replaced after this request")
     }
 
     /// Puts the request's identity in the scoreboard, reading the params' bytes in place (no
@@ -78,8 +91,9 @@ extension Worker {
     }
 
     /// The request's cost into its scoreboard slot, and its access log line.
+    @discardableResult
     func record(request: ServerRequest, response: ServerResponse, peer: PeerAddress, started: Int,
-                startWall: (seconds: Int, microseconds: Int), cpuBefore: (user: Int, system: Int)) {
+                startWall: (seconds: Int, microseconds: Int), cpuBefore: (user: Int, system: Int)) -> Int {
         let now = SystemClock.monotonicNanos()
         let (cpu, memory) = Processes.usage()
         slot.endRequest(now: now, cpuUserMicros: cpu.user - cpuBefore.user, cpuSystemMicros: cpu.system - cpuBefore.system,
@@ -88,5 +102,6 @@ extension Worker {
                               masterPID: masterPID, startWall: startWall, durationMicros: (now - started) / 1000,
                               cpuUserMicros: cpu.user - cpuBefore.user, cpuSystemMicros: cpu.system - cpuBefore.system,
                               memory: memory)
+        return memory
     }
 }

@@ -36,6 +36,20 @@ final class Worker {
     /// for a POST), so the cap is only a guard against descriptor exhaustion: nginx's own
     /// `keepalive N` bounds what it caches.
     static let maxKeptConnections = 64
+    /// The cap for this process: at most half the descriptors rlimit_files leaves it, so kept
+    /// connections alone can never exhaust them.
+    let keptLimit: Int
+
+    /// Descriptor exhaustion on accept (EMFILE, ENFILE, ENOBUFS): the listener is taken out of
+    /// the wait for this long instead of spinning on a connection that cannot be accepted;
+    /// kept connections are still served, and accepting resumes by itself.
+    static let acceptPauseNanos = 100_000_000
+    /// At most one log line per this interval about exhaustion, with the count in between.
+    static let exhaustionLogIntervalNanos = 10_000_000_000
+    /// When accepting resumes (nil: the listener is watched).
+    var acceptResumesAt: Int?
+    var lastExhaustionLog: Int?
+    var exhaustionsSinceLog = 0
 
     init(pool: PoolRuntime, slotIndex: Int, control: Int32, log: ErrorLog, requestLimit: Int) throws {
         self.pool = pool
@@ -47,6 +61,7 @@ final class Worker {
         self.masterPID = Processes.parentPID
         self.pid = Processes.pid
         ready.reserveCapacity(64)
+        keptLimit = max(1, min(Worker.maxKeptConnections, (Processes.descriptorLimit - 16) / 2))
         quitPipe = try QuitSignal.install()
         try watch(.listener, pool.listenFD, events: Epoll.input | Epoll.exclusive)
         try watch(.control, control, events: Epoll.input)
@@ -70,12 +85,17 @@ final class Worker {
         while !leaving {
             slot.markIdle(now: SystemClock.monotonicNanos())
             ready.removeAll(keepingCapacity: true)
+            var timeout: Int32 = -1
+            if let resume = acceptResumesAt {
+                timeout = Int32(clamping: max(0, (resume - SystemClock.monotonicNanos() + 999_999) / 1_000_000))
+            }
             do {
-                try epoll.wait(timeout: -1) { ready.append($0) }
+                try epoll.wait(timeout: timeout) { ready.append($0) }
             } catch {
                 log.error("[pool \(pool.name)] child \(pid): \(error)")
-                return 70
+                return ExitCodes.software
             }
+            if let resume = acceptResumesAt, SystemClock.monotonicNanos() >= resume { resumeAccepting() }
             // Control messages first: a log reopen must apply before the next request is served.
             if ready.contains(where: { $0.data == WorkerWakeup.control.data }) { receiveControl() }
             for event in ready where !quitting {
@@ -144,9 +164,7 @@ final class Worker {
         do {
             accepted = try Socket.accept(pool.listenFD)
         } catch {
-            if error.isOutOfResources {
-                log.warning("[pool \(pool.name)] child \(pid): \(error)")
-            }
+            if error.isOutOfResources { pauseAccepting(error) }
             return
         }
         guard let (fd, peer) = accepted else { return }
@@ -156,6 +174,31 @@ final class Worker {
             return
         }
         serve(session(for: fd, peer: peer))
+    }
+
+    /// Out of descriptors: stop watching the listener for a moment (the pending connection stays
+    /// in the queue for a sibling or for later) and say so, at most once per interval.
+    func pauseAccepting(_ error: SystemError) {
+        let now = SystemClock.monotonicNanos()
+        epoll.remove(pool.listenFD)
+        acceptResumesAt = now + Worker.acceptPauseNanos
+        if let last = lastExhaustionLog, now - last < Worker.exhaustionLogIntervalNanos {
+            exhaustionsSinceLog += 1
+            return
+        }
+        let more = exhaustionsSinceLog > 0 ? " (\(exhaustionsSinceLog) more since the last report)" : ""
+        log.warning("[pool \(pool.name)] child \(pid): \(error); not accepting for \(Worker.acceptPauseNanos / 1_000_000) ms\(more)")
+        lastExhaustionLog = now
+        exhaustionsSinceLog = 0
+    }
+
+    func resumeAccepting() {
+        acceptResumesAt = nil
+        do {
+            try watch(.listener, pool.listenFD, events: Epoll.input | Epoll.exclusive)
+        } catch {
+            acceptResumesAt = SystemClock.monotonicNanos() + Worker.acceptPauseNanos
+        }
     }
 
     /// A session for a new connection, recycled when one is spare.
@@ -175,7 +218,7 @@ final class Worker {
     /// (the cap, or epoll refused it) and was closed instead.
     @discardableResult
     func keep(_ session: FastCGISession) -> Bool {
-        guard kept.count < Worker.maxKeptConnections, let fd = session.socket else {
+        guard kept.count < keptLimit, let fd = session.socket else {
             release(session)
             return false
         }
