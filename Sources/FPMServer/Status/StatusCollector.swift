@@ -41,7 +41,9 @@ package enum StatusCollector {
             listenQueueLen: scoreboard.listenQueueLength, idleProcesses: idle, activeProcesses: active,
             totalProcesses: idle + active, maxActiveProcesses: max(scoreboard.maxActive, active),
             maxChildrenReached: scoreboard.maxChildrenReached, slowRequests: scoreboard.slowRequests,
-            maxChildren: scoreboard.maxChildren)
+            maxChildren: scoreboard.maxChildren,
+            // A spare slot beyond max_children exists only under pm.max_memory.
+            memoryReplacements: scoreboard.slotCount > scoreboard.maxChildren ? scoreboard.memoryReplacements : nil)
         return (pool, processes)
     }
 }

@@ -34,6 +34,9 @@ package struct PoolStatus: Sendable, Equatable {
     /// `nil` omits it, giving php-fpm's exact output. Rendered after php-fpm's fields so
     /// parsers written for php-fpm keep working.
     package var maxChildren: Int?
+    /// swift-fpm addition: workers replaced for passing `pm.max_memory`; `nil` (the pool has no
+    /// limit) omits it. Rendered last, like ``maxChildren``.
+    package var memoryReplacements: Int?
 
     package init(
         pool: String,
@@ -50,7 +53,8 @@ package struct PoolStatus: Sendable, Equatable {
         maxActiveProcesses: Int = 0,
         maxChildrenReached: Int = 0,
         slowRequests: Int = 0,
-        maxChildren: Int? = nil
+        maxChildren: Int? = nil,
+        memoryReplacements: Int? = nil
     ) {
         self.pool = pool
         self.processManager = processManager
@@ -67,6 +71,7 @@ package struct PoolStatus: Sendable, Equatable {
         self.maxChildrenReached = maxChildrenReached
         self.slowRequests = slowRequests
         self.maxChildren = maxChildren
+        self.memoryReplacements = memoryReplacements
     }
 }
 

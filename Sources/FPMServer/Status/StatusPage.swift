@@ -123,6 +123,7 @@ package enum StatusPage {
             ("slow requests", .int(p.slowRequests)),
         ]
         if let maxChildren = p.maxChildren { fields.append(("max children", .int(maxChildren))) }
+        if let replaced = p.memoryReplacements { fields.append(("memory replacements", .int(replaced))) }
         return fields
     }
 
@@ -332,6 +333,10 @@ package enum StatusPage {
         if let maxChildren = pool.maxChildren {
             metric("max_children", "The maximum number of child processes (pm.max_children).", .gauge,
                    maxChildren, into: &out)
+        }
+        if let replaced = pool.memoryReplacements {
+            metric("memory_replacements", "The number of workers replaced for passing pm.max_memory.", .counter,
+                   replaced, into: &out)
         }
         out.append(contentsOf: "# EOF\n".utf8)
     }

@@ -26,6 +26,29 @@ extension Worker {
         kept = remaining
     }
 
+    /// Leaving after a wake-up meant for work: accept what waits on the listener and pass it,
+    /// with any hand-off messages it was woken for, through the hand-off socket — each message
+    /// sent is a new arrival there, which wakes an idle sibling. Bounded: what is left still
+    /// wakes the next worker that waits.
+    func passOnWakeups() {
+        guard let handoff = pool.handoff else { return }
+        if wokenForHandoff {
+            for _ in 0..<16 {
+                guard let message = HandoffMessage.receive(from: handoff.read) else { break }
+                // Sent on, the socket holds its own reference (a full socket loses this one).
+                _ = message.send(over: handoff.write)
+                FileIO.close(message.connection)
+            }
+        }
+        if wokenForListener {
+            for _ in 0..<4 {
+                guard let accepted = try? Socket.accept(pool.listenFD) else { break }
+                _ = HandoffMessage(connection: accepted.fd, peer: accepted.peer).send(over: handoff.write)
+                FileIO.close(accepted.fd)
+            }
+        }
+    }
+
     /// Idle: take kept connections other workers passed on, and watch them.
     func adoptHandedOff() {
         guard let handoff = pool.handoff else { return }

@@ -50,6 +50,11 @@ final class Worker {
     var acceptResumesAt: Int?
     var lastExhaustionLog: Int?
     var exhaustionsSinceLog = 0
+    /// The listener and the hand-off socket are watched with EPOLLEXCLUSIVE: the kernel wakes
+    /// one waiting worker per arrival. A worker that was woken in the same wait as it was told
+    /// to quit must not take that wake-up with it, or the connection waits until the next one.
+    var wokenForListener = false
+    var wokenForHandoff = false
 
     init(pool: PoolRuntime, slotIndex: Int, control: Int32, log: ErrorLog, requestLimit: Int) throws {
         self.pool = pool
@@ -98,7 +103,16 @@ final class Worker {
             if let resume = acceptResumesAt, SystemClock.monotonicNanos() >= resume { resumeAccepting() }
             // Control messages first: a log reopen must apply before the next request is served.
             if ready.contains(where: { $0.data == WorkerWakeup.control.data }) { receiveControl() }
-            for event in ready where !quitting {
+            for event in ready {
+                if quitting {
+                    // Woken for work it will not do: pass the wake-up on (see `passOnWakeups`).
+                    switch WorkerWakeup(data: event.data) {
+                    case .listener: wokenForListener = true
+                    case .handoff: wokenForHandoff = true
+                    default: break
+                    }
+                    continue
+                }
                 switch WorkerWakeup(data: event.data) {
                 case .listener:
                     acceptAndServe()
@@ -123,6 +137,7 @@ final class Worker {
             }
         }
         // Leaving: idle kept connections go to a sibling rather than being closed under nginx.
+        passOnWakeups()
         handOffKept()
         for session in kept { release(session) }
         kept.removeAll()

@@ -6,6 +6,7 @@ import Glibc
 /// tests: routes on SCRIPT_NAME to behaviours the tests need (slow, echo, failing, crashing).
 final class TestApp: Handler {
     var setUpCount = 0
+    var leaked: [[UInt8]] = []
 
     func setUp(_ worker: WorkerInfo) throws {
         setUpCount += 1
@@ -52,6 +53,10 @@ final class TestApp: Handler {
         case "/env":
             let lines = ProcessEnvironment.entries().map { String(decoding: $0, as: UTF8.self) }
             try response.write(lines.sorted().joined(separator: "\n") + "\nuid=\(getuid()) gid=\(getgid()) cwd=\(cwd())\n")
+        case "/leak":
+            // 1 MiB of touched memory kept for the life of the worker (pm.max_memory tests).
+            leaked.append([UInt8](repeating: UInt8(truncatingIfNeeded: leaked.count | 1), count: 1 << 20))
+            try response.write("leaked \(leaked.count) MiB pid \(getpid())\n")
         case "/setup":
             try response.write("setups \(setUpCount)\n")
         default:
