@@ -19,4 +19,4 @@ test-faults: deps
 	FPM_FAULTS=1 $(SWIFT) test --skip-build --scratch-path $(FAULTS_SCRATCH) --filter FaultSuite
 
 soak:
-	bench/soak.sh
+	scripts/soak.sh

@@ -123,13 +123,18 @@ struct FaultSuiteTests {
         print("fault c: stopped worker \(victim) reclaimed \(String(format: "%.2f", reclaimed)) s after SIGSTOP; its client saw \(answer.value ?? "nothing")")
     }
 
-    // MARK: d. EMFILE: descriptors exhausted by kept connections
+    // MARK: d. EMFILE: descriptors exhausted (rlimit_files = 64, ~100 kept connections)
 
     @Test func d_descriptorExhaustionBacksOffAndRecovers() throws {
         let server = try FPMServer(name: "fault-d", pools: FPMServer.pool("rlimit_files = 64\npm.max_requests = 0\nlisten.backlog = 511", children: 1))
         #expect(server.waitForWorkers(1))
         guard let worker = ProcInfo.liveChildren(of: server.pid).first else { Issue.record("no worker"); return }
         let port = server.port
+        // The worker caps its kept connections at half of what rlimit_files leaves it, so kept
+        // connections alone stay under the limit: the handler first takes 35 descriptors
+        // (kept for the worker's life), then ~100 kept connections run it out.
+        let hold = try server.request("/hold-fds?n=35")
+        #expect(hold.status == 200 && hold.bodyText.hasPrefix("holding 35 "), "\(hold.bodyText)")
         let connections = 100
         final class State: @unchecked Sendable {
             let lock = NSLock()

@@ -7,6 +7,8 @@ import Glibc
 final class TestApp: Handler {
     var setUpCount = 0
     var leaked: [[UInt8]] = []
+    /// What `/hold-fds` keeps open for the life of the worker (descriptors on /dev/null).
+    var heldDescriptors: [Int32] = []
 
     func setUp(_ worker: WorkerInfo) throws {
         setUpCount += 1
@@ -57,6 +59,14 @@ final class TestApp: Handler {
             // 1 MiB of touched memory kept for the life of the worker (pm.max_memory tests).
             leaked.append([UInt8](repeating: UInt8(truncatingIfNeeded: leaked.count | 1), count: 1 << 20))
             try response.write("leaked \(leaked.count) MiB pid \(getpid())\n")
+        case "/hold-fds":
+            // Uses up descriptors (kept open until the worker ends): `n` more on /dev/null.
+            let n = Int(query["n"] ?? "1") ?? 1
+            for _ in 0..<max(0, min(n, 4096)) {
+                let fd = open("/dev/null", O_RDONLY)
+                if fd >= 0 { heldDescriptors.append(fd) }
+            }
+            try response.write("holding \(heldDescriptors.count) descriptors pid \(getpid())\n")
         case "/setup":
             try response.write("setups \(setUpCount)\n")
         default:
