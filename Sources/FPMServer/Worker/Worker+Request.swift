@@ -58,6 +58,18 @@ extension Worker {
               used >= pool.config.maxMemory else { return }
         slot.flags = slot.flags | Scoreboard.replaceMeFlag
         log.notice("[pool \(pool.name)] child \(pid): private memory \(used / 1024) KiB passed pm.max_memory (\(pool.config.maxMemory / 1024) KiB); it is replaced after this request")
+        stopTakingWork()
+    }
+
+    /// Over pm.max_memory: take no further request (the listener and the hand-off socket leave
+    /// the wait, kept connections go to siblings), and wait for the master's quit, which comes
+    /// once the replacement it started is ready.
+    func stopTakingWork() {
+        guard !takesNoWork else { return }
+        takesNoWork = true
+        acceptResumesAt = nil
+        epoll.remove(pool.listenFD)
+        if let handoff = pool.handoff { epoll.remove(handoff.read) }
     }
 
     /// Puts the request's identity in the scoreboard, reading the params' bytes in place (no

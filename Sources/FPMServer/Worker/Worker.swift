@@ -55,6 +55,8 @@ final class Worker {
     /// to quit must not take that wake-up with it, or the connection waits until the next one.
     var wokenForListener = false
     var wokenForHandoff = false
+    /// pm.max_memory passed: serving nothing more, waiting to be told to quit.
+    var takesNoWork = false
 
     init(pool: PoolRuntime, slotIndex: Int, control: Int32, log: ErrorLog, requestLimit: Int) throws {
         self.pool = pool
@@ -104,7 +106,7 @@ final class Worker {
             // Control messages first: a log reopen must apply before the next request is served.
             if ready.contains(where: { $0.data == WorkerWakeup.control.data }) { receiveControl() }
             for event in ready {
-                if quitting {
+                if quitting || takesNoWork {
                     // Woken for work it will not do: pass the wake-up on (see `passOnWakeups`).
                     switch WorkerWakeup(data: event.data) {
                     case .listener: wokenForListener = true
@@ -134,6 +136,11 @@ final class Worker {
                     continue
                 }
                 if requestLimit > 0 && served >= requestLimit { quitting = true }
+            }
+            if takesNoWork && !quitting && (wokenForListener || wokenForHandoff) {
+                passOnWakeups()
+                wokenForListener = false
+                wokenForHandoff = false
             }
         }
         // Leaving: idle kept connections go to a sibling rather than being closed under nginx.
@@ -209,6 +216,7 @@ final class Worker {
 
     func resumeAccepting() {
         acceptResumesAt = nil
+        guard !takesNoWork else { return }
         do {
             try watch(.listener, pool.listenFD, events: Epoll.input | Epoll.exclusive)
         } catch {
@@ -256,6 +264,12 @@ final class Worker {
             if leaving {
                 // Leaving: park it for the hand-off on the way out.
                 kept.append(session)
+                return
+            }
+            if takesNoWork {
+                // Over pm.max_memory: this connection's next request is a sibling's.
+                kept.append(session)
+                handOffKept()
                 return
             }
             // Another request may already be buffered (pipelined); otherwise park it.
