@@ -25,6 +25,9 @@ extension Worker {
                     try response.write("no handler\n")
                 }
             }
+        } catch let timeout as ClientTimeout {
+            failed = true
+            logTimeout(timeout, peer: session.peer)
         } catch {
             failed = true
             log.warning("[pool \(pool.name)] child \(pid): handler error for \"\(request.method) \(request.uri)\": \(error)")
@@ -38,6 +41,10 @@ extension Worker {
         do {
             try response.finish()
             reusable = try session.endRequest(failed: failed)
+        } catch let timeout as ClientTimeout {
+            if !failed { logTimeout(timeout, peer: session.peer) }
+            session.discardOutput()
+            reusable = false
         } catch {
             session.discardOutput()
             reusable = false

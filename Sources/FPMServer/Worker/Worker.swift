@@ -1,3 +1,4 @@
+import FPMConfiguration
 import FPMSystem
 import FastCGI
 
@@ -188,6 +189,8 @@ final class Worker {
             FileIO.close(fd)
             return
         }
+        // Waiting for a new client's first bytes is reading its request, not idling.
+        slot.awaitRequest(now: SystemClock.monotonicNanos())
         serve(session(for: fd, peer: peer))
     }
 
@@ -219,7 +222,8 @@ final class Worker {
     /// A session for a new connection, recycled when one is spare.
     func session(for fd: Int32, peer: PeerAddress, keepsConnection: Bool = false) -> FastCGISession {
         let session = spare.popLast()
-            ?? FastCGISession(management: pool.management, limits: pool.parserLimits, receiveBuffer: receiveBuffer)
+            ?? FastCGISession(management: pool.management, limits: pool.parserLimits, receiveBuffer: receiveBuffer,
+                              readTimeout: pool.config.requestReadTimeout, writeTimeout: pool.config.requestWriteTimeout)
         session.attach(socket: fd, peer: peer, keepsConnection: keepsConnection)
         return session
     }
@@ -266,6 +270,11 @@ final class Worker {
         release(session)
     }
 
+    /// A client cut at its read or write deadline: pool, pid, peer and stage.
+    func logTimeout(_ timeout: ClientTimeout, peer: PeerAddress) {
+        log.warning("[pool \(pool.name)] child \(pid): closing the connection from \(peer.text) (stage: \(timeout.stage.rawValue)): \(timeout)")
+    }
+
     /// The next request's params, marking the slot "reading" when its first bytes arrive;
     /// nil when the connection ended (or broke the protocol, which is logged).
     func readRequest(on session: FastCGISession, waitForFirstBytes: Bool) -> FastCGIParams? {
@@ -282,6 +291,9 @@ final class Worker {
             }
         } catch let error as FastCGIError {
             log.warning("[pool \(pool.name)] child \(pid): closing the connection from \(session.peer.text): malformed FastCGI input: \(error)")
+            return nil
+        } catch let timeout as ClientTimeout {
+            logTimeout(timeout, peer: session.peer)
             return nil
         } catch {
             return nil
