@@ -33,7 +33,7 @@ extension Worker {
             log.warning("[pool \(pool.name)] child \(pid): handler error for \"\(request.method) \(request.uri)\": \(error)")
             if !response.headSent {
                 response.status = 500
-                response.setHeader("Content-Type", "text/plain; charset=utf-8")
+                try? response.setHeader("Content-Type", "text/plain; charset=utf-8")
                 try? response.write("Internal Server Error\n")
             }
         }
