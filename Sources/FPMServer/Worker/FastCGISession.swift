@@ -210,6 +210,7 @@ final class FastCGISession: ResponseSink, RequestBodySource {
         guard writer.count > 0 else { return }
         try writer.withBytes { try send($0) }
         writer.removeAll()
+        LastAnswer.responseStarted()
     }
 
     /// Sends all of `bytes`: one `send` when the socket takes them, as usual; when the client

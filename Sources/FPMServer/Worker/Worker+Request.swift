@@ -12,6 +12,9 @@ extension Worker {
         let startWall = SystemClock.wallClock()
         let cpuBefore = Processes.cpuTime()
         let isHead = recordInfo(params)
+        if let fd = session.socket {
+            LastAnswer.arm(fd: fd, requestID: session.requestID, startedNanos: requestStarted)
+        }
         let request = ServerRequest(params: params, role: session.role, body: session)
         let response = ServerResponse(sink: session)
         if isHead { response.sendsBody = false }
@@ -49,6 +52,7 @@ extension Worker {
             session.discardOutput()
             reusable = false
         }
+        LastAnswer.disarm()
         served += 1
         let peakMemory = record(request: request, response: response, peer: session.peer, started: started,
                                 startWall: startWall, cpuBefore: cpuBefore)

@@ -31,6 +31,8 @@ final class Worker {
     let quitPipe: Int32
     let masterPID: Int32
     let pid: Int32
+    /// When the request in hand began (its first bytes; monotonic ns), as the scoreboard has it.
+    var requestStarted = 0
 
     /// How many idle kept connections a worker watches at most; beyond that it closes them.
     /// Closing a connection nginx has cached races with nginx reusing it (a retried GET, a 502
@@ -69,6 +71,7 @@ final class Worker {
         ready.reserveCapacity(64)
         keptLimit = max(1, min(Worker.maxKeptConnections, (Processes.descriptorLimit - 16) / 2))
         quitPipe = try QuitSignal.install()
+        LastAnswer.install(terminateSeconds: pool.config.requestTerminateTimeout)
         try watch(.listener, pool.listenFD, events: Epoll.input | Epoll.exclusive)
         try watch(.control, control, events: Epoll.input)
         try watch(.quitSignal, quitPipe, events: Epoll.input)
@@ -282,7 +285,8 @@ final class Worker {
             while true {
                 switch try session.readHead(waitForFirstBytes: waitForFirstBytes) {
                 case .arrived:
-                    slot.beginRequest(now: SystemClock.monotonicNanos(), epochMicros: SystemClock.epochMicros())
+                    requestStarted = SystemClock.monotonicNanos()
+                    slot.beginRequest(now: requestStarted, epochMicros: SystemClock.epochMicros())
                 case .ready(let params):
                     return params
                 case .closed:
