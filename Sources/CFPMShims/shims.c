@@ -174,3 +174,135 @@ int cfpm_reset_reserved_signals(void) {
 }
 
 char **cfpm_environ(void) { return environ; }
+
+/* ---- the worker's last answer ---------------------------------------------------------- */
+#include <sys/time.h>
+#include <time.h>
+
+static volatile sig_atomic_t answer_fd = -1;
+static volatile uint16_t answer_request_id = 1;
+static volatile sig_atomic_t answer_started = 0;
+static volatile int64_t answer_started_ns = 0;
+static volatile sig_atomic_t answer_timer_pending = 0;
+static int64_t answer_terminate_ns = 0;
+
+static const char answer_500[] = "Status: 500 Internal Server Error\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nInternal Server Error\n";
+static const char answer_504[] = "Status: 504 Gateway Timeout\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nGateway Timeout\n";
+
+static int64_t answer_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void answer_header(uint8_t *h, uint8_t type, uint16_t id, uint16_t length) {
+    h[0] = 1; h[1] = type; h[2] = (uint8_t)(id >> 8); h[3] = (uint8_t)id;
+    h[4] = (uint8_t)(length >> 8); h[5] = (uint8_t)length; h[6] = 0; h[7] = 0;
+}
+
+/* Async-signal-safe: a stack buffer, byte loops, send(2) without blocking or SIGPIPE. */
+static void answer_write(int fd, const char *text, size_t length) {
+    uint8_t out[8 + 256 + 8 + 16];
+    size_t n = 0;
+    uint16_t id = answer_request_id;
+    if (!answer_started) {
+        answer_header(out, 6, id, (uint16_t)length);
+        for (size_t i = 0; i < length; i++) out[8 + i] = (uint8_t)text[i];
+        n = 8 + length;
+    }
+    answer_header(out + n, 6, id, 0);               /* end of STDOUT */
+    n += 8;
+    answer_header(out + n, 3, id, 8);               /* END_REQUEST: app status 1, complete */
+    uint8_t *b = out + n + 8;
+    b[0] = 0; b[1] = 0; b[2] = 0; b[3] = 1; b[4] = 0; b[5] = 0; b[6] = 0; b[7] = 0;
+    n += 16;
+    size_t sent = 0;
+    while (sent < n) {
+        ssize_t k = send(fd, out + sent, n - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (k > 0) { sent += (size_t)k; continue; }
+        if (k < 0 && errno == EINTR) continue;
+        break;
+    }
+}
+
+static void answer_crash(int sig) {
+    int fd = answer_fd;
+    if (fd >= 0) {
+        answer_fd = -1;
+        answer_write(fd, answer_500, sizeof(answer_500) - 1);
+    }
+    /* SA_RESETHAND restored the default action: die of the same signal, so the master logs
+       it as php-fpm does ("exited on signal 4 (SIGILL)"). */
+    raise(sig);
+}
+
+static void answer_arm_timer(int64_t ns) {
+    struct itimerval t;
+    memset(&t, 0, sizeof(t));
+    if (ns < 1000) ns = 1000;
+    t.it_value.tv_sec = ns / 1000000000;
+    t.it_value.tv_usec = (ns % 1000000000) / 1000;
+    answer_timer_pending = 1;
+    setitimer(ITIMER_REAL, &t, NULL);
+}
+
+static void answer_alarm(int sig) {
+    (void)sig;
+    int saved = errno;
+    answer_timer_pending = 0;
+    int fd = answer_fd;
+    if (fd >= 0) {
+        int64_t due = answer_started_ns + answer_terminate_ns;
+        int64_t now = answer_now_ns();
+        if (now < due) {
+            /* Armed for an earlier request: wait for this one's deadline. */
+            answer_arm_timer(due - now);
+        } else {
+            answer_fd = -1;
+            answer_write(fd, answer_504, sizeof(answer_504) - 1);
+            /* The client has its answer; the master's SIGTERM (which logs the timeout as
+               php-fpm does) follows within its tick. Should it not come, go anyway. */
+            struct timespec wait = { 3, 0 };
+            while (nanosleep(&wait, &wait) == -1 && errno == EINTR) {}
+            signal(SIGTERM, SIG_DFL);
+            raise(SIGTERM);
+        }
+    }
+    errno = saved;
+}
+
+void cfpm_answer_install(int terminate_seconds) {
+    static const int crashes[] = { SIGILL, SIGTRAP, SIGSEGV, SIGBUS, SIGABRT, SIGFPE };
+    for (size_t i = 0; i < sizeof(crashes) / sizeof(crashes[0]); i++) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = answer_crash;
+        sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+        sigemptyset(&sa.sa_mask);
+        sigaction(crashes[i], &sa, NULL);
+    }
+    answer_terminate_ns = (int64_t)terminate_seconds * 1000000000;
+    if (terminate_seconds > 0) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = answer_alarm;
+        sa.sa_flags = SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGALRM, &sa, NULL);
+    }
+}
+
+void cfpm_answer_arm(int fd, uint16_t request_id, int64_t started_ns) {
+    answer_request_id = request_id;
+    answer_started = 0;
+    answer_started_ns = started_ns;
+    answer_fd = fd;
+    if (answer_terminate_ns > 0 && !answer_timer_pending) {
+        int64_t left = started_ns + answer_terminate_ns - answer_now_ns();
+        answer_arm_timer(left);
+    }
+}
+
+void cfpm_answer_response_started(void) { answer_started = 1; }
+
+void cfpm_answer_disarm(void) { answer_fd = -1; }

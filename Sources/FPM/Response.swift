@@ -16,10 +16,16 @@ public struct Response {
     public var headSent: Bool { base.headSent }
     public var bodyBytesWritten: Int { base.bodyBytesWritten }
 
-    /// Sets a header, replacing any of the same name (case-insensitively).
-    public func setHeader(_ name: String, _ value: String) { base.setHeader(name, value) }
-    /// Adds a header, keeping others of the same name (Set-Cookie).
-    public func addHeader(_ name: String, _ value: String) { base.addHeader(name, value) }
+    /// Sets a header, replacing any of the same name (case-insensitively). Throws
+    /// `HeaderError` for a name that is not a token or a value with CR, LF or NUL, so a value
+    /// taken from user input cannot split the response head.
+    public func setHeader(_ name: String, _ value: String) throws(HeaderError) {
+        do { try base.setHeader(name, value) } catch { throw HeaderError(error) }
+    }
+    /// Adds a header, keeping others of the same name (Set-Cookie); same checks as `setHeader`.
+    public func addHeader(_ name: String, _ value: String) throws(HeaderError) {
+        do { try base.addHeader(name, value) } catch { throw HeaderError(error) }
+    }
     public func header(_ name: String) -> String? { base.header(name) }
 
     public var contentType: String? {
@@ -40,4 +46,16 @@ public struct Response {
 
     /// The standard reason phrase for a status code.
     public static func reason(_ code: Int) -> String { ServerResponse.reason(code) }
+}
+
+/// A response header refused by `Response.setHeader`/`addHeader`: `name` is the header's,
+/// `description` says why (not a token, or CR/LF/NUL in the value).
+public struct HeaderError: Error, Equatable, Sendable, CustomStringConvertible {
+    public let name: String
+    public let description: String
+
+    init(_ error: InvalidHeader) {
+        name = error.name
+        description = error.description
+    }
 }

@@ -70,6 +70,8 @@ extension FPMConfiguration {
         out.line("request_slowlog_trace_depth", String(pool.requestSlowlogTraceDepth))
         out.line("request_terminate_timeout", ValueParsing.renderSeconds(pool.requestTerminateTimeout))
         out.line("request_terminate_timeout_track_finished", yesNo(pool.requestTerminateTimeoutTrackFinished))
+        out.line("request_read_timeout", ValueParsing.renderSeconds(pool.requestReadTimeout))
+        out.line("request_write_timeout", ValueParsing.renderSeconds(pool.requestWriteTimeout))
         out.optional("rlimit_files", pool.rlimitFiles.map { String($0) })
         out.optional("rlimit_core", pool.rlimitCore?.description)
         out.optional("chroot", pool.chroot.map(string))

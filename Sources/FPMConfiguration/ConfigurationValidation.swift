@@ -225,7 +225,12 @@ struct ConfigurationValidation {
             if let name, !fileSystem.groupExists(name) { error(directive, name, "cannot get gid for group '\(name)'") }
         }
 
-        // Handler or program.
+        // Handler or program. Neither is an error, not a silent `info`: a php-fpm pool file
+        // would otherwise start and answer every `.php` URL with the request's params
+        // (cookies and Authorization included).
+        if pool.exec == nil && !source.isSet("handler") {
+            error("handler", nil, "the pool has neither 'handler' nor 'exec': set 'handler = NAME' (a built-in handler such as info or cgi, or one the app registers) or 'exec = PROGRAM' (an external FastCGI program run as the workers)")
+        }
         if let exec = pool.exec {
             if source.isSet("handler") {
                 let execLocation = source.location(of: "exec")

@@ -29,7 +29,7 @@ enum Directives {
         "pm.max_spare_servers", "pm.max_spawn_rate", "pm.process_idle_timeout", "pm.max_requests",
         "pm.max_requests_jitter", "pm.max_memory", "pm.status_path", "pm.status_listen", "ping.path", "ping.response", "access.log",
         "access.format", "access.suppress_path", "slowlog", "request_slowlog_timeout", "request_slowlog_trace_depth",
-        "request_terminate_timeout", "request_terminate_timeout_track_finished", "rlimit_files", "rlimit_core",
+        "request_terminate_timeout", "request_terminate_timeout_track_finished", "request_read_timeout", "request_write_timeout", "rlimit_files", "rlimit_core",
         "chroot", "chdir", "catch_workers_output", "decorate_workers_output", "clear_env", "security.limit_extensions",
         "apparmor_hat", "env", "handler", "exec", "php_value", "php_flag", "php_admin_value", "php_admin_flag",
     ]
@@ -140,6 +140,8 @@ enum Directives {
         case "request_slowlog_timeout": pool.requestSlowlogTimeout = try ValueParsing.seconds(value)
         case "request_slowlog_trace_depth": pool.requestSlowlogTraceDepth = try ValueParsing.integer(value)
         case "request_terminate_timeout": pool.requestTerminateTimeout = try ValueParsing.seconds(value)
+        case "request_read_timeout": pool.requestReadTimeout = try ValueParsing.seconds(value)
+        case "request_write_timeout": pool.requestWriteTimeout = try ValueParsing.seconds(value)
         case "request_terminate_timeout_track_finished":
             pool.requestTerminateTimeoutTrackFinished = try ValueParsing.bool(value)
         case "rlimit_files": pool.rlimitFiles = try rlimitFiles(value)

@@ -57,6 +57,13 @@ public struct PoolConfiguration: Sendable, Equatable {
     public var requestSlowlogTraceDepth: Int = 20
     public var requestTerminateTimeout: Int = 0
     public var requestTerminateTimeoutTrackFinished: Bool = false
+    /// How long a request's head may take to arrive once its first bytes are in, and how long
+    /// its body may pause (swift-fpm; php-fpm has none, so one slow client holds a worker).
+    /// 60 s like nginx's `fastcgi_send_timeout`, so nginx users see no surprise; 0 = none.
+    public var requestReadTimeout: Int = 60
+    /// How long a response may wait for the client to read it (no progress); 60 s like
+    /// nginx's `fastcgi_read_timeout`; 0 = none.
+    public var requestWriteTimeout: Int = 60
     public var rlimitFiles: Int? = nil
     public var rlimitCore: RLimitValue? = nil
     public var chroot: String? = nil

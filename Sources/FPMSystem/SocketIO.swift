@@ -36,6 +36,22 @@ package enum SocketIO {
         }
     }
 
+    /// `send(2)` without blocking and without SIGPIPE: how many bytes the socket took (0 when
+    /// its buffer is full), so a writer can bound how long it waits for the peer to read.
+    /// The corresponding C function is `send`.
+    @inline(__always)
+    package static func sendSome(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) throws(SystemError) -> Int {
+        while true {
+            let n = Glibc.send(fd, buffer.baseAddress, buffer.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL))
+            if n >= 0 { return n }
+            switch Glibc.errno {
+            case EINTR: continue
+            case EAGAIN: return 0
+            case let e: throw SystemError("send", Errno(rawValue: e))
+            }
+        }
+    }
+
     /// Waits up to `timeoutMillis` (-1: no limit) for `fd` to become readable or hung up;
     /// false on timeout or failure. A signal restarts the wait with the whole timeout.
     /// The corresponding C function is `poll`.

@@ -61,6 +61,9 @@ public struct RequestParser: Sendable {
     private var skipped: [UInt16] = []
     private static let maxSkipped = 8
     private var recordsWithoutRequest = 0
+    /// Where the header last checked by `checkHeader` starts, so a record that arrives in
+    /// pieces is checked once.
+    private var checkedHeaderAt = -1
 
     /// A parser accepting `acceptedRoles` (the responder role only, by default).
     public init(limits: ParserLimits = .init(), management: ManagementValues, acceptedRoles: Set<Role> = [.responder]) {
@@ -77,6 +80,9 @@ public struct RequestParser: Sendable {
     public var activeRequestID: UInt16? { hasActive ? activeID : nil }
     /// Whether the active request asked to keep the connection open after it.
     public var keepConnection: Bool { hasActive && activeKeepConnection }
+    /// A request was refused (unknown role) without FCGI_KEEP_CONN: once its END_REQUEST is
+    /// written the connection is to be closed, as the web server asked.
+    public private(set) var closeAfterReply = false
     /// Bytes appended and not yet consumed as whole records.
     public var bufferedCount: Int { buffer.count - readIndex }
 
@@ -115,6 +121,8 @@ public struct RequestParser: Sendable {
     public mutating func reset() {
         buffer.removeAll(keepingCapacity: true)
         readIndex = 0
+        checkedHeaderAt = -1
+        closeAfterReply = false
         requestFinished()
         skipped.removeAll(keepingCapacity: true)
     }
@@ -130,14 +138,39 @@ public struct RequestParser: Sendable {
             let requestID = UInt16(buffer[r + 2]) << 8 | UInt16(buffer[r + 3])
             let contentLength = Int(buffer[r + 4]) << 8 | Int(buffer[r + 5])
             let paddingLength = Int(buffer[r + 6])
+            if r != checkedHeaderAt {
+                try checkHeader(version: version, type: type, requestID: requestID, contentLength: contentLength)
+                checkedHeaderAt = r
+            }
             guard available >= RecordHeader.size + contentLength + paddingLength else { return nil }
-            guard version == fcgiVersion1 else { throw .unsupportedVersion(version) }
             let contentStart = r + RecordHeader.size
             let contentEnd = contentStart + contentLength
             readIndex = contentEnd + paddingLength
             if let event = try process(type: type, requestID: requestID, contentStart: contentStart, contentEnd: contentEnd) {
                 return event
             }
+        }
+    }
+
+    /// Rejects a record from its 8 header bytes alone, before its content arrives: a wrong
+    /// version (an HTTP request sent to the FastCGI port), a type an application never
+    /// receives on a request, a BEGIN_REQUEST that is not 8 bytes or PARAMS past the limit.
+    /// Waiting for the "record" such a header promises would hold the worker for up to 64 KiB
+    /// of bytes that will never be valid (php-fpm resets at once too).
+    private func checkHeader(version: UInt8, type: UInt8, requestID: UInt16, contentLength: Int) throws(FastCGIError) {
+        guard version == fcgiVersion1 else { throw .unsupportedVersion(version) }
+        guard requestID != 0 else { return }
+        switch RecordType(rawValue: type) {
+        case .beginRequest?:
+            guard contentLength == BeginRequestBody.size else { throw .invalidBeginRequestBody(length: contentLength) }
+        case .params?:
+            if contentLength > limits.maxParamsBytes { throw .paramsTooLarge(limit: limits.maxParamsBytes) }
+        case .getValues?:
+            throw .managementRecordWithRequestID(type: type, requestID: requestID)
+        case .abortRequest?, .stdin?, .data?:
+            break
+        case .endRequest?, .stdout?, .stderr?, .getValuesResult?, .unknownType?, nil:
+            throw .unexpectedRecordType(type: type, requestID: requestID)
         }
     }
 
@@ -165,6 +198,7 @@ public struct RequestParser: Sendable {
             guard let role = Role(rawValue: roleRaw), acceptedRoles & (1 << UInt8(roleRaw)) != 0 else {
                 try countRecordWithoutRequest()
                 skip(requestID)
+                if flags & fcgiKeepConn == 0 { closeAfterReply = true }
                 return .reply(Records.endRequest(requestID: requestID, protocolStatus: .unknownRole))
             }
             unskip(requestID)
@@ -274,9 +308,11 @@ public struct RequestParser: Sendable {
         guard readIndex > 0 else { return }
         if readIndex == buffer.count {
             buffer.removeAll(keepingCapacity: true)
+            checkedHeaderAt = -1
             readIndex = 0
         } else if readIndex >= buffer.count - readIndex {
             buffer.removeSubrange(0..<readIndex)
+            if checkedHeaderAt == readIndex { checkedHeaderAt = 0 } else { checkedHeaderAt = -1 }
             readIndex = 0
         }
     }

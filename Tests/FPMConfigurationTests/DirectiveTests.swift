@@ -29,6 +29,9 @@ import Testing
         .init(line: "process.dumpable = yes") { $0.processDumpable },
         .init(line: "pm = ONDEMAND") { $0.pm == .ondemand },
         .init(line: "pm.max_children = 7") { $0.maxChildren == 7 },
+        .init(line: "request_read_timeout = 1m") { $0.requestReadTimeout == 60 },
+        .init(line: "request_read_timeout = 0") { $0.requestReadTimeout == 0 },
+        .init(line: "request_write_timeout = 5s") { $0.requestWriteTimeout == 5 },
         .init(line: "pm.start_servers = 1") { $0.startServers == 1 },
         .init(line: "pm.min_spare_servers = 1") { $0.minSpareServers == 1 },
         .init(line: "pm.max_spare_servers = 1") { $0.maxSpareServers == 1 },
@@ -117,7 +120,7 @@ import Testing
     ]
 
     @Test(arguments: badPoolValues) func poolDirectiveRefusesABadValue(_ line: String, _ message: String) {
-        #expect(poolErrors(line) == ["t.conf:5: " + message])
+        #expect(poolErrors(line) == ["t.conf:6: " + message])
     }
 
     @Test func globalDirectivesReadTheirValues() throws {
@@ -197,13 +200,14 @@ import Testing
             listen = 9001
             pm = static
             pm.max_children = 1
+            handler = info
             php_admin_value[error_log] = /x
 
             """)
         #expect(configuration.warnings.map(\.description) == [
-            "t.conf:5: php_admin_value[error_log]: PHP-only directive ignored by swift-fpm",
-            "t.conf:7: php_flag[display_errors]: PHP-only directive ignored by swift-fpm",
-            "t.conf:12: php_admin_value[error_log]: PHP-only directive ignored by swift-fpm",
+            "t.conf:6: php_admin_value[error_log]: PHP-only directive ignored by swift-fpm",
+            "t.conf:8: php_flag[display_errors]: PHP-only directive ignored by swift-fpm",
+            "t.conf:14: php_admin_value[error_log]: PHP-only directive ignored by swift-fpm",
         ])
         #expect(configuration.pools[0].phpSettings.count == 2)
         #expect(configuration.pools[0].phpSettings[0].value == "/var/log/b.log")
@@ -215,9 +219,9 @@ import Testing
         #expect(configuration.warnings.map(\.description) == [
             "t.conf:2: events.mechanism = poll: swift-fpm does not use events.mechanism; ignored",
             "t.conf:3: systemd_interval = 0s: swift-fpm does not send systemd status updates; ignored",
-            "t.conf:8: listen.acl_users = a: swift-fpm does not set POSIX ACLs on the socket; ignored",
-            "t.conf:9: listen.setfib = 1: only meaningful on FreeBSD; ignored",
-            "t.conf:10: apparmor_hat = h: swift-fpm does not change AppArmor hats; ignored",
+            "t.conf:9: listen.acl_users = a: swift-fpm does not set POSIX ACLs on the socket; ignored",
+            "t.conf:10: listen.setfib = 1: only meaningful on FreeBSD; ignored",
+            "t.conf:11: apparmor_hat = h: swift-fpm does not change AppArmor hats; ignored",
         ])
         #expect(try load("[global]\nevents.mechanism = epoll\nsystemd_interval = 10s\n" + minimalPool).warnings.isEmpty)
     }

@@ -16,7 +16,7 @@ import Testing
 
     @Test func environmentVariablesAreExpandedAndUnsetOnesAreEmpty() throws {
         let configuration = try load(
-            "[www]\nlisten = 127.0.0.1:${PORT}\npm = static\npm.max_children = 1\nenv[X] = ${UNSET}x\nping.response = \"${PORT}\"\n",
+            "[www]\nlisten = 127.0.0.1:${PORT}\npm = static\npm.max_children = 1\nenv[X] = ${UNSET}x\nping.response = \"${PORT}\"\nhandler = info\n",
             environment: ["PORT": "9123"])
         #expect(configuration.pools[0].listen == .tcp(host: "127.0.0.1", port: 9123))
         #expect(configuration.pools[0].environmentValue("X") == "x")
@@ -43,9 +43,9 @@ import Testing
     }
 
     @Test func envRules() {
-        #expect(poolErrors("env[X] = ") == ["t.conf:5: env[X] = : empty value"])
-        #expect(poolErrors("env[X] = \"\"") == ["t.conf:5: env[X] = : empty value"])
-        #expect(poolErrors("env[] = x") == ["t.conf:5: env[] = x: You must provide a key for field 'env'"])
+        #expect(poolErrors("env[X] = ") == ["t.conf:6: env[X] = : empty value"])
+        #expect(poolErrors("env[X] = \"\"") == ["t.conf:6: env[X] = : empty value"])
+        #expect(poolErrors("env[] = x") == ["t.conf:6: env[] = x: You must provide a key for field 'env'"])
         #expect(errors("[global]\nenv[X] = 1\n" + minimalPool) == [
             "t.conf:2: env[X] = 1: Array are not allowed in the global section"
         ])

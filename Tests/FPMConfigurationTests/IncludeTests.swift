@@ -17,7 +17,7 @@ import Testing
     }
 
     func pool(_ name: String, port: Int) -> String {
-        "[\(name)]\nlisten = 127.0.0.1:\(port)\npm = static\npm.max_children = 1\n"
+        "[\(name)]\nlisten = 127.0.0.1:\(port)\npm = static\npm.max_children = 1\nhandler = info\n"
     }
 
     @Test func globMatchesAreReadInAlphabeticalOrderRelativeToThePrefix() throws {
@@ -53,7 +53,7 @@ import Testing
         do {
             _ = try ConfigurationLoader.load(path: root + "/fpm.conf", environment: [:])
         } catch {
-            #expect(error.errors.map(\.description) == ["\(root)/pool.d/www.conf:5: bogus = 1: unknown directive"])
+            #expect(error.errors.map(\.description) == ["\(root)/pool.d/www.conf:6: bogus = 1: unknown directive"])
         }
     }
 
@@ -62,13 +62,13 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: root) }
         let configuration = try load(minimalPool + "include = \(root)/zz*.conf\n", fileSystem: .system)
         #expect(configuration.warnings.map(\.description) == [
-            "t.conf:5: include = \(root)/zz*.conf: nothing matches the include pattern '\(root)/zz*.conf'"
+            "t.conf:6: include = \(root)/zz*.conf: nothing matches the include pattern '\(root)/zz*.conf'"
         ])
     }
 
     @Test func aMissingDirectoryIsAnError() {
         #expect(errors(minimalPool + "include = /nonexistent-dir/*.conf\n", fileSystem: .system) == [
-            "t.conf:5: include = /nonexistent-dir/*.conf: unable to globalize '/nonexistent-dir/*.conf': unable to expand the pattern (glob returned 2): the directory does not exist or cannot be read"
+            "t.conf:6: include = /nonexistent-dir/*.conf: unable to globalize '/nonexistent-dir/*.conf': unable to expand the pattern (glob returned 2): the directory does not exist or cannot be read"
         ])
     }
 
@@ -102,7 +102,7 @@ import Testing
 
     @Test func includesAreRefusedWhenTheFileSystemIsIsolated() {
         #expect(errors(minimalPool + "include = /etc/*.conf\n") == [
-            "t.conf:5: include = /etc/*.conf: unable to globalize '/etc/*.conf': includes are disabled"
+            "t.conf:6: include = /etc/*.conf: unable to globalize '/etc/*.conf': includes are disabled"
         ])
     }
 }

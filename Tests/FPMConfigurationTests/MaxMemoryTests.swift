@@ -15,7 +15,7 @@ import Testing
     @Test(arguments: ["-1M", "12X", "M", "1.5G", "99999999999999999999G"])
     func refusesABadSize(_ text: String) {
         let found = errors(minimalPool + "pm.max_memory = \(text)\n")
-        #expect(found.count == 1 && found[0].contains("t.conf:5: pm.max_memory = \(text)"), "\(found)")
+        #expect(found.count == 1 && found[0].contains("t.conf:6: pm.max_memory = \(text)"), "\(found)")
     }
 
     @Test func renderingReadsBack() throws {

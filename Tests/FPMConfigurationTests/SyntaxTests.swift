@@ -39,21 +39,21 @@ import Testing
 
     @Test func quotedValueCannotSpanLines() {
         #expect(poolErrors("ping.response = \"abc\ndef\"") == [
-            "t.conf:5: ping.response: syntax error: unterminated double-quoted value (a quoted value cannot span lines)",
-            "t.conf:6: syntax error: expected 'directive = value' but found 'def\"'",
+            "t.conf:6: ping.response: syntax error: unterminated double-quoted value (a quoted value cannot span lines)",
+            "t.conf:7: syntax error: expected 'directive = value' but found 'def\"'",
         ])
         #expect(poolErrors("ping.response = 'abc") == [
-            "t.conf:5: ping.response: syntax error: unterminated single-quoted value (a quoted value cannot span lines)"
+            "t.conf:6: ping.response: syntax error: unterminated single-quoted value (a quoted value cannot span lines)"
         ])
     }
 
     @Test func unquotedOperatorIsASyntaxError() {
-        #expect(poolErrors("ping.response = a!b") == ["t.conf:5: ping.response: syntax error, unexpected '!' (quote the value)"])
-        #expect(poolErrors("ping.response = a=b") == ["t.conf:5: ping.response: syntax error, unexpected '=' (quote the value)"])
+        #expect(poolErrors("ping.response = a!b") == ["t.conf:6: ping.response: syntax error, unexpected '!' (quote the value)"])
+        #expect(poolErrors("ping.response = a=b") == ["t.conf:6: ping.response: syntax error, unexpected '=' (quote the value)"])
     }
 
     @Test func lineWithoutEqualsIsASyntaxError() {
-        #expect(poolErrors("justakey") == ["t.conf:5: syntax error: expected 'directive = value' but found 'justakey'"])
+        #expect(poolErrors("justakey") == ["t.conf:6: syntax error: expected 'directive = value' but found 'justakey'"])
     }
 
     @Test func crlfLineEndingsAreAccepted() throws {
@@ -62,7 +62,7 @@ import Testing
     }
 
     @Test func directiveNamesAreCaseInsensitive() throws {
-        let pool = try load("[www]\nLISTEN = 9000\nPm = Static\nPM.Max_Children = 3\n").pools[0]
+        let pool = try load("[www]\nLISTEN = 9000\nPm = Static\nPM.Max_Children = 3\nhandler = info\n").pools[0]
         #expect(pool.maxChildren == 3)
         #expect(pool.pm == .static)
     }
@@ -74,7 +74,7 @@ import Testing
     }
 
     @Test func reopeningAPoolMergesAndLastAssignmentWins() throws {
-        let configuration = try load(minimalPool + "ping.response = one\n[other]\nlisten = 9001\npm = static\npm.max_children = 1\n[WWW]\nping.response = two\npm.max_children = 4\n")
+        let configuration = try load(minimalPool + "ping.response = one\n[other]\nlisten = 9001\npm = static\npm.max_children = 1\nhandler = info\n[WWW]\nping.response = two\npm.max_children = 4\n")
         #expect(configuration.pools.map(\.name) == ["www", "other"])
         #expect(configuration.pools[0].pingResponse == "two")
         #expect(configuration.pools[0].maxChildren == 4)
@@ -87,7 +87,7 @@ import Testing
         for text in ["0", "no", "False", "off", "none", "NONE", "\"\"", ""] {
             #expect(try !loadPool("clear_env = \(text)").clearEnv, "\(text)")
         }
-        #expect(poolErrors("clear_env = maybe") == ["t.conf:5: clear_env = maybe: invalid boolean value"])
+        #expect(poolErrors("clear_env = maybe") == ["t.conf:6: clear_env = maybe: invalid boolean value"])
     }
 
     @Test func timeValuesTakeSuffixes() throws {
@@ -97,29 +97,29 @@ import Testing
         #expect(try loadPool("request_terminate_timeout = 2h").requestTerminateTimeout == 7200)
         #expect(try loadPool("request_terminate_timeout = 1d").requestTerminateTimeout == 86400)
         #expect(poolErrors("request_terminate_timeout = 10x") == [
-            "t.conf:5: request_terminate_timeout = 10x: unknown suffix used in time value"
+            "t.conf:6: request_terminate_timeout = 10x: unknown suffix used in time value"
         ])
-        #expect(poolErrors("request_terminate_timeout = \"\"") == ["t.conf:5: request_terminate_timeout = : invalid time value"])
-        #expect(poolErrors("request_terminate_timeout = -5") == ["t.conf:5: request_terminate_timeout = -5: must not be negative"])
+        #expect(poolErrors("request_terminate_timeout = \"\"") == ["t.conf:6: request_terminate_timeout = : invalid time value"])
+        #expect(poolErrors("request_terminate_timeout = -5") == ["t.conf:6: request_terminate_timeout = -5: must not be negative"])
     }
 
     @Test func integersAreDigitsWithAnOptionalMinus() throws {
         #expect(try loadPool("pm.max_children = 03").maxChildren == 3)
         #expect(poolErrors("pm.max_children = 3x") == [
-            "t.conf:5: pm.max_children = 3x: is not a valid number (greater or equal than zero)"
+            "t.conf:6: pm.max_children = 3x: is not a valid number (greater or equal than zero)"
         ])
         #expect(poolErrors("pm.max_children = +3") == [
-            "t.conf:5: pm.max_children = +3: is not a valid number (greater or equal than zero)"
+            "t.conf:6: pm.max_children = +3: is not a valid number (greater or equal than zero)"
         ])
         #expect(poolErrors("pm.max_children = 99999999999999999999") == [
-            "t.conf:5: pm.max_children = 99999999999999999999: is out of range"
+            "t.conf:6: pm.max_children = 99999999999999999999: is out of range"
         ])
     }
 
     @Test func unknownDirectiveIsAnError() {
-        #expect(poolErrors("foo = 1") == ["t.conf:5: foo = 1: unknown directive"])
-        #expect(poolErrors("foo[x] = 1") == ["t.conf:5: foo[x] = 1: unknown directive"])
-        #expect(poolErrors("pid = /x") == ["t.conf:5: pid = /x: unknown directive (it belongs in [global])"])
+        #expect(poolErrors("foo = 1") == ["t.conf:6: foo = 1: unknown directive"])
+        #expect(poolErrors("foo[x] = 1") == ["t.conf:6: foo[x] = 1: unknown directive"])
+        #expect(poolErrors("pid = /x") == ["t.conf:6: pid = /x: unknown directive (it belongs in [global])"])
         #expect(errors("[global]\nslowlog = /x\n" + minimalPool) == [
             "t.conf:2: slowlog = /x: unknown directive (it belongs in a pool section)"
         ])
@@ -127,9 +127,9 @@ import Testing
 
     @Test func allErrorsOfAFileAreReported() {
         #expect(poolErrors("foo = 1\nclear_env = maybe\npm.max_requests = x") == [
-            "t.conf:5: foo = 1: unknown directive",
-            "t.conf:6: clear_env = maybe: invalid boolean value",
-            "t.conf:7: pm.max_requests = x: is not a valid number (greater or equal than zero)",
+            "t.conf:6: foo = 1: unknown directive",
+            "t.conf:7: clear_env = maybe: invalid boolean value",
+            "t.conf:8: pm.max_requests = x: is not a valid number (greater or equal than zero)",
         ])
     }
 

@@ -7,6 +7,7 @@ let minimalPool = """
     listen = 127.0.0.1:9000
     pm = static
     pm.max_children = 1
+    handler = info
 
     """
 
@@ -22,8 +23,18 @@ func load(
 }
 
 /// The pool `www` of `minimalPool` followed by `lines`.
+/// A pool that runs a program (`exec`) has no `handler` line: the two exclude each other.
+let minimalExecPool = """
+    [www]
+    listen = 127.0.0.1:9000
+    pm = static
+    pm.max_children = 1
+
+    """
+
 func loadPool(_ lines: String, environment: [String: String] = [:]) throws(ConfigurationError) -> PoolConfiguration {
-    let configuration = try load(minimalPool + lines + "\n", environment: environment)
+    let base = lines.hasPrefix("exec") ? minimalExecPool : minimalPool
+    let configuration = try load(base + lines + "\n", environment: environment)
     return configuration.pools[0]
 }
 

@@ -9,7 +9,7 @@ import Testing
     @Test func anAppHandlerWritesThroughTheServerResponse() throws {
         let handler = AppHandler(app: ClosureHandler { request, response in
             response.status = 201
-            response.setHeader("X-Name", request.query.first { $0.0 == "name" }?.1 ?? "?")
+            try response.setHeader("X-Name", request.query.first { $0.0 == "name" }?.1 ?? "?")
             try response.write("hello \(request.method)\n")
         })
         let sink = BufferResponseSink()

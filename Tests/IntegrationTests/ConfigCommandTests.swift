@@ -10,6 +10,23 @@ import Testing
         return (dir, path)
     }
 
+    @Test func testFlagRejectsAPoolWithNeitherHandlerNorExec() throws {
+        let dir = TestSupport.makeTempDirectory("conf")
+        let path = dir + "/fpm.conf"
+        TestSupport.write(path, """
+        [global]
+        error_log = /dev/stderr
+        [www]
+        listen = 127.0.0.1:9123
+        pm = static
+        pm.max_children = 1
+        """)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try runCommand(TestSupport.fpmPath, ["-t", "-R", "-y", path])
+        #expect(r.status == 78)
+        #expect(r.stderr.contains("\(path):3: handler: the pool has neither 'handler' nor 'exec'"), "\(r.stderr)")
+    }
+
     @Test func testFlagAcceptsAGoodFile() throws {
         let (dir, path) = write("""
         [global]
@@ -21,6 +38,7 @@ import Testing
         pm.start_servers = 2
         pm.min_spare_servers = 1
         pm.max_spare_servers = 3
+        handler = info
         """)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let r = try runCommand(TestSupport.fpmPath, ["-t", "-R", "-y", path])
@@ -88,10 +106,12 @@ import Testing
         pm.process_idle_timeout = 5m
         env[FOO] = bar
         request_terminate_timeout = 30
+        handler = info
         [api]
         listen = /tmp/api-\(UUID().uuidString.prefix(6)).sock
         pm = static
         pm.max_children = 3
+        handler = cgi
         """)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let r = try runCommand(TestSupport.fpmPath, ["-tt", "-R", "-y", path])

@@ -47,6 +47,7 @@ import Testing
         listen = 127.0.0.1:\(TestSupport.freePort())
         pm = static
         pm.max_children = 1
+        handler = info
         """)
         let r = try runCommand(TestSupport.fpmPath, ["-F", "-y", dir + "/fpm.conf"], timeout: 20)
         #expect(r.status == 78)

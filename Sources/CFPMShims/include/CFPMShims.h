@@ -79,4 +79,14 @@ int cfpm_reset_reserved_signals(void);
    non-optional, would trap. */
 char **cfpm_environ(void);
 
+/* The worker's last answer: a complete FastCGI 500 (a trapping handler: SIGILL, SIGTRAP,
+   SIGSEGV, SIGBUS, SIGABRT, SIGFPE) or 504 (request_terminate_timeout, from ITIMER_REAL)
+   written from the signal handler with send(2) only, to the connection of the request in hand.
+   The bytes are constant; arming stores the descriptor and request id (no syscall), and the
+   timer is set only when none is pending. */
+void cfpm_answer_install(int terminate_seconds);
+void cfpm_answer_arm(int fd, uint16_t request_id, int64_t started_ns);
+void cfpm_answer_response_started(void);
+void cfpm_answer_disarm(void);
+
 #endif

@@ -60,7 +60,7 @@ package final class CGIHandler: RequestHandler {
             log("\(refusal.message)")
             try? response.log(refusal.message)
             response.status = refusal.status
-            response.setHeader("Content-Type", "text/plain; charset=utf-8")
+            try response.setHeader("Content-Type", "text/plain; charset=utf-8")
             try response.write("\(refusal.status) \(ServerResponse.reason(refusal.status)): \(refusal.message)\n")
             return
         case .success(let path):
@@ -151,7 +151,7 @@ final class CGIRun {
     func fail(_ status: Int, _ message: String) throws {
         guard !response.headSent else { return }
         response.status = status
-        response.setHeader("Content-Type", "text/plain; charset=utf-8")
+        try response.setHeader("Content-Type", "text/plain; charset=utf-8")
         try response.write(message + "\n")
     }
 
@@ -263,7 +263,7 @@ final class CGIRun {
             }
             if let (head, body) = result {
                 headDone = true
-                apply(head)
+                try apply(head)
                 try response.write(body)
             }
         } catch let error as CGIResponseHead.ParseError {
@@ -272,10 +272,10 @@ final class CGIRun {
         return true
     }
 
-    func apply(_ head: CGIResponseHead) {
+    func apply(_ head: CGIResponseHead) throws {
         response.status = head.effectiveStatus
-        if let location = head.location { response.addHeader("Location", location) }
-        for field in head.fields { response.addHeader(field.name, field.value) }
+        if let location = head.location { try response.addHeader("Location", location) }
+        for field in head.fields { try response.addHeader(field.name, field.value) }
     }
 
     /// One read from stderr: to FCGI_STDERR and, by lines, to the log; false at EOF.

@@ -26,7 +26,7 @@ package struct InfoHandler: RequestHandler {
         }
         text += "\nbody length: \(bodyLength)\n"
         text += "body checksum: \(checksum)\n"
-        response.setHeader("Content-Type", "text/plain; charset=utf-8")
+        try response.setHeader("Content-Type", "text/plain; charset=utf-8")
         try response.write(text)
     }
 }

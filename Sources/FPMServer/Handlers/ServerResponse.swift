@@ -25,14 +25,17 @@ package final class ServerResponse {
         self.sink = sink
     }
 
-    /// Sets a header, replacing any of the same name (case-insensitively).
-    package func setHeader(_ name: String, _ value: String) {
+    /// Sets a header, replacing any of the same name (case-insensitively). Throws for a name
+    /// that is not a token or a value with CR, LF or NUL (see `InvalidHeader`).
+    package func setHeader(_ name: String, _ value: String) throws(InvalidHeader) {
+        try InvalidHeader.check(name, value)
         headers.removeAll { $0.name.caseInsensitiveEquals(name) }
         headers.append((name, value))
     }
 
-    /// Adds a header, keeping others of the same name (Set-Cookie).
-    package func addHeader(_ name: String, _ value: String) {
+    /// Adds a header, keeping others of the same name (Set-Cookie); same checks as `setHeader`.
+    package func addHeader(_ name: String, _ value: String) throws(InvalidHeader) {
+        try InvalidHeader.check(name, value)
         headers.append((name, value))
     }
 
@@ -42,7 +45,11 @@ package final class ServerResponse {
 
     package var contentType: String? {
         get { header("Content-Type") }
-        set { if let newValue { setHeader("Content-Type", newValue) } else { headers.removeAll { $0.name.caseInsensitiveEquals("Content-Type") } } }
+        set {
+            headers.removeAll { $0.name.caseInsensitiveEquals("Content-Type") }
+            // A setter cannot throw: a value that would split the head is not set.
+            if let newValue, (try? InvalidHeader.check("Content-Type", newValue)) != nil { headers.append(("Content-Type", newValue)) }
+        }
     }
 
     /// Writes body bytes (the head first, if not sent yet).

@@ -6,6 +6,10 @@ import Glibc
 /// (a log line and a slowlog entry) and request_terminate_timeout (the worker is stopped
 /// through process control).
 extension Master {
+    /// How long after request_terminate_timeout the master stops a worker that answers its
+    /// own timeouts.
+    static let workerAnswerGrace = 1.0
+
     /// request_terminate_timeout and request_slowlog_timeout, checked on the heartbeat.
     func checkRequestTimeouts(now: Int) {
         for pool in pools {
@@ -29,11 +33,26 @@ extension Master {
                     log.warning("[pool \(pool.name)] child \(pid), script '\(snap.script)' (request: \"\(request)\") executing too slow (\(TextRendering.fixed(elapsed, decimals: 6)) sec), logging")
                     writeSlowlog(pool: pool, pid: pid, snap: snap)
                 }
-                if terminate > 0 && elapsed >= Double(terminate) && !control.isBeingTerminated(pid) {
+                // A handler's worker answers 504 itself at the deadline (LastAnswer): the
+                // master's SIGTERM is the backstop, a second later so it never cuts that answer.
+                let grace = pool.config.exec == nil ? Self.workerAnswerGrace : 0
+                if terminate > 0 && elapsed >= Double(terminate) + grace && !control.isBeingTerminated(pid) {
                     log.warning("[pool \(pool.name)] child \(pid), script '\(snap.script)' (request: \"\(request)\") execution timed out (\(TextRendering.fixed(elapsed, decimals: 6)) sec), terminating")
                     _ = perform(control.handle(.requestTimedOut(pid: pid, now: now)))
                 }
             }
+        }
+    }
+
+    /// A worker died of a crash signal: the request it was serving (its client got a 500 from
+    /// the worker's last answer), beside php-fpm's "exited on signal" line.
+    func logCrashedRequest(pid: pid_t) {
+        for pool in pools {
+            guard let child = control.current(in: pool.name).first(where: { $0.pid == pid }),
+                  let slot = child.slot, let snap = pool.scoreboard.snapshot(slot), snap.isActive else { continue }
+            let request = "\(snap.method) \(snap.uri)\(snap.query.isEmpty ? "" : "?" + snap.query)"
+            log.warning("[pool \(pool.name)] child \(pid), script '\(snap.script)' (request: \"\(request)\") crashed while serving it; the client was answered 500")
+            return
         }
     }
 

@@ -266,6 +266,7 @@ final class Master {
                 if let pool = pools.first(where: { $0.name == name }) { spawn(pool) }
             case .reapChildren:
                 while let (pid, status) = Processes.reapAny() {
+                    if status.isCrash { logCrashedRequest(pid: pid) }
                     let event = ProcessControl.Event.childExited(pid: pid, status: status, now: SystemClock.monotonicNanos())
                     if let code = perform(control.handle(event)) { return code }
                 }

@@ -255,6 +255,20 @@ package final class Scoreboard: @unchecked Sendable {
         /// Worker: waiting for a connection or a request on a kept one.
         @inline(__always) package func markIdle(now: Int) { setStage(.idle, now: now) }
 
+        /// Worker: a new connection was accepted and its first bytes are awaited: "Reading
+        /// headers" (with the wait's start, so request_terminate_timeout measures it), not
+        /// "Idle", and not yet counted as a request.
+        package func awaitRequest(now: Int) {
+            update {
+                set(S.acceptedMono, now)
+                base.storeBytes(of: UInt8(0), toByteOffset: S.method, as: UInt8.self)
+                base.storeBytes(of: UInt8(0), toByteOffset: S.uri, as: UInt8.self)
+                base.storeBytes(of: UInt8(0), toByteOffset: S.query, as: UInt8.self)
+                base.storeBytes(of: UInt8(0), toByteOffset: S.script, as: UInt8.self)
+                setStage(.readingHeaders, now: now)
+            }
+        }
+
         /// Worker: the first bytes of a request arrived.
         @inline(__always) package func beginRequest(now: Int, epochMicros: Int) {
             update {

@@ -63,8 +63,8 @@ enum BuiltInPages {
         } else {
             return false
         }
-        response.setHeader("Content-Type", page.contentType)
-        for h in page.headers where h.name.lowercased() != "content-type" { response.setHeader(h.name, h.value) }
+        try response.setHeader("Content-Type", page.contentType)
+        for h in page.headers where h.name.lowercased() != "content-type" { try response.setHeader(h.name, h.value) }
         try response.write(page.body)
         return true
     }

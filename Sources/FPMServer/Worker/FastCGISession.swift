@@ -13,6 +13,23 @@ final class ReceiveBuffer {
     deinit { bytes.deallocate() }
 }
 
+/// A client that stopped sending its request or reading its response: the connection is
+/// closed and the worker is free again.
+struct ClientTimeout: Error, CustomStringConvertible {
+    enum Stage: String { case readingHeaders = "Reading headers", readingBody = "Reading the body", writing = "Writing the response" }
+    let stage: Stage
+    let seconds: Int
+
+    var description: String {
+        switch stage {
+        case .readingHeaders, .readingBody:
+            return "the request did not arrive within request_read_timeout (\(seconds)s)"
+        case .writing:
+            return "the response was not read for request_write_timeout (\(seconds)s)"
+        }
+    }
+}
+
 /// One FastCGI connection in a worker and all of its request state: the socket, the parser's
 /// events (management replies and aborts answered here), the request body as a stream, the
 /// framed output and whether the web server keeps the connection. The worker only asks for
@@ -52,9 +69,18 @@ final class FastCGISession: ResponseSink, RequestBodySource {
     /// php-fpm gives a new connection 5 s to send its first bytes.
     static let firstBytesTimeoutMillis: Int32 = 5000
 
-    init(management: ManagementValues, limits: ParserLimits, receiveBuffer: ReceiveBuffer) {
+    /// request_read_timeout / request_write_timeout in seconds (0: none).
+    let readTimeout: Int
+    let writeTimeout: Int
+    /// When the head of the request in progress must be in (monotonic ns; 0: no deadline).
+    private var headDeadline = 0
+
+    init(management: ManagementValues, limits: ParserLimits, receiveBuffer: ReceiveBuffer,
+         readTimeout: Int = 0, writeTimeout: Int = 0) {
         parser = RequestParser(limits: limits, management: management)
         self.receiveBuffer = receiveBuffer
+        self.readTimeout = readTimeout
+        self.writeTimeout = writeTimeout
     }
 
     /// Takes over an accepted (or adopted) connection.
@@ -80,6 +106,7 @@ final class FastCGISession: ResponseSink, RequestBodySource {
 
     private func startRequest() {
         requestArrived = false
+        headDeadline = 0
         body = .open
         pendingBody = []
     }
@@ -98,21 +125,28 @@ final class FastCGISession: ResponseSink, RequestBodySource {
 
     /// Reads until the next request's params are in, answering management records and aborts
     /// of requests that have not started. `waitForFirstBytes`: a connection that was just
-    /// accepted or woke up gets 5 s for its first bytes; a continuation gets none.
+    /// accepted or woke up gets 5 s for its first bytes; a continuation gets none. Once the
+    /// first bytes are in, the whole head (BEGIN_REQUEST and PARAMS) must arrive within
+    /// request_read_timeout: a total, so a client sending a byte a second is cut too.
     func readHead(waitForFirstBytes: Bool) throws -> HeadProgress {
         while true {
             if !requestArrived && parser.bufferedCount > 0 {
                 requestArrived = true
+                if readTimeout > 0 { headDeadline = SystemClock.monotonicNanos() + readTimeout * 1_000_000_000 }
                 return .arrived
             }
             guard let event = try nextEvent() else {
+                if parser.closeAfterReply { return .closed }
                 var result = try receive(wait: false)
                 if result == .wouldBlock {
-                    if !requestArrived
-                        && !SocketIO.waitReadable(fd, timeoutMillis: waitForFirstBytes ? Self.firstBytesTimeoutMillis : 0) {
-                        return .closed
+                    if !requestArrived {
+                        if !SocketIO.waitReadable(fd, timeoutMillis: waitForFirstBytes ? Self.firstBytesTimeoutMillis : 0) {
+                            return .closed
+                        }
+                    } else {
+                        try waitForInput(until: headDeadline, stage: .readingHeaders)
                     }
-                    result = try receive(wait: true)
+                    result = try receive(wait: false)
                 }
                 if result == .endOfStream { return .closed }
                 continue
@@ -174,9 +208,41 @@ final class FastCGISession: ResponseSink, RequestBodySource {
 
     private func flush() throws {
         guard writer.count > 0 else { return }
-        let fd = self.fd
-        try writer.withBytes { try FileIO.sendAll(fd, $0) }
+        try writer.withBytes { try send($0) }
         writer.removeAll()
+        LastAnswer.responseStarted()
+    }
+
+    /// Sends all of `bytes`: one `send` when the socket takes them, as usual; when the client
+    /// does not read, waits for room at most request_write_timeout without progress.
+    private func send(_ bytes: UnsafeRawBufferPointer) throws {
+        let fd = self.fd
+        var offset = 0
+        while offset < bytes.count {
+            let n = try SocketIO.sendSome(fd, UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+            if n > 0 {
+                offset += n
+                continue
+            }
+            let timeout = writeTimeout > 0 ? Int32(clamping: writeTimeout * 1000) : -1
+            if try Poll.wait(fd, for: Poll.writable, timeoutMillis: timeout) == 0 {
+                throw ClientTimeout(stage: .writing, seconds: writeTimeout)
+            }
+        }
+    }
+
+    /// Waits for the client's next bytes until `deadline` (monotonic ns; 0: none), throwing
+    /// `ClientTimeout` when it passes first.
+    private func waitForInput(until deadline: Int, stage: ClientTimeout.Stage) throws {
+        var timeout: Int32 = -1
+        if deadline > 0 {
+            let left = (deadline - SystemClock.monotonicNanos() + 999_999) / 1_000_000
+            guard left > 0 else { throw ClientTimeout(stage: stage, seconds: readTimeout) }
+            timeout = Int32(clamping: left)
+        }
+        if try Poll.wait(fd, for: Poll.readable, timeoutMillis: timeout) == 0 {
+            throw ClientTimeout(stage: stage, seconds: readTimeout)
+        }
     }
 
     // MARK: the body (RequestBodySource)
@@ -197,12 +263,18 @@ final class FastCGISession: ResponseSink, RequestBodySource {
 
     /// Takes parser events until something for the body arrives, reading the socket when the
     /// parser needs bytes. Returns false when the connection ended (the request is aborted).
+    /// The body may pause for request_read_timeout at most between its bytes (a total would cut
+    /// slow uploads nginx streams with `fastcgi_request_buffering off`).
     private func pumpBody() throws -> Bool {
         while true {
             guard let event = try nextEvent() else {
-                switch try receive(wait: true) {
+                switch try receive(wait: false) {
                 case .bytes: continue
-                case .endOfStream, .wouldBlock:
+                case .wouldBlock:
+                    let deadline = readTimeout > 0 ? SystemClock.monotonicNanos() + readTimeout * 1_000_000_000 : 0
+                    try waitForInput(until: deadline, stage: .readingBody)
+                    continue
+                case .endOfStream:
                     body = .aborted
                     return false
                 }
@@ -240,8 +312,7 @@ final class FastCGISession: ResponseSink, RequestBodySource {
     private func nextEvent() throws -> ParserEvent? {
         while let event = try parser.nextEvent() {
             guard case .reply(let bytes) = event else { return event }
-            let fd = self.fd
-            try bytes.withUnsafeBytes { try FileIO.sendAll(fd, $0) }
+            try bytes.withUnsafeBytes { try send($0) }
         }
         return nil
     }

@@ -12,6 +12,9 @@ extension Worker {
         let startWall = SystemClock.wallClock()
         let cpuBefore = Processes.cpuTime()
         let isHead = recordInfo(params)
+        if let fd = session.socket {
+            LastAnswer.arm(fd: fd, requestID: session.requestID, startedNanos: requestStarted)
+        }
         let request = ServerRequest(params: params, role: session.role, body: session)
         let response = ServerResponse(sink: session)
         if isHead { response.sendsBody = false }
@@ -25,12 +28,15 @@ extension Worker {
                     try response.write("no handler\n")
                 }
             }
+        } catch let timeout as ClientTimeout {
+            failed = true
+            logTimeout(timeout, peer: session.peer)
         } catch {
             failed = true
             log.warning("[pool \(pool.name)] child \(pid): handler error for \"\(request.method) \(request.uri)\": \(error)")
             if !response.headSent {
                 response.status = 500
-                response.setHeader("Content-Type", "text/plain; charset=utf-8")
+                try? response.setHeader("Content-Type", "text/plain; charset=utf-8")
                 try? response.write("Internal Server Error\n")
             }
         }
@@ -38,10 +44,15 @@ extension Worker {
         do {
             try response.finish()
             reusable = try session.endRequest(failed: failed)
+        } catch let timeout as ClientTimeout {
+            if !failed { logTimeout(timeout, peer: session.peer) }
+            session.discardOutput()
+            reusable = false
         } catch {
             session.discardOutput()
             reusable = false
         }
+        LastAnswer.disarm()
         served += 1
         let peakMemory = record(request: request, response: response, peer: session.peer, started: started,
                                 startWall: startWall, cpuBefore: cpuBefore)

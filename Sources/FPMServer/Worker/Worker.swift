@@ -1,3 +1,4 @@
+import FPMConfiguration
 import FPMSystem
 import FastCGI
 
@@ -30,6 +31,8 @@ final class Worker {
     let quitPipe: Int32
     let masterPID: Int32
     let pid: Int32
+    /// When the request in hand began (its first bytes; monotonic ns), as the scoreboard has it.
+    var requestStarted = 0
 
     /// How many idle kept connections a worker watches at most; beyond that it closes them.
     /// Closing a connection nginx has cached races with nginx reusing it (a retried GET, a 502
@@ -70,6 +73,7 @@ final class Worker {
         ready.reserveCapacity(64)
         keptLimit = max(1, min(Worker.maxKeptConnections, (Processes.descriptorLimit - 16) / 2))
         quitPipe = try QuitSignal.install()
+        LastAnswer.install(terminateSeconds: pool.config.requestTerminateTimeout)
         try watch(.listener, pool.listenFD, events: Epoll.input | Epoll.exclusive)
         try watch(.control, control, events: Epoll.input)
         try watch(.quitSignal, quitPipe, events: Epoll.input)
@@ -195,6 +199,8 @@ final class Worker {
             FileIO.close(fd)
             return
         }
+        // Waiting for a new client's first bytes is reading its request, not idling.
+        slot.awaitRequest(now: SystemClock.monotonicNanos())
         serve(session(for: fd, peer: peer))
     }
 
@@ -227,7 +233,8 @@ final class Worker {
     /// A session for a new connection, recycled when one is spare.
     func session(for fd: Int32, peer: PeerAddress, keepsConnection: Bool = false) -> FastCGISession {
         let session = spare.popLast()
-            ?? FastCGISession(management: pool.management, limits: pool.parserLimits, receiveBuffer: receiveBuffer)
+            ?? FastCGISession(management: pool.management, limits: pool.parserLimits, receiveBuffer: receiveBuffer,
+                              readTimeout: pool.config.requestReadTimeout, writeTimeout: pool.config.requestWriteTimeout)
         session.attach(socket: fd, peer: peer, keepsConnection: keepsConnection)
         return session
     }
@@ -280,6 +287,11 @@ final class Worker {
         release(session)
     }
 
+    /// A client cut at its read or write deadline: pool, pid, peer and stage.
+    func logTimeout(_ timeout: ClientTimeout, peer: PeerAddress) {
+        log.warning("[pool \(pool.name)] child \(pid): closing the connection from \(peer.text) (stage: \(timeout.stage.rawValue)): \(timeout)")
+    }
+
     /// The next request's params, marking the slot "reading" when its first bytes arrive;
     /// nil when the connection ended (or broke the protocol, which is logged).
     func readRequest(on session: FastCGISession, waitForFirstBytes: Bool) -> FastCGIParams? {
@@ -287,7 +299,8 @@ final class Worker {
             while true {
                 switch try session.readHead(waitForFirstBytes: waitForFirstBytes) {
                 case .arrived:
-                    slot.beginRequest(now: SystemClock.monotonicNanos(), epochMicros: SystemClock.epochMicros())
+                    requestStarted = SystemClock.monotonicNanos()
+                    slot.beginRequest(now: requestStarted, epochMicros: SystemClock.epochMicros())
                 case .ready(let params):
                     return params
                 case .closed:
@@ -296,6 +309,9 @@ final class Worker {
             }
         } catch let error as FastCGIError {
             log.warning("[pool \(pool.name)] child \(pid): closing the connection from \(session.peer.text): malformed FastCGI input: \(error)")
+            return nil
+        } catch let timeout as ClientTimeout {
+            logTimeout(timeout, peer: session.peer)
             return nil
         } catch {
             return nil

@@ -21,8 +21,8 @@ final class TestApp: Handler {
 
     func handle(_ request: Request, _ response: Response) throws {
         let query = Dictionary(request.query, uniquingKeysWith: { $1 })
-        response.setHeader("Content-Type", "text/plain")
-        response.setHeader("X-Worker-PID", String(getpid()))
+        try response.setHeader("Content-Type", "text/plain")
+        try response.setHeader("X-Worker-PID", String(getpid()))
         switch request.scriptName {
         case "/sleep":
             let ms = Int(query["ms"] ?? "100") ?? 100
@@ -32,7 +32,7 @@ final class TestApp: Handler {
             try response.write("slept \(ms) pid \(getpid())\n")
         case "/echo":
             let body = try request.readBody(limit: 64 << 20)
-            response.setHeader("Content-Type", "application/octet-stream")
+            try response.setHeader("Content-Type", "application/octet-stream")
             try response.write(body)
         case "/big":
             let n = Int(query["bytes"] ?? "1048576") ?? 1_048_576

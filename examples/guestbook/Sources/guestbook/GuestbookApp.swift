@@ -54,7 +54,7 @@ final class GuestbookApp: Handler {
                 try response.write(try JSONSerialization.data(withJSONObject: Page.json(entry)).map { $0 } + [0x0A])
             } else {
                 response.status = 303
-                response.setHeader("Location", "/")
+                try response.setHeader("Location", "/")
                 response.contentType = "text/plain; charset=utf-8"
                 try response.write("signed\n")
             }
