@@ -24,16 +24,17 @@ import Testing
         pm.max_spare_servers = 2
         """, pm: "dynamic", children: 6))
         #expect(server.waitForWorkers(1))
-        // Four slow requests at once: the pool must grow to keep a spare.
+        // Four slow requests at once: the pool must grow to keep a spare (one fork on the
+        // first tick, then two: about 3 s; the requests outlast that on a loaded machine too).
         let port = server.port
         let tasks = (0..<4).map { _ in
             BackgroundTask {
                 let c = try? FastCGIClient(connectingTo: FastCGIAddress("127.0.0.1:\(port)")!, timeout: 30)
-                _ = try? c?.request(params: TestSupport.params(uri: "/sleep?ms=4000"))
+                _ = try? c?.request(params: TestSupport.params(uri: "/sleep?ms=8000"))
                 c?.close()
             }
         }
-        #expect(TestSupport.waitUntil(timeout: 10) { server.workers.count >= 5 }, "workers: \(server.workers.count)")
+        #expect(TestSupport.waitUntil(timeout: 15) { server.workers.count >= 5 }, "workers: \(server.workers.count)")
         for t in tasks { t.wait() }
         // Idle above max_spare: retired one per second down to max_spare_servers.
         #expect(TestSupport.waitUntil(timeout: 15) { server.workers.count == 2 }, "workers: \(server.workers.count)")

@@ -38,6 +38,8 @@ package final class CGIHandler: RequestHandler {
     /// How long a script's leftovers may run after it exited or closed its output.
     package var lingerSeconds: Double = 1
     var poolName = "cgi"
+    /// The pool's error log, from `setUp` (stderr before it).
+    var errorLog: ErrorLog?
 
     package init(policy: CGIScriptPolicy = CGIScriptPolicy(), terminateTimeout: Int = 0) {
         self.policy = policy
@@ -46,6 +48,7 @@ package final class CGIHandler: RequestHandler {
 
     package func setUp(_ worker: WorkerContext) throws {
         poolName = worker.pool
+        errorLog = worker.log
         guard let config = worker.configuration else { return }
         policy.allowedExtensions = config.securityLimitExtensions ?? CGIScriptPolicy.defaultExtensions
         if let root = config.chroot, !CGIScriptPolicy.isChrooted() { policy.confinedTo = root }
@@ -74,7 +77,7 @@ package final class CGIHandler: RequestHandler {
     }
 
     func log(_ message: String) {
-        ProcessLog.current.warning("[pool \(poolName)] child \(Processes.pid): cgi: \(message)")
+        (errorLog ?? ErrorLog.bootstrap()).warning("[pool \(poolName)] child \(Processes.pid): cgi: \(message)")
     }
 }
 

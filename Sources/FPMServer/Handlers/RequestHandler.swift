@@ -35,13 +35,16 @@ package struct WorkerContext: Sendable {
     /// The pool's configuration (limit extensions, timeouts, chroot… for handlers that honour
     /// them, such as `cgi`); nil when the worker was started without one (tests).
     package var configuration: PoolConfiguration?
+    /// The pool's error log (nil in tests: lines then go to stderr).
+    package var log: ErrorLog?
 
     package init(pool: String, pid: Int32, slot: Int, environment: [(String, String)],
-                configuration: PoolConfiguration? = nil) {
+                configuration: PoolConfiguration? = nil, log: ErrorLog? = nil) {
         self.pool = pool
         self.pid = pid
         self.slot = slot
         self.environment = environment
         self.configuration = configuration
+        self.log = log
     }
 }

@@ -110,8 +110,12 @@ package struct ErrorLogHandler: LogHandler {
     package var metadata: Logger.Metadata = [:]
     package var logLevel: Logger.Level = .info
     let label: String
+    let errorLog: ErrorLog
 
-    package init(label: String) { self.label = label }
+    package init(label: String, log: ErrorLog) {
+        self.label = label
+        self.errorLog = log
+    }
 
     package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
@@ -131,14 +135,10 @@ package struct ErrorLogHandler: LogHandler {
         var text = "[\(label)] \(message)"
         let all = self.metadata.merging(metadata ?? [:]) { $1 }
         if !all.isEmpty { text += " " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") }
-        ProcessLog.current.log(severity, text)
+        errorLog.log(severity, text)
     }
 }
 
-/// The error log of this process (the master's, inherited by each worker after fork).
-package enum ProcessLog {
-    nonisolated(unsafe) package static var current = ErrorLog.bootstrap()
-}
 
 extension LogSeverity {
     /// The severity threshold for a configured `log_level`.

@@ -131,8 +131,8 @@ package enum Launcher {
             log.error("FPM initialization failed")
             return ExitCodes.config
         }
-        ProcessLog.current = log
-        LoggingSystem.bootstrap { ErrorLogHandler(label: $0) }
+        // The log object lives as long as the process; a worker inherits it through fork.
+        LoggingSystem.bootstrap { ErrorLogHandler(label: $0, log: log) }
         // A re-executed master (reload) is already detached: never fork again, the pid must stay.
         let daemonize = (options.daemonize ?? global.daemonize) && inheritance == nil
         var readyPipe: Int32? = nil

@@ -91,7 +91,7 @@ extension Master {
                                                       random: Int(Processes.pid) &* 2_654_435_761)
         do {
             try pool.handler?.setUp(WorkerContext(pool: pool.name, pid: Processes.pid, slot: slotIndex, environment: env,
-                                                  configuration: config))
+                                                  configuration: config, log: log))
         } catch {
             log.error("[pool \(pool.name)] child \(Processes.pid): handler setUp failed: \(error)")
             Processes.exitNow(ExitCodes.software)
