@@ -85,6 +85,8 @@ package enum Launcher {
             }
         } catch {
             for line in "\(error)".split(separator: "\n") { printError("ERROR: \(line)") }
+            // A reload's new image must not exit under its inherited workers.
+            if let inheritance { Master.fallBack(inheritance, because: "\(error)", options: options, log: .bootstrap()) }
             printError("ERROR: FPM initialization failed")
             return ExitCodes.config
         }
@@ -122,6 +124,10 @@ package enum Launcher {
             log = try ErrorLog(destination: destination, level: LogSeverity(level: global.logLevel), limit: global.logLimit)
         } catch {
             printError("ERROR: failed to open error_log (\(global.errorLog)): \(error)")
+            if let inheritance {
+                Master.fallBack(inheritance, because: "failed to open error_log (\(global.errorLog)): \(error)",
+                                options: options, log: .bootstrap())
+            }
             return ExitCodes.config
         }
         // A start refuses what `-t` refuses, in the error log like php-fpm. (A reload's new

@@ -96,6 +96,12 @@ extension Master {
     /// Publishes `inheritance` and execs this binary with the same arguments. Returns why not
     /// when that failed, with every descriptor back to close-on-exec.
     func reexec(with inheritance: ReloadInheritance) -> String {
+        Master.reexec(with: inheritance, executable: executablePath, arguments: options.arguments,
+                      runtimeDirectory: runtimeDirectory, log: log)
+    }
+
+    static func reexec(with inheritance: ReloadInheritance, executable: String, arguments: [String],
+                       runtimeDirectory: String, log: ErrorLog) -> String {
         // Only close-on-exec changes: O_NONBLOCK lives on the description the old workers
         // share, and flipping it would leave an idle worker blocked in accept() during the exec.
         let descriptors = inheritance.descriptors
@@ -107,8 +113,8 @@ extension Master {
             for fd in descriptors { try? FileIO.setCloseOnExec(fd, true) }
             return "cannot hand the state over: \(error)"
         }
-        log.notice("reloading: execv(\"\(executablePath)\", \(options.arguments))")
-        let error = Processes.exec(executablePath, options.arguments)
+        log.notice("reloading: execv(\"\(executable)\", \(arguments))")
+        let error = Processes.exec(executable, arguments)
         // Still here: exec failed.
         Processes.unsetEnvironment(ReloadInheritance.environmentName)
         FileIO.close(published)
@@ -128,6 +134,23 @@ extension Master {
             configurationPath: fallback.configurationPath, configuration: fallback.configuration, fallback: nil,
             listeners: inheritance.listeners, handoffs: inheritance.handoffs, children: inheritedChildren())
         let failure = reexec(with: retry)
+        log.error("cannot restart with the previous configuration: \(failure)")
+    }
+
+    /// The same, for a new image that fails before it has a master (its inherited configuration
+    /// does not load, or its error log does not open): the children are handed on as they came.
+    static func fallBack(_ inheritance: ReloadInheritance, because reason: String, options: LaunchOptions, log: ErrorLog) {
+        guard let fallback = inheritance.fallback else { return }
+        log.error("reload failed: \(reason); restarting with the previous configuration")
+        for fd in inheritance.descriptors { try? FileIO.setCloseOnExec(fd, false) }
+        var path = Processes.executablePath() ?? CommandLine.arguments[0]
+        if path.hasSuffix(" (deleted)") { path.removeLast(" (deleted)".count) }
+        let retry = ReloadInheritance(
+            generation: inheritance.generation, reloadFailures: inheritance.reloadFailures + 1, lastReloadError: reason,
+            configurationPath: fallback.configurationPath, configuration: fallback.configuration, fallback: nil,
+            listeners: inheritance.listeners, handoffs: inheritance.handoffs, children: inheritance.children)
+        let failure = reexec(with: retry, executable: path, arguments: options.arguments,
+                             runtimeDirectory: MasterStateFile.runtimeDirectory(), log: log)
         log.error("cannot restart with the previous configuration: \(failure)")
     }
 
