@@ -260,6 +260,10 @@ static void answer_alarm(int sig) {
         } else {
             answer_fd = -1;
             answer_write(fd, answer_504, sizeof(answer_504) - 1);
+            /* This worker serves nothing more: end the connection now, so a web server that
+               keeps it (fastcgi_keep_conn) sends its next request elsewhere instead of to a
+               worker that waits to be stopped. */
+            shutdown(fd, SHUT_RDWR);
             /* The client has its answer; the master's SIGTERM (which logs the timeout as
                php-fpm does) follows within its tick. Should it not come, go anyway. */
             struct timespec wait = { 3, 0 };
