@@ -19,6 +19,11 @@ package enum ProcessEnvironment {
         return result
     }
 
+    /// One variable of the environment, or nil. The corresponding C function is `getenv`.
+    package static func value(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }
+    }
+
     /// The environment as a dictionary (the first of duplicate names wins, as getenv does).
     package static func dictionary() -> [String: String] {
         var result: [String: String] = [:]

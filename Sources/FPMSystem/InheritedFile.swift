@@ -40,25 +40,3 @@ package enum InheritedFile {
         return out
     }
 }
-
-extension ProcessEnvironment {
-    /// One variable of the environment, or nil. The corresponding C function is `getenv`.
-    package static func value(_ name: String) -> String? {
-        getenv(name).map { String(cString: $0) }
-    }
-}
-
-extension FileIO {
-    /// Whether this process may create files in `path`. The corresponding C function is `access`.
-    package static func isWritableDirectory(_ path: String) -> Bool {
-        access(path, W_OK) == 0
-    }
-}
-
-extension Processes {
-    /// Removes a variable from this process's environment. The corresponding C function is
-    /// `unsetenv`.
-    package static func unsetEnvironment(_ name: String) {
-        _ = unsetenv(name)
-    }
-}

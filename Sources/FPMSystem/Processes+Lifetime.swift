@@ -11,6 +11,12 @@ extension Processes {
 }
 
 extension Processes {
+    /// Ends the process after flushing standard I/O (what a command-line tool wants; a forked
+    /// worker uses `exitNow`). The corresponding C function is `exit`.
+    package static func exit(_ code: Int32) -> Never {
+        Glibc.exit(code)
+    }
+
     /// How many descriptors this process may have open (the soft RLIMIT_NOFILE).
     /// The corresponding C function is `getrlimit`.
     package static var descriptorLimit: Int {

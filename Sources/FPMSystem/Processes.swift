@@ -169,6 +169,12 @@ package enum Processes {
         setenv(name, value, 1)
     }
 
+    /// Removes a variable from this process's environment. The corresponding C function is
+    /// `unsetenv`.
+    package static func unsetEnvironment(_ name: String) {
+        _ = unsetenv(name)
+    }
+
     /// The environment (safe after clearenv(), when glibc's environ is NULL).
     package static func environment() -> [String: String] {
         ProcessEnvironment.dictionary()

@@ -53,15 +53,10 @@ package enum SocketIO {
     }
 
     /// Waits up to `timeoutMillis` (-1: no limit) for `fd` to become readable or hung up;
-    /// false on timeout or failure. A signal restarts the wait with the whole timeout.
+    /// false on timeout or failure. A signal restarts the wait with the time left.
     /// The corresponding C function is `poll`.
     package static func waitReadable(_ fd: Int32, timeoutMillis: Int32) -> Bool {
-        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        while true {
-            let r = Glibc.poll(&entry, 1, timeoutMillis)
-            if r == -1 && Glibc.errno == EINTR { continue }
-            return r > 0
-        }
+        ((try? Poll.wait(fd, for: Poll.readable, timeoutMillis: timeoutMillis)) ?? 0) != 0
     }
 
     /// Sends one message, `payload` with `descriptors` attached as SCM_RIGHTS, never blocking

@@ -14,11 +14,3 @@ package enum Syslog {
         line.withCString { c in withVaList([c]) { vsyslog(priority, "%s", $0) } }
     }
 }
-
-extension Processes {
-    /// Ends the process after flushing standard I/O (what a command-line tool wants; a forked
-    /// worker uses `exitNow`). The corresponding C function is `exit`.
-    package static func exit(_ code: Int32) -> Never {
-        Glibc.exit(code)
-    }
-}

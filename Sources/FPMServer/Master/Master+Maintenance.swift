@@ -38,7 +38,7 @@ extension Master {
             let action = ProcessManagerPolicy.tick(settings: pool.settings, state: &pool.state, running: running,
                                                    idle: idle, nowMono: now)
             apply(action, to: pool, ondemand: false)
-            if pool.settings.style == .ondemand && idle.isEmpty && Socket.hasPendingConnection(pool.listenFD) {
+            if pool.settings.style == .ondemand && idle.isEmpty && SocketIO.waitReadable(pool.listenFD, timeoutMillis: 0) {
                 onPendingConnection(pool)
             }
         }

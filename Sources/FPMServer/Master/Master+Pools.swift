@@ -3,27 +3,14 @@ import FPMSystem
 import Glibc
 
 /// Opening what the pools need: listening sockets (or the inherited ones), scoreboards,
-/// access logs, hand-off sockets; and the checks on users that must hold before any fork.
+/// access logs, hand-off sockets. Whether users, groups and files are usable was checked
+/// before (`StartChecks`, at the start and by the reload that led here).
 extension Master {
-    func checkRoot() throws {
-        guard Processes.isRoot else {
-            for pool in configuration.pools where pool.user != nil || pool.group != nil {
-                log.notice("[pool \(pool.name)] 'user' directive is ignored when FPM is not running as root")
-            }
-            return
-        }
-        for pool in configuration.pools {
-            guard let user = pool.user else {
-                if options.allowRoot { continue }
-                throw StartError("[pool \(pool.name)] please specify user and group other than root")
-            }
-            guard let account = Processes.user(user) else {
-                throw StartError("[pool \(pool.name)] cannot get uid for user '\(user)'")
-            }
-            let gid = pool.group.flatMap { Processes.group($0) } ?? account.gid
-            if (account.uid == 0 || gid == 0) && !options.allowRoot {
-                throw StartError("[pool \(pool.name)] please specify user and group other than root")
-            }
+    /// php-fpm's notice for `user`/`group` in a master that cannot switch to them.
+    func noteIgnoredUsers() {
+        guard !Processes.isRoot else { return }
+        for pool in configuration.pools where pool.user != nil || pool.group != nil {
+            log.notice("[pool \(pool.name)] 'user' directive is ignored when FPM is not running as root")
         }
     }
 

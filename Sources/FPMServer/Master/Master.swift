@@ -93,9 +93,7 @@ final class Master {
         self.signalFD = try Signals.makeSignalFD(Signals.masterSignals)
         self.pid = Processes.pid
         self.runtimeDirectory = MasterStateFile.runtimeDirectory()
-        var path = Processes.executablePath() ?? CommandLine.arguments[0]
-        if path.hasSuffix(" (deleted)") { path.removeLast(" (deleted)".count) }
-        self.executablePath = path
+        self.executablePath = Master.currentExecutable()
         let global = configuration.global
         control = ProcessControl(
             generation: inheritance?.generation ?? 1,
@@ -116,7 +114,7 @@ final class Master {
             try epoll.add(signalFD, events: Epoll.input, data: Wakeup.signal.tag)
             Signals.ignore(SIGPIPE)
             adoptInheritance()
-            try checkRoot()
+            noteIgnoredUsers()
             try openPools()
             closeUnusedInheritance()
             try writePidFile()
@@ -279,7 +277,7 @@ final class Master {
             case .release(let child):
                 release(child)
             case .handedOver:
-                for pool in pools where pool.settings.style == .ondemand && Socket.hasPendingConnection(pool.listenFD) {
+                for pool in pools where pool.settings.style == .ondemand && SocketIO.waitReadable(pool.listenFD, timeoutMillis: 0) {
                     onPendingConnection(pool)
                 }
             case .log(let severity, let message):

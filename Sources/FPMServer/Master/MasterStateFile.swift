@@ -43,7 +43,7 @@ package struct MasterStateFile: Sendable, Equatable {
     /// else /dev/shm when writable, else `TMPDIR` or /tmp.
     package static func runtimeDirectory() -> String {
         if let dir = ProcessEnvironment.value("SWIFT_FPM_RUNTIME_DIR") { return dir }
-        if FileIO.isWritableDirectory("/dev/shm") { return "/dev/shm" }
+        if FileSystem.canAccess("/dev/shm", .write) { return "/dev/shm" }
         return ProcessEnvironment.value("TMPDIR") ?? "/tmp"
     }
 

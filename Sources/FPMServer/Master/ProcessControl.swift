@@ -226,15 +226,7 @@ package struct ProcessControl: Sendable {
         case .recycle(let pid, let now):
             askToQuit(pid, now: now, into: &out)
         case .requestTimedOut(let pid, let now):
-            guard var child = children[pid] else { break }
-            switch child.lifecycle {
-            case .serving, .quitting:
-                child.lifecycle = .terminated(deadline: now + timings.killGrace)
-                children[pid] = child
-                out.append(.signal(pid: pid, signal: SIGTERM))
-            case .terminated, .killed:
-                break
-            }
+            terminate(pid, killAt: now + timings.killGrace, into: &out)
         }
         return out
     }
@@ -258,17 +250,7 @@ package struct ProcessControl: Sendable {
             out.append(.log(.notice, "Terminating ..."))
             phase = .terminating
             delayedRespawns.removeAll()
-            for pid in children.keys.sorted() {
-                guard var child = children[pid] else { continue }
-                switch child.lifecycle {
-                case .serving, .quitting:
-                    child.lifecycle = .terminated(deadline: now + timings.stopKillGrace)
-                    children[pid] = child
-                    out.append(.signal(pid: pid, signal: SIGTERM))
-                case .terminated, .killed:
-                    break
-                }
-            }
+            for pid in children.keys.sorted() { terminate(pid, killAt: now + timings.stopKillGrace, into: &out) }
             out.append(.writeState)
             exitIfDone(into: &out)
         case SIGQUIT:
@@ -354,6 +336,19 @@ package struct ProcessControl: Sendable {
         out.append(.handedOver)
         out.append(.log(.notice, "generation \(generation) is serving; previous workers are finishing their requests"))
         out.append(.writeState)
+    }
+
+    /// SIGTERM now, SIGKILL at `killAt`; nothing for a child already being stopped by force.
+    private mutating func terminate(_ pid: Int32, killAt: Int, into out: inout [Command]) {
+        guard var child = children[pid] else { return }
+        switch child.lifecycle {
+        case .serving, .quitting:
+            child.lifecycle = .terminated(deadline: killAt)
+            children[pid] = child
+            out.append(.signal(pid: pid, signal: SIGTERM))
+        case .terminated, .killed:
+            return
+        }
     }
 
     private mutating func askToQuit(_ pid: Int32, now: Int, into out: inout [Command]) {

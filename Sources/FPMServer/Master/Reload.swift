@@ -127,31 +127,33 @@ extension Master {
     /// workers keep serving and the failure is reported like a rejected reload. Returns only
     /// when even that exec failed.
     func fallBack(because reason: String) {
-        guard let inheritance, let fallback = inheritance.fallback else { return }
-        log.error("reload failed: \(reason); restarting with the previous configuration")
-        let retry = ReloadInheritance(
-            generation: inheritance.generation, reloadFailures: inheritance.reloadFailures + 1, lastReloadError: reason,
-            configurationPath: fallback.configurationPath, configuration: fallback.configuration, fallback: nil,
-            listeners: inheritance.listeners, handoffs: inheritance.handoffs, children: inheritedChildren())
-        let failure = reexec(with: retry)
-        log.error("cannot restart with the previous configuration: \(failure)")
+        guard let inheritance else { return }
+        // The children still alive (some may have been reaped since the exec).
+        var current = inheritance
+        current.children = inheritedChildren()
+        Master.fallBack(current, because: reason, options: options, log: log)
     }
 
-    /// The same, for a new image that fails before it has a master (its inherited configuration
-    /// does not load, or its error log does not open): the children are handed on as they came.
+    /// The same, also for a new image that fails before it has a master (its inherited
+    /// configuration does not load, or its error log does not open).
     static func fallBack(_ inheritance: ReloadInheritance, because reason: String, options: LaunchOptions, log: ErrorLog) {
         guard let fallback = inheritance.fallback else { return }
         log.error("reload failed: \(reason); restarting with the previous configuration")
-        for fd in inheritance.descriptors { try? FileIO.setCloseOnExec(fd, false) }
-        var path = Processes.executablePath() ?? CommandLine.arguments[0]
-        if path.hasSuffix(" (deleted)") { path.removeLast(" (deleted)".count) }
         let retry = ReloadInheritance(
             generation: inheritance.generation, reloadFailures: inheritance.reloadFailures + 1, lastReloadError: reason,
             configurationPath: fallback.configurationPath, configuration: fallback.configuration, fallback: nil,
             listeners: inheritance.listeners, handoffs: inheritance.handoffs, children: inheritance.children)
-        let failure = reexec(with: retry, executable: path, arguments: options.arguments,
+        let failure = reexec(with: retry, executable: currentExecutable(), arguments: options.arguments,
                              runtimeDirectory: MasterStateFile.runtimeDirectory(), log: log)
         log.error("cannot restart with the previous configuration: \(failure)")
+    }
+
+    /// This binary's path for re-executing it: `/proc/self/exe`, without the " (deleted)" the
+    /// kernel adds once a deploy replaced the file (the new binary is then what runs).
+    static func currentExecutable() -> String {
+        var path = Processes.executablePath() ?? CommandLine.arguments[0]
+        if path.hasSuffix(" (deleted)") { path.removeLast(" (deleted)".count) }
+        return path
     }
 
     private func reloadFailed(_ reason: String) {
