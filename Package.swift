@@ -7,6 +7,10 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+/// The slowlog's stack names functions from the dynamic symbol table (dladdr, in a signal
+/// handler): executables export their symbols. An app's own package adds the same flag.
+let slowlogSymbols: [LinkerSetting] = [.unsafeFlags(["-Xlinker", "--export-dynamic"])]
+
 let package = Package(
     name: "swift-fpm",
     products: [
@@ -59,7 +63,8 @@ let package = Package(
         .executableTarget(
             name: "fpm",
             dependencies: ["FPM", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            linkerSettings: slowlogSymbols
         ),
         .executableTarget(
             name: "fpmctl",
@@ -74,7 +79,8 @@ let package = Package(
             name: "fpm-testapp",
             dependencies: ["FPM", "FPMSystem"],
             path: "Tests/Fixtures/TestApp",
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            linkerSettings: slowlogSymbols
         ),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"], swiftSettings: swiftSettings),
         .testTarget(name: "FPMConfigurationTests", dependencies: ["FPMConfiguration"], swiftSettings: swiftSettings),

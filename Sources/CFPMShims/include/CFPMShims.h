@@ -89,4 +89,22 @@ void cfpm_answer_arm(int fd, uint16_t request_id, int64_t started_ns);
 void cfpm_answer_response_started(void);
 void cfpm_answer_disarm(void);
 
+
+/* ---- ops: the slowlog's stack (slowlog.c) ---------------------------------------------- */
+/* Installs the handler of `sig` (CFPM_SLOWLOG_SIGNAL) that appends this process's backtrace,
+   at most `depth` frames, to `fd` (reopened at `path` when logrotate moved it; NULL: never),
+   when the signal comes from `master` (kill(2)). Warms backtrace() up first. */
+int cfpm_slowlog_install(int fd, const char *path, int depth, int sig, pid_t master);
+extern const int CFPM_SLOWLOG_SIGNAL;
+
+/* ---- ops: process titles (proctitle.c) ------------------------------------------------- */
+/* Writes `title` over the argv area (extended over the environment strings, which move to the
+   heap on first use) so ps and /proc/PID/cmdline show it; cut to the room there is. */
+int cfpm_proctitle_set(const char *title);
+size_t cfpm_proctitle_room(void);
+
+/* ---- ops: workers' output (stdio.c) ----------------------------------------------------- */
+/* C's stdout line-buffered (a worker's stdout is a pipe the master reads). */
+int cfpm_stdout_line_buffered(void);
+
 #endif

@@ -78,6 +78,13 @@ package final class ErrorLog: @unchecked Sendable {
         }
     }
 
+    /// A worker whose stderr becomes a pipe or /dev/null (`catch_workers_output`) while the log
+    /// is stderr: its own lines keep going there, through a copy of descriptor 2.
+    package func moveOffStandardError() {
+        guard fd == 2, destination == .stderr, let copy = try? StandardStreams.duplicateStandardError() else { return }
+        fd = copy
+    }
+
     package func log(_ severity: LogSeverity, _ message: String) {
         guard severity >= level else { return }
         if case .syslog = destination {

@@ -30,6 +30,7 @@ extension Master {
                 return nil
             }
         }
+        let output = prepareWorkerOutput(pool)
         let childPID: pid_t
         do {
             childPID = try Processes.fork()
@@ -38,12 +39,14 @@ extension Master {
             slot.release()
             pool.usedSlots.remove(slotIndex)
             if let channel { FileIO.close(channel.master); FileIO.close(channel.worker) }
+            output?.closeAll()
             return nil
         }
         if childPID == 0 {
-            childMain(pool: pool, slotIndex: slotIndex, channel: channel)
+            childMain(pool: pool, slotIndex: slotIndex, channel: channel, output: output)
         }
         if let channel { FileIO.close(channel.worker) }
+        adoptWorkerOutput(output, pid: childPID, pool: pool)
         slot.setPID(childPID)
         _ = control.handle(.spawned(ProcessControl.Child(
             pid: childPID, pool: pool.name, generation: generation, slot: slotIndex, control: channel?.master,
@@ -54,7 +57,8 @@ extension Master {
     }
 
     /// The child side of `spawn`: shed the master's descriptors, become the pool's worker.
-    func childMain(pool: PoolRuntime, slotIndex: Int, channel: (master: Int32, worker: Int32)?) -> Never {
+    func childMain(pool: PoolRuntime, slotIndex: Int, channel: (master: Int32, worker: Int32)?,
+                   output: WorkerOutputPipes?) -> Never {
         FileIO.close(signalFD)
         FileIO.close(epoll.fd)
         if let channel { FileIO.close(channel.master) }
@@ -65,6 +69,7 @@ extension Master {
             if let h = other.handoff { FileIO.close(h.read); FileIO.close(h.write) }
             other.scoreboard.memory.unmap()
         }
+        useWorkerOutput(output, pool: pool)
         Signals.resetDispositions()
         Signals.ignore(SIGPIPE)
         Signals.unblockAll()
@@ -72,6 +77,7 @@ extension Master {
         // The environment first: USER/HOME are the pool user's only while we can still tell
         // that we started as root.
         let env = applyEnvironment(config)
+        if pool.execArguments == nil { installSlowlogTrace(pool) }
         do {
             try applyProcessSettings(config)
         } catch {
@@ -83,7 +89,7 @@ extension Master {
         // that died before this line is caught by the parent check.
         try? Processes.setParentDeathSignal(SIGKILL)
         if Processes.parentPID != pid { Processes.exitNow(ExitCodes.software) }
-        Processes.setName(String("fpm: \(pool.name)".prefix(15)))
+        ProcessTitle.set("fpm: pool \(pool.name)", name: String("fpm: \(pool.name)".prefix(15)))
         if let argv = pool.execArguments {
             execWorker(pool: pool, argv: argv, environment: env)
         }

@@ -12,6 +12,8 @@ extension Master {
 
     /// request_terminate_timeout and request_slowlog_timeout, checked on the heartbeat.
     func checkRequestTimeouts(now: Int) {
+        // One stack per heartbeat: each worker's frames follow its own header in the slowlog.
+        var traced = false
         for pool in pools {
             let terminate = pool.config.requestTerminateTimeout
             let slow = pool.config.requestSlowlogTimeout
@@ -27,8 +29,9 @@ extension Master {
                 }
                 let elapsed = Double(now - snap.acceptedMono) / 1e9
                 let request = "\(snap.method) \(snap.uri)\(snap.query.isEmpty ? "" : "?" + snap.query)"
-                if slow > 0 && elapsed >= Double(slow) && !slowLogged.contains(pid) {
+                if slow > 0 && elapsed >= Double(slow) && !slowLogged.contains(pid) && !traced {
                     slowLogged.insert(pid)
+                    traced = pool.config.exec == nil
                     pool.scoreboard.countSlowRequest()
                     log.warning("[pool \(pool.name)] child \(pid), script '\(snap.script)' (request: \"\(request)\") executing too slow (\(TextRendering.fixed(elapsed, decimals: 6)) sec), logging")
                     writeSlowlog(pool: pool, pid: pid, snap: snap)
@@ -64,5 +67,7 @@ extension Master {
         text += "script_filename = \(snap.script)\n"
         text += "request = \(snap.method) \(snap.uri)\(snap.query.isEmpty ? "" : "?" + snap.query)\n"
         try? FileIO.writeAll(fd, text)
+        // The worker appends its own stack (`SlowlogTrace`); an exec'd program has no handler.
+        if pool.config.exec == nil { SlowlogTrace.request(from: pid) }
     }
 }

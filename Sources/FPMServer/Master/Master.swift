@@ -59,6 +59,8 @@ final class Master {
     var slowLogged: Set<pid_t> = []
     /// pm.max_memory: workers over the limit, by the pid of the replacement started for them.
     var memoryReplacements: [pid_t: pid_t] = [:]
+    /// catch_workers_output: the workers' stdout and stderr pipes (`Master+WorkerOutput`).
+    var workerOutputs = WorkerOutputs()
 
     static let tickNanos = 1_000_000_000
     /// How often the readiness of a new generation is checked during a hand-over.
@@ -69,15 +71,21 @@ final class Master {
         case signal
         /// An ondemand pool's listener has a connection waiting.
         case pendingConnection(pool: Int)
+        /// A worker's stdout or stderr pipe has output (catch_workers_output).
+        case workerOutput(fd: Int32)
+
+        static let workerOutputBase: UInt64 = 1 << 32
 
         var tag: UInt64 {
             switch self {
             case .signal: return 1
             case .pendingConnection(let pool): return 1000 + UInt64(pool)
+            case .workerOutput(let fd): return Wakeup.workerOutputBase + UInt64(UInt32(bitPattern: fd))
             }
         }
 
         init?(tag: UInt64) {
+            if tag >= Wakeup.workerOutputBase { self = .workerOutput(fd: Int32(bitPattern: UInt32(truncatingIfNeeded: tag))); return }
             if tag == 1 { self = .signal } else if tag >= 1000 { self = .pendingConnection(pool: Int(tag - 1000)) } else { return nil }
         }
     }
@@ -111,6 +119,7 @@ final class Master {
     func run() -> Int32 {
         do {
             try Signals.block(Signals.masterSignals)
+            ProcessTitle.set("fpm: master process (\(configuration.path ?? "embedded default"))", name: "fpm: master")
             try epoll.add(signalFD, events: Epoll.input, data: Wakeup.signal.tag)
             Signals.ignore(SIGPIPE)
             adoptInheritance()
@@ -199,11 +208,13 @@ final class Master {
             if let hb = heartbeatMillis() { timeoutMillis = min(timeoutMillis, hb) }
             var signals: [Int32] = []
             var pendingPools: [Int] = []
+            var outputs: [Int32] = []
             do {
                 try epoll.wait(timeout: timeoutMillis) { event in
                     switch Wakeup(tag: event.data) {
                     case .signal: signals.append(contentsOf: Signals.readSignals(signalFD))
                     case .pendingConnection(let pool): pendingPools.append(pool)
+                    case .workerOutput(let fd): outputs.append(fd)
                     case nil: break
                     }
                 }
@@ -211,6 +222,8 @@ final class Master {
                 log.alert("event loop failed: \(error)")
                 return ExitCodes.software
             }
+            // Workers' output before signals: lines come before their writer's exit.
+            for fd in outputs { readWorkerOutput(fd, now: SystemClock.monotonicNanos()) }
             for s in signals {
                 if let code = perform(control.handle(.signal(s, now: SystemClock.monotonicNanos()))) { return code }
             }
@@ -220,6 +233,7 @@ final class Master {
             let after = SystemClock.monotonicNanos()
             if after >= nextTick {
                 if control.phase.isServing { maintenance(now: after) }
+                flushWaitingWorkerOutput(now: after)
                 nextTick = after + Master.tickNanos
             }
             checkRequestTimeouts(now: after)
@@ -264,6 +278,7 @@ final class Master {
                 if let pool = pools.first(where: { $0.name == name }) { spawn(pool) }
             case .reapChildren:
                 while let (pid, status) = Processes.reapAny() {
+                    drainWorkerOutput(pid: pid)
                     if status.isCrash { logCrashedRequest(pid: pid) }
                     let event = ProcessControl.Event.childExited(pid: pid, status: status, now: SystemClock.monotonicNanos())
                     if let code = perform(control.handle(event)) { return code }

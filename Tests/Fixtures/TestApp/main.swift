@@ -26,9 +26,7 @@ final class TestApp: Handler {
         switch request.scriptName {
         case "/sleep":
             let ms = Int(query["ms"] ?? "100") ?? 100
-            var ts = timespec(tv_sec: ms / 1000, tv_nsec: (ms % 1000) * 1_000_000)
-            var rest = timespec()
-            while nanosleep(&ts, &rest) == -1 && errno == EINTR { ts = rest }
+            slowRouteSleep(milliseconds: ms)
             try response.write("slept \(ms) pid \(getpid())\n")
         case "/echo":
             let body = try request.readBody(limit: 64 << 20)
