@@ -45,6 +45,8 @@ final class TestApp: Handler {
         case "/throw":
             struct Boom: Error, CustomStringConvertible { var description: String { "boom from the test app" } }
             throw Boom()
+        case "/say":
+            try response.write(sayRoute(query))
         case "/crash":
             fatalError("crash requested by the test")
         case "/status-code":

@@ -1,0 +1,68 @@
+@testable import FPMServer
+import Testing
+
+/// catch_workers_output's line splitting, against what php-fpm 8.2 writes (log_limit = 600:
+/// decorated entries of 599 bytes plus the newline, 525 bytes of text each with a 73-byte prefix;
+/// undecorated pieces of 599 bytes).
+@Suite("Workers' output split into error-log entries")
+struct WorkerOutputTests {
+    private func text(_ entries: [[UInt8]]) -> [String] { entries.map { String(decoding: $0, as: UTF8.self) } }
+
+    @Test func eachCompleteLineIsOneEntryWithoutItsNewline() {
+        var splitter = WorkerOutputSplitter(maximum: 100)
+        #expect(text(splitter.feed(Array("one\ntwo\n".utf8))) == ["one", "two"])
+        #expect(splitter.pending.isEmpty)
+    }
+
+    @Test func aLineSplitAcrossReadsIsJoined() {
+        var splitter = WorkerOutputSplitter(maximum: 100)
+        #expect(splitter.feed(Array("main.swift:47: Fatal ".utf8)).isEmpty)
+        #expect(text(splitter.feed(Array("error: boom\nnext".utf8))) == ["main.swift:47: Fatal error: boom"])
+        #expect(String(decoding: splitter.pending, as: UTF8.self) == "next")
+    }
+
+    @Test func anEmptyLineIsAnEmptyEntry() {
+        var splitter = WorkerOutputSplitter(maximum: 100)
+        #expect(text(splitter.feed(Array("\n\n".utf8))) == ["", ""])
+    }
+
+    @Test func aLongLineIsWrappedIntoEntriesOfTheMaximum() {
+        var splitter = WorkerOutputSplitter(maximum: 525)
+        let entries = splitter.feed([UInt8](repeating: UInt8(ascii: "a"), count: 1500) + [UInt8(ascii: "\n")])
+        #expect(entries.map(\.count) == [525, 525, 450])
+    }
+
+    @Test func aPieceThatFillsTheMaximumLeavesAtOnceEvenWithoutANewline() {
+        var splitter = WorkerOutputSplitter(maximum: 4)
+        #expect(text(splitter.feed(Array("abcdef".utf8))) == ["abcd"])
+        #expect(splitter.flush().map { String(decoding: $0, as: UTF8.self) } == "ef")
+        #expect(splitter.flush() == nil)
+    }
+
+    @Test func withoutBufferingWhatAReadBroughtLeavesAtOnce() {
+        var splitter = WorkerOutputSplitter(maximum: 100, buffering: false)
+        #expect(text(splitter.feed(Array("one\npart".utf8))) == ["one", "part"])
+        #expect(splitter.pending.isEmpty)
+    }
+
+    @Test func theMaximumLeavesRoomForThePrefixAndTheClosingQuote() {
+        // "[01-Dec-2026 23:32:14] WARNING: [pool www] child 6768 said into stderr: \"" is 73 bytes.
+        #expect(WorkerOutputSplitter.maximum(limit: 600, decorated: true, prefix: 73) == 525)
+        #expect(WorkerOutputSplitter.maximum(limit: 600, decorated: false, prefix: 73) == 599)
+        #expect(WorkerOutputSplitter.maximum(limit: 10, decorated: true, prefix: 73) == 1)
+    }
+
+    @Test func outputStreamsAreFoundByDescriptorAndByWorker() {
+        var outputs = WorkerOutputs()
+        let splitter = WorkerOutputSplitter(maximum: 10)
+        outputs.add(WorkerOutputStream(fd: 7, pid: 100, pool: "www", name: "stdout", decorated: true, splitter: splitter))
+        outputs.add(WorkerOutputStream(fd: 8, pid: 100, pool: "www", name: "stderr", decorated: true, splitter: splitter))
+        #expect(outputs.byPID[100] == [7, 8])
+        #expect(outputs.streams[8]?.decoration == "[pool www] child 100 said into stderr: \"")
+        _ = outputs.remove(7)
+        #expect(outputs.byPID[100] == [8])
+        _ = outputs.remove(8)
+        #expect(outputs.byPID[100] == nil)
+        #expect(outputs.remove(8) == nil)
+    }
+}

@@ -1,0 +1,28 @@
+import Glibc
+
+/// `/sleep`'s wait, a function of its own so the slowlog's stack has a frame that names it.
+@inline(never)
+func slowRouteSleep(milliseconds ms: Int) {
+    var ts = timespec(tv_sec: ms / 1000, tv_nsec: (ms % 1000) * 1_000_000)
+    var rest = timespec()
+    while nanosleep(&ts, &rest) == -1 && errno == EINTR { ts = rest }
+}
+
+/// `/say?text=T&times=N&to=stdout|stderr&newline=0`: the worker writes T repeated N times
+/// (stdout through `print`, stderr with write(2)), for the catch_workers_output tests.
+func sayRoute(_ query: [String: String]) -> String {
+    let text = String(repeating: query["text"] ?? "hello", count: max(1, min(Int(query["times"] ?? "1") ?? 1, 100_000)))
+    let newline = query["newline"] != "0"
+    if query["to"] == "stdout" {
+        print(text, terminator: newline ? "\n" : "")
+    } else {
+        let bytes = Array((text + (newline ? "\n" : "")).utf8)
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes[sent...].withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            sent += n
+        }
+    }
+    return "said \(text.utf8.count) bytes\n"
+}
