@@ -65,4 +65,13 @@ struct WorkerOutputTests {
         #expect(outputs.byPID[100] == nil)
         #expect(outputs.remove(8) == nil)
     }
+
+    @Test func theOutputPipesTravelThroughAReloadsInheritance() throws {
+        let outputs = [ReloadInheritance.Output(pid: 41, fd: 12, stream: "stdout", decorated: true, pool: "www"),
+                       ReloadInheritance.Output(pid: 41, fd: 13, stream: "stderr", decorated: false, pool: "my pool")]
+        let value = ReloadInheritance(generation: 2, reloadFailures: 0, configurationPath: nil, configuration: "[www]\n",
+                                      listeners: [], handoffs: [], children: [], outputs: outputs)
+        #expect(try ReloadInheritance.decode(value.encode()) == value)
+        #expect(value.descriptors.contains(12) && value.descriptors.contains(13))
+    }
 }

@@ -34,6 +34,25 @@ import Testing
         #expect(carried == 1500)
     }
 
+    @Test func whatAPreviousGenerationSaysAfterAReloadIsStillLogged() throws {
+        let server = try FPMServer(pool: "catch_workers_output = yes\npm.max_children = 1")
+        #expect(server.waitForWorkers(1))
+        let old = try #require(server.workers.first)
+        let port = server.port
+        let answer = UncheckedBox(ResultBox())
+        let task = BackgroundTask {
+            guard let c = try? FastCGIClient(connectingTo: "127.0.0.1:\(port)", timeout: 20) else { return }
+            defer { c.close() }
+            answer.value.result = try? c.request(params: TestSupport.params(uri: "/say?ms=1500&text=said-after-the-reload"))
+        }
+        #expect(server.waitUntilActive(1))
+        server.child.signal(SIGUSR2)
+        #expect(server.waitForLog("reloaded: generation 2", timeout: 20))
+        #expect(task.wait(timeout: 20))
+        #expect(answer.value.result?.status == 200)
+        #expect(server.waitForLog("[pool www] child \(old) said into stderr: \"said-after-the-reload\""), "\(server.log)")
+    }
+
     @Test func undecoratedOutputIsTheBareText() throws {
         let server = try FPMServer(pool: "catch_workers_output = yes\ndecorate_workers_output = no")
         #expect(try server.request("/say?text=bare-line-from-the-worker").status == 200)

@@ -54,22 +54,26 @@ extension Master {
         guard let pipes else { return }
         FileIO.close(pipes.stdout.write)
         FileIO.close(pipes.stderr.write)
-        let decorated = pool.config.decorateWorkersOutput
         for (fd, name) in [(pipes.stdout.read, "stdout"), (pipes.stderr.read, "stderr")] {
-            let stream = WorkerOutputStream(fd: fd, pid: pid, pool: pool.name, name: name, decorated: decorated,
-                                            splitter: WorkerOutputSplitter(maximum: 1))
-            let prefix = LogLine.format(level: .warning, message: stream.decoration, time: SystemClock.wallClock(),
-                                        debugTimestamp: log.level == .debug).utf8.count - 1
-            stream.splitter = WorkerOutputSplitter(
-                maximum: WorkerOutputSplitter.maximum(limit: log.limit, decorated: decorated, prefix: prefix),
-                buffering: configuration.global.logBuffering)
-            do {
-                try epoll.add(fd, events: Epoll.input, data: Wakeup.workerOutput(fd: fd).tag)
-                workerOutputs.add(stream)
-            } catch {
-                log.error("[pool \(pool.name)] unable to watch child \(pid)'s \(name): \(error)")
-                FileIO.close(fd)
-            }
+            watchWorkerOutput(fd: fd, pid: pid, pool: pool.name, name: name, decorated: pool.config.decorateWorkersOutput)
+        }
+    }
+
+    /// One pipe into the event loop, its entries sized for `log_limit`.
+    func watchWorkerOutput(fd: Int32, pid: pid_t, pool: String, name: String, decorated: Bool) {
+        let stream = WorkerOutputStream(fd: fd, pid: pid, pool: pool, name: name, decorated: decorated,
+                                        splitter: WorkerOutputSplitter(maximum: 1))
+        let prefix = LogLine.format(level: .warning, message: stream.decoration, time: SystemClock.wallClock(),
+                                    debugTimestamp: log.level == .debug).utf8.count - 1
+        stream.splitter = WorkerOutputSplitter(
+            maximum: WorkerOutputSplitter.maximum(limit: log.limit, decorated: decorated, prefix: prefix),
+            buffering: configuration.global.logBuffering)
+        do {
+            try epoll.add(fd, events: Epoll.input, data: Wakeup.workerOutput(fd: fd).tag)
+            workerOutputs.add(stream)
+        } catch {
+            log.error("[pool \(pool)] unable to watch child \(pid)'s \(name): \(error)")
+            FileIO.close(fd)
         }
     }
 
@@ -136,7 +140,7 @@ extension Master {
         }
     }
 
-    private func writeEntry(_ text: [UInt8], of stream: WorkerOutputStream, suffix: String = "") {
+    func writeEntry(_ text: [UInt8], of stream: WorkerOutputStream, suffix: String = "") {
         if stream.decorated {
             log.warning(stream.decoration + String(decoding: text, as: UTF8.self) + "\"" + suffix)
         } else {
@@ -163,5 +167,30 @@ extension ErrorLog {
         var line = text
         line.append(UInt8(ascii: "\n"))
         try? FileIO.writeAll(fd, line)
+    }
+}
+
+/// Across a reload's exec: the pipes of the running workers go to the next image (an unfinished
+/// line is logged first, as it would not survive the exec).
+extension Master {
+    func inheritedWorkerOutputs() -> [ReloadInheritance.Output] {
+        workerOutputs.streams.values.sorted { $0.fd < $1.fd }.map { stream in
+            if let rest = stream.splitter.flush() { writeEntry(rest, of: stream) }
+            stream.pendingSince = nil
+            return ReloadInheritance.Output(pid: stream.pid, fd: stream.fd, stream: stream.name,
+                                            decorated: stream.decorated, pool: stream.pool)
+        }
+    }
+
+    func adoptInheritedWorkerOutput(_ outputs: [ReloadInheritance.Output]) {
+        for output in outputs {
+            try? FileIO.setCloseOnExec(output.fd, true)
+            guard control.children[output.pid] != nil || Processes.isAlive(output.pid) else {
+                FileIO.close(output.fd)
+                continue
+            }
+            watchWorkerOutput(fd: output.fd, pid: output.pid, pool: output.pool, name: output.stream,
+                              decorated: output.decorated)
+        }
     }
 }

@@ -78,7 +78,7 @@ extension Master {
             handoffs: pools.compactMap { pool in
                 pool.handoff.map { ReloadInheritance.Handoff(pool: pool.name, read: $0.read, write: $0.write) }
             },
-            children: inheritedChildren())
+            children: inheritedChildren(), outputs: inheritedWorkerOutputs())
         let failure = reexec(with: inheritance)
         closeReloadListeners()
         reloadFailed(failure)
@@ -131,6 +131,7 @@ extension Master {
         // The children still alive (some may have been reaped since the exec).
         var current = inheritance
         current.children = inheritedChildren()
+        current.outputs = inheritedWorkerOutputs()
         Master.fallBack(current, because: reason, options: options, log: log)
     }
 
@@ -142,7 +143,8 @@ extension Master {
         let retry = ReloadInheritance(
             generation: inheritance.generation, reloadFailures: inheritance.reloadFailures + 1, lastReloadError: reason,
             configurationPath: fallback.configurationPath, configuration: fallback.configuration, fallback: nil,
-            listeners: inheritance.listeners, handoffs: inheritance.handoffs, children: inheritance.children)
+            listeners: inheritance.listeners, handoffs: inheritance.handoffs, children: inheritance.children,
+            outputs: inheritance.outputs)
         let failure = reexec(with: retry, executable: currentExecutable(), arguments: options.arguments,
                              runtimeDirectory: MasterStateFile.runtimeDirectory(), log: log)
         log.error("cannot restart with the previous configuration: \(failure)")
@@ -187,6 +189,7 @@ extension Master {
                 pid: child.pid, pool: child.pool, generation: child.generation, slot: nil, control: child.control,
                 startedMono: child.startedMono, lifecycle: lifecycle)))
         }
+        adoptInheritedWorkerOutput(inheritance.outputs)
         _ = perform([.reapChildren])
     }
 

@@ -38,6 +38,17 @@ package struct ReloadInheritance: Equatable, Sendable {
         package var startedMono: Int
     }
 
+    /// A running worker's stdout or stderr pipe (catch_workers_output): the read end the master
+    /// holds, so what the previous generation says after the exec is still logged.
+    package struct Output: Equatable, Sendable {
+        package var pid: Int32
+        package var fd: Int32
+        /// `stdout` or `stderr`.
+        package var stream: String
+        package var decorated: Bool
+        package var pool: String
+    }
+
     /// The configuration the previous image ran, for a new image that cannot start with the
     /// new one: it restarts with this instead of exiting under its inherited workers.
     package struct Fallback: Equatable, Sendable {
@@ -57,10 +68,11 @@ package struct ReloadInheritance: Equatable, Sendable {
     package var listeners: [Listener]
     package var handoffs: [Handoff]
     package var children: [Child]
+    package var outputs: [Output]
 
     package init(generation: Int, reloadFailures: Int, lastReloadError: String = "", configurationPath: String?,
                  configuration: String, fallback: Fallback? = nil, listeners: [Listener], handoffs: [Handoff],
-                 children: [Child]) {
+                 children: [Child], outputs: [Output] = []) {
         self.generation = generation
         self.reloadFailures = reloadFailures
         self.lastReloadError = lastReloadError
@@ -70,11 +82,12 @@ package struct ReloadInheritance: Equatable, Sendable {
         self.listeners = listeners
         self.handoffs = handoffs
         self.children = children
+        self.outputs = outputs
     }
 
     /// Every descriptor that must survive the exec.
     package var descriptors: [Int32] {
-        listeners.map(\.fd) + handoffs.flatMap { [$0.read, $0.write] } + children.compactMap(\.control)
+        listeners.map(\.fd) + handoffs.flatMap { [$0.read, $0.write] } + children.compactMap(\.control) + outputs.map(\.fd)
     }
 
     package struct DecodingError: Error, CustomStringConvertible, Equatable {
@@ -93,6 +106,7 @@ package struct ReloadInheritance: Equatable, Sendable {
         for c in children {
             text += "child \(c.pid) \(c.control.map(String.init) ?? "-") \(c.generation) \(c.quitting ? 1 : 0) \(c.startedMono) \(c.pool)\n"
         }
+        for o in outputs { text += "output \(o.pid) \(o.fd) \(o.stream) \(o.decorated ? 1 : 0) \(o.pool)\n" }
         var bytes = Array(text.utf8)
         if let fallback {
             let previous = Array(fallback.configuration.utf8)
@@ -155,6 +169,10 @@ package struct ReloadInheritance: Equatable, Sendable {
                 let control: Int32? = parts[1] == "-" ? nil : Int32(parts[1])
                 value.children.append(Child(pid: pid, pool: parts[5...].joined(separator: " "), generation: g,
                                             control: control, quitting: parts[3] == "1", startedMono: started))
+            case "output":
+                guard parts.count >= 5, let pid = Int32(parts[0]), let fd = Int32(parts[1]) else { throw fail("bad output '\(rest)'") }
+                value.outputs.append(Output(pid: pid, fd: fd, stream: parts[2], decorated: parts[3] == "1",
+                                            pool: parts[4...].joined(separator: " ")))
             case "configuration":
                 guard let count = Int(rest), count >= 0, offset + count == bytes.count else { throw fail("bad configuration length '\(rest)'") }
                 value.configuration = String(decoding: bytes[offset...], as: UTF8.self)

@@ -8,9 +8,11 @@ func slowRouteSleep(milliseconds ms: Int) {
     while nanosleep(&ts, &rest) == -1 && errno == EINTR { ts = rest }
 }
 
-/// `/say?text=T&times=N&to=stdout|stderr&newline=0`: the worker writes T repeated N times
-/// (stdout through `print`, stderr with write(2)), for the catch_workers_output tests.
+/// `/say?text=T&times=N&to=stdout|stderr&newline=0&ms=M`: the worker writes T repeated N
+/// times (stdout through `print`, stderr with write(2)), after M ms, for the
+/// catch_workers_output tests.
 func sayRoute(_ query: [String: String]) -> String {
+    if let ms = Int(query["ms"] ?? ""), ms > 0 { slowRouteSleep(milliseconds: ms) }
     let text = String(repeating: query["text"] ?? "hello", count: max(1, min(Int(query["times"] ?? "1") ?? 1, 100_000)))
     let newline = query["newline"] != "0"
     if query["to"] == "stdout" {
