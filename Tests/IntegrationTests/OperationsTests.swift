@@ -53,6 +53,29 @@ import Testing
         #expect(server.waitForLog("[pool www] child \(old) said into stderr: \"said-after-the-reload\""), "\(server.log)")
     }
 
+    @Test func aWorkerFloodingItsOutputDoesNotStallTheMaster() throws {
+        let server = try FPMServer(pool: "catch_workers_output = yes")
+        #expect(server.waitForWorkers(2))
+        let port = server.port
+        let flood = UncheckedBox(ResultBox())
+        // 20 MB on stderr in 1000-byte lines: seconds of logging for the master.
+        let text = String(repeating: "f", count: 1000)
+        let task = BackgroundTask {
+            guard let c = try? FastCGIClient(connectingTo: "127.0.0.1:\(port)", timeout: 60) else { return }
+            defer { c.close() }
+            flood.value.result = try? c.request(params: TestSupport.params(uri: "/say?times=20000&text=\(text)"))
+        }
+        #expect(server.waitForLog("said into stderr: \"fff"))
+        // The other worker crashes meanwhile: the master reaps and replaces it during the flood.
+        #expect(try server.request("/crash").status == 500)
+        #expect(task.wait(timeout: 60))
+        #expect(flood.value.result?.status == 200)
+        let log = server.log
+        let exit = try #require(log.range(of: "exited on signal"))
+        let lastFlood = try #require(log.range(of: "said into stderr: \"fff", options: .backwards))
+        #expect(exit.lowerBound < lastFlood.lowerBound, "the crash was handled only after the flood")
+    }
+
     @Test func undecoratedOutputIsTheBareText() throws {
         let server = try FPMServer(pool: "catch_workers_output = yes\ndecorate_workers_output = no")
         #expect(try server.request("/say?text=bare-line-from-the-worker").status == 200)
