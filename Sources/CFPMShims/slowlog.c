@@ -123,8 +123,10 @@ static void slowlog_handler(int sig, siginfo_t *info, void *context) {
         slowlog_hex(fd, address, 16);
         slowlog_puts(fd, "] ");
         if (known && where.dli_sname != NULL) {
+            /* C names get php-fpm's "name()"; Swift's mangled ones demangle with their
+               parameters, so they stay as they are for `swift demangle`. */
             slowlog_puts(fd, where.dli_sname);
-            slowlog_puts(fd, "()+");
+            slowlog_puts(fd, where.dli_sname[0] == '$' ? "+" : "()+");
             slowlog_hex(fd, address - (uintptr_t)where.dli_saddr, 0);
         } else {
             slowlog_puts(fd, "???");
