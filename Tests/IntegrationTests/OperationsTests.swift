@@ -76,6 +76,29 @@ import Testing
         #expect(exit.lowerBound < lastFlood.lowerBound, "the crash was handled only after the flood")
     }
 
+    @Test func aLineWithoutItsEndIsLoggedAfterASecondOrAtOnceWithoutBuffering() throws {
+        let buffered = try FPMServer(pool: "catch_workers_output = yes")
+        #expect(try buffered.request("/say?newline=0&text=no-end-yet").status == 200)
+        #expect(buffered.waitForLog("said into stderr: \"no-end-yet\"\n"))
+        let direct = try FPMServer(global: "log_buffering = no", pool: "catch_workers_output = yes")
+        #expect(try direct.request("/say?newline=0&text=written-as-read").status == 200)
+        #expect(direct.waitForLog("said into stderr: \"written-as-read\"\n", timeout: 0.9))
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/php-cgi8.2"), "php8.2-cgi is not installed (make deps)"))
+    func anExecPoolsStderrIsCaughtToo() throws {
+        let server = try FPMServer(name: "php", pools: """
+        [php]
+        listen = 127.0.0.1:{{PORT}}
+        pm = static
+        pm.max_children = 1
+        exec = "php-cgi8.2 -d extension=swift_fpm_no_such_extension"
+        catch_workers_output = yes
+        """, binary: TestSupport.fpmPath)
+        #expect(server.waitForLog("[pool php] child \(server.workers.first ?? 0) said into stderr: \"PHP Warning:  PHP Startup: Unable to load dynamic library 'swift_fpm_no_such_extension'"),
+                "\(server.log)")
+    }
+
     @Test func undecoratedOutputIsTheBareText() throws {
         let server = try FPMServer(pool: "catch_workers_output = yes\ndecorate_workers_output = no")
         #expect(try server.request("/say?text=bare-line-from-the-worker").status == 200)
