@@ -74,4 +74,18 @@ struct WorkerOutputTests {
         #expect(try ReloadInheritance.decode(value.encode()) == value)
         #expect(value.descriptors.contains(12) && value.descriptors.contains(13))
     }
+
+    @Test func aPipesEpollTagNamesItsDescriptorAndNoOtherWakeup() {
+        guard case .workerOutput(let fd)? = Master.Wakeup(tag: Master.Wakeup.workerOutput(fd: 1234).tag) else {
+            Issue.record("not a worker output wakeup")
+            return
+        }
+        #expect(fd == 1234)
+        guard case .signal? = Master.Wakeup(tag: Master.Wakeup.signal.tag),
+              case .pendingConnection(let pool)? = Master.Wakeup(tag: Master.Wakeup.pendingConnection(pool: 7).tag) else {
+            Issue.record("other wakeups changed")
+            return
+        }
+        #expect(pool == 7)
+    }
 }
