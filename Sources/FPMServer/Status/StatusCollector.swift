@@ -48,12 +48,14 @@ package enum StatusCollector {
     }
 }
 
-/// The pool's `ping.path` and `pm.status_path` pages, matched on SCRIPT_NAME as php-fpm does.
+/// The pool's `ping.path` and `pm.status_path` pages, matched on SCRIPT_NAME as php-fpm does —
+/// or on PATH_INFO when SCRIPT_NAME is empty, as lighttpd sends for an app mounted at "/" with
+/// `"fix-root-scriptname" => "enable"` (SCRIPT_NAME "", PATH_INFO "/status").
 enum BuiltInPages {
     static func serve(pool: PoolRuntime, request: ServerRequest, response: ServerResponse) throws -> Bool {
         let config = pool.config
         guard config.pingPath != nil || config.statusPath != nil else { return false }
-        let scriptName = request.scriptName
+        let scriptName = request.scriptName.isEmpty ? request.pathInfo ?? "" : request.scriptName
         let page: StatusPage.ServerResponse
         if let ping = config.pingPath, scriptName == ping {
             page = PingPage.render(response: config.pingResponse)

@@ -7,6 +7,7 @@ extension Worker {
     /// then the end of the request, the scoreboard and the access log. Returns whether the
     /// connection serves another request.
     func respond(to params: FastCGIParams, on session: FastCGISession) -> Bool {
+        let params = FrontEndQuirks.normalized(params)
         pool.scoreboard.countAcceptedConnection()
         let started = SystemClock.monotonicNanos()
         let startWall = SystemClock.wallClock()
