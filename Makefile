@@ -5,8 +5,9 @@ SWIFT ?= swift
 
 -include mk/*.mk
 # Packages the test suite uses: nginx in front, libfcgi as the reference implementation,
-# php-fpm's shipped config (read by the config tests), php-cgi for the exec-pool example.
-TEST_PACKAGES = nginx libfcgi-dev libfcgi-bin php8.2-fpm php8.2-cgi
+# php-fpm's shipped config (read by the config tests), php-cgi for the exec-pool example,
+# Apache httpd (mod_proxy_fcgi) and lighttpd (mod_fastcgi) as the other front ends.
+TEST_PACKAGES = nginx libfcgi-dev libfcgi-bin php8.2-fpm php8.2-cgi apache2 lighttpd
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all build test deps unit integration fuzz bench clean
@@ -24,6 +25,8 @@ deps:
 	command -v cgi-fcgi >/dev/null 2>&1 || missing="$$missing libfcgi-bin"; \
 	[ -f /etc/php/8.2/fpm/pool.d/www.conf ] || missing="$$missing php8.2-fpm"; \
 	command -v php-cgi8.2 >/dev/null 2>&1 || missing="$$missing php8.2-cgi"; \
+	[ -x /usr/sbin/apache2 ] && [ -f /usr/lib/apache2/modules/mod_proxy_fcgi.so ] || missing="$$missing apache2"; \
+	[ -x /usr/sbin/lighttpd ] || missing="$$missing lighttpd"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		$(SUDO) apt-get update -qq && \

@@ -55,7 +55,7 @@ struct ApacheFrontEndTests {
         let f = try FrontEndFixture()
         let apache = try ApacheServer(documentRoot: f.root, sites: [
             """
-            ProxyPass "/" "fcgi://127.0.0.1:\(f.appPort)/"
+            ProxyPass "/" "fcgi://127.0.0.1:\(f.appPort)/" enablereuse=on
             """,
             """
             ProxyPass "/app/" "fcgi://127.0.0.1:\(f.infoPort)/"
@@ -150,6 +150,9 @@ struct LighttpdFrontEndTests {
             """
             fastcgi.server = ( "/" => (( "socket" => "\(f.appSocket)", "check-local" => "disable" )) )
             """,
+            """
+            fastcgi.server = ( "/" => (( "host" => "127.0.0.1", "port" => \(f.infoPort), "check-local" => "disable" )) )
+            """,
         ])
         let logs = { "lighttpd:\n\(lighttpd.errorLog)\nfpm:\n\(f.server.log)" }
         try expectSwiftAppServes(send { try lighttpd.get($0, site: 0, method: $1, body: $2, headers: $3) }, logs: logs)
@@ -168,6 +171,17 @@ struct LighttpdFrontEndTests {
         #expect(p["SCRIPT_FILENAME"] == f.root + "/info/x")
         #expect(p["PATH_TRANSLATED"] == f.root + "/y")
         #expect(p["REQUEST_URI"] == "/info/x/y?q=1")
+
+        let root = try lighttpd.get("/x/y?q=1", site: 2)
+        #expect(root.status == 200, "\(logs())")
+        let r = FrontEndFixture.params(root)
+        print("lighttpd \"/\" GET /x/y?q=1: \(FrontEndFixture.summary(r))")
+        // Even at "/", the first path segment is the script (an app must route on SCRIPT_NAME + PATH_INFO).
+        #expect(r["SCRIPT_NAME"] == "/x")
+        #expect(r["PATH_INFO"] == "/y")
+        #expect(r["SCRIPT_FILENAME"] == f.root + "/x")
+        #expect(r["PATH_TRANSLATED"] == f.root + "/y")
+        #expect(r["REQUEST_URI"] == "/x/y?q=1")
 
         let unix = try lighttpd.get("/echo", site: 1, method: "POST", body: FrontEndFixture.body(50_000))
         #expect(unix.status == 200, "\(logs())")
