@@ -28,6 +28,9 @@ struct ApacheFrontEndTests {
             <Location "/info/">
                 SetHandler "proxy:fcgi://127.0.0.1:\(f.infoPort)"
             </Location>
+            <Location "/unix/">
+                SetHandler "proxy:unix:\(f.appSocket)|fcgi://localhost"
+            </Location>
             """,
         ])
         let logs = { "apache:\n\(apache.errorLog)\nfpm:\n\(f.server.log)" }
@@ -37,6 +40,12 @@ struct ApacheFrontEndTests {
         let pathInfo = try apache.get("/hello.sh/more/path", site: 1)
         #expect(pathInfo.status == 200, "\(logs())")
         #expect(pathInfo.text.contains("cgi SCRIPT_NAME=/hello.sh\ncgi PATH_INFO=/more/path\n"), "\(pathInfo.text)")
+
+        // The unix socket form of SetHandler, to the test app's own pool (SCRIPT_NAME /unix).
+        let unix = try apache.get("/unix/echo", site: 1, method: "POST", body: FrontEndFixture.body(10_000))
+        #expect(unix.status == 200, "\(logs())")
+        #expect(unix.text.hasPrefix("pid "))
+        #expect(unix.header("X-Worker-PID") != nil)
 
         let info = try apache.get("/info/x/y?q=1", site: 1)
         #expect(info.status == 200, "\(logs())")
