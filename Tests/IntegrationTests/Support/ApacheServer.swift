@@ -31,7 +31,7 @@ final class ApacheServer {
 
     init(documentRoot: String, sites: [String]) throws {
         guard let binary = ApacheServer.binary else { throw FPMServer.ServerError(ApacheServer.missing!) }
-        dir = TestSupport.makeTempDirectory("apache")
+        dir = TestSupport.makeTempDirectory("fronts-apache")
         ports = distinctFreePorts(sites.count)
         try FileManager.default.createDirectory(atPath: dir + "/logs", withIntermediateDirectories: true)
         let modules = ApacheServer.modules.map { "LoadModule \($0)_module \(ApacheServer.moduleDirectory)/mod_\($0).so" }

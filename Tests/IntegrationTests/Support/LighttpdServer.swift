@@ -22,7 +22,7 @@ final class LighttpdServer {
 
     init(documentRoot: String, sites: [String]) throws {
         guard let binary = LighttpdServer.binary else { throw FPMServer.ServerError(LighttpdServer.missing!) }
-        dir = TestSupport.makeTempDirectory("lighttpd")
+        dir = TestSupport.makeTempDirectory("fronts-lighttpd")
         ports = distinctFreePorts(sites.count)
         try FileManager.default.createDirectory(atPath: dir + "/upload", withIntermediateDirectories: true)
         // The first site is the server's own port; the others are extra sockets.
