@@ -112,6 +112,28 @@ struct ApacheFrontEndTests {
         #expect(try apache.get("/status-code?code=503", site: 2).status == 503)
     }
 
+    @Test func theExampleConfigurationsAreValid() throws {
+        let files = exampleConfigurations("apache")
+        #expect(files.count >= 5)
+        let dir = TestSupport.makeTempDirectory("fronts-apache-check")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let modules = ["mpm_event", "authz_core", "authz_host", "proxy", "proxy_fcgi"]
+            .map { "LoadModule \($0)_module \(ApacheServer.moduleDirectory)/mod_\($0).so" }.joined(separator: "\n")
+        for file in files {
+            TestSupport.write(dir + "/httpd.conf", """
+            ServerRoot \(dir)
+            DefaultRuntimeDir \(dir)
+            PidFile \(dir)/httpd.pid
+            ErrorLog \(dir)/error.log
+            \(modules)
+            Include \(file)
+            """)
+            let r = try runCommand(ApacheServer.binary!, ["-t", "-f", dir + "/httpd.conf"])
+            #expect(r.status == 0, "\(file): \(r.stdout)\(r.stderr)")
+            #expect((r.stdout + r.stderr).contains("Syntax OK"), "\(file): \(r.stderr)")
+        }
+    }
+
     /// An exec pool's program reads Apache's params itself: php-cgi, unlike php-fpm, does not
     /// strip `proxy:fcgi://` and answers "No input file specified."; `ProxyFCGIBackendType
     /// GENERIC` makes Apache send the plain path, and then it serves.
@@ -135,6 +157,14 @@ struct ApacheFrontEndTests {
         try expectPHPServes(send { try apache.get($0, site: 0, method: $1, body: $2, headers: $3) },
                             script: "/generic/index.php", root: f.root, logs: logs)
     }
+}
+
+/// `examples/<server>/*.conf` files, each checked by the server itself (`-t`, `-tt`) inside a
+/// minimal main configuration.
+func exampleConfigurations(_ server: String) -> [String] {
+    let dir = ExecPoolTests.repositoryRoot + "/examples/" + server
+    return ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
+        .filter { $0.hasSuffix(".conf") }.sorted().map { dir + "/" + $0 }
 }
 
 /// lighttpd with mod_fastcgi in front of the real fpm binary, with and without
@@ -195,6 +225,25 @@ struct LighttpdFrontEndTests {
         let unix = try lighttpd.get("/echo", site: 1, method: "POST", body: FrontEndFixture.body(50_000))
         #expect(unix.status == 200, "\(logs())")
         #expect(unix.body == FrontEndFixture.body(50_000))
+    }
+
+    @Test func theExampleConfigurationsAreValid() throws {
+        let files = exampleConfigurations("lighttpd")
+        #expect(files.count >= 4)
+        let dir = TestSupport.makeTempDirectory("fronts-lighttpd-check")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for file in files {
+            TestSupport.write(dir + "/lighttpd.conf", """
+            server.document-root = "\(dir)"
+            server.bind = "127.0.0.1"
+            server.port = \(TestSupport.freePort())
+            server.errorlog = "\(dir)/error.log"
+            include "\(file)"
+            """)
+            // -tt also loads the modules and checks their settings (fastcgi.server's hosts).
+            let r = try runCommand(LighttpdServer.binary!, ["-tt", "-f", dir + "/lighttpd.conf"])
+            #expect(r.status == 0, "\(file): \(r.stdout)\(r.stderr)")
+        }
     }
 
     /// With fix-root-scriptname an app at "/" gets SCRIPT_NAME "" and the whole path in
