@@ -17,6 +17,7 @@ package struct Epoll: ~Copyable {
     }
 
     package static let input = CFPM_EPOLLIN
+    package static let output = CFPM_EPOLLOUT
     package static let edgeTriggered = CFPM_EPOLLET
     package static let exclusive = CFPM_EPOLLEXCLUSIVE
     package static let peerClosed = CFPM_EPOLLRDHUP

@@ -236,13 +236,16 @@ package enum Socket {
         return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &value, &length) == 0 && value != 0
     }
 
-    /// Current accept-queue length and its maximum for a TCP listener (Linux TCP_INFO); nil for
-    /// unix sockets, which the kernel does not report this way.
+    /// Current accept-queue length and its maximum for a listener: TCP_INFO for TCP (Linux
+    /// reports the accept queue in `tcpi_unacked`, the backlog in `tcpi_sacked`), sock_diag for
+    /// unix sockets; nil when the kernel does not tell.
+    /// The corresponding C functions are `getsockopt(TCP_INFO)` and a `NETLINK_SOCK_DIAG` query.
     package static func listenQueue(_ fd: Int32) -> (length: Int, backlog: Int)? {
-        var unacked: UInt32 = 0
-        var sacked: UInt32 = 0
-        guard cfpm_tcp_listen_queue(fd, &unacked, &sacked) == 0 else { return nil }
-        return (Int(unacked), Int(sacked))
+        var length: UInt32 = 0
+        var backlog: UInt32 = 0
+        if cfpm_tcp_listen_queue(fd, &length, &backlog) == 0 { return (Int(length), Int(backlog)) }
+        guard cfpm_unix_listen_queue(fd, &length, &backlog) == 0 else { return nil }
+        return (Int(length), Int(backlog))
     }
 
     static func makeAddress(_ host: String, port: Int) -> (Int32, sockaddr_storage, socklen_t)? {

@@ -65,7 +65,8 @@ struct FPMCtl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fpmctl",
         abstract: "Control and inspect a running swift-fpm master.",
-        subcommands: [Reload.self, Quit.self, Stop.self, Reopen.self, Status.self, Ping.self, RequestCommand.self])
+        subcommands: [Reload.self, Quit.self, Stop.self, Reopen.self, Status.self, Ping.self, RequestCommand.self,
+                      HealthCommand.self])
 }
 
 struct Reload: ParsableCommand {

@@ -107,4 +107,9 @@ size_t cfpm_proctitle_room(void);
 /* C's stdout line-buffered (a worker's stdout is a pipe the master reads). */
 int cfpm_stdout_line_buffered(void);
 
+/* ---- status: the listen queue of unix sockets (listen_queue.c) ------------------------- */
+/* The accept-queue length and backlog of the listening unix socket `fd`, from sock_diag.
+   Returns 0, or -1 when the kernel does not tell. */
+int cfpm_unix_listen_queue(int fd, uint32_t *length, uint32_t *backlog);
+
 #endif

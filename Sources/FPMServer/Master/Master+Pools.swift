@@ -40,7 +40,9 @@ extension Master {
             // pm.max_memory: one spare slot, so a replacement starts before the worker it replaces leaves.
             let slots = config.maxChildren + (config.maxMemory > 0 && config.exec == nil ? 1 : 0)
             let scoreboard = try Scoreboard(create: sbPath, pool: config.name, listen: key, pm: config.pm.rawIndex,
-                                            slots: slots, maxChildren: config.maxChildren, masterPID: pid,
+                                            slots: slots, maxChildren: config.maxChildren,
+                                            limits: Scoreboard.Limits(pool: config), execProgram: config.exec != nil,
+                                            masterPID: pid,
                                             generation: generation)
             if let old {
                 // Counters survive a reload: monitoring sees one continuous pool.
@@ -51,6 +53,7 @@ extension Master {
                 scoreboard.maxListenQueue = old.maxListenQueue
                 scoreboard.memoryReplacements = old.memoryReplacements
                 scoreboard.startEpoch = old.startEpoch
+                scoreboard.durationHistogram = old.durationHistogram
                 old.memory.unmap()
             }
             let handler: (any RequestHandler)?

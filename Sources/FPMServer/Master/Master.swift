@@ -61,6 +61,8 @@ final class Master {
     var memoryReplacements: [pid_t: pid_t] = [:]
     /// catch_workers_output: the workers' stdout and stderr pipes (`Master+WorkerOutput`).
     var workerOutputs = WorkerOutputs()
+    /// pm.status_listen: the sockets the master answers status, ping and health on itself.
+    let statusListener = StatusListener()
 
     static let tickNanos = 1_000_000_000
     /// How often the readiness of a new generation is checked during a hand-over.
@@ -73,6 +75,10 @@ final class Master {
         case pendingConnection(pool: Int)
         /// A worker's stdout or stderr pipe has output (catch_workers_output).
         case workerOutput(fd: Int32)
+        /// A `pm.status_listen` socket has a connection waiting.
+        case statusListener(Int)
+        /// A status-listener connection is readable or writable.
+        case statusConnection(Int)
 
         static let workerOutputBase: UInt64 = 1 << 32
 
@@ -81,10 +87,14 @@ final class Master {
             case .signal: return 1
             case .pendingConnection(let pool): return 1000 + UInt64(pool)
             case .workerOutput(let fd): return Wakeup.workerOutputBase + UInt64(UInt32(bitPattern: fd))
+            case .statusListener(let index): return 1 << 40 + UInt64(index)
+            case .statusConnection(let id): return 1 << 41 + UInt64(id)
             }
         }
 
         init?(tag: UInt64) {
+            if tag >= 1 << 41 { self = .statusConnection(Int(tag - 1 << 41)); return }
+            if tag >= 1 << 40 { self = .statusListener(Int(tag - 1 << 40)); return }
             if tag >= Wakeup.workerOutputBase { self = .workerOutput(fd: Int32(bitPattern: UInt32(truncatingIfNeeded: tag))); return }
             if tag == 1 { self = .signal } else if tag >= 1000 { self = .pendingConnection(pool: Int(tag - 1000)) } else { return nil }
         }
@@ -125,6 +135,7 @@ final class Master {
             adoptInheritance()
             noteIgnoredUsers()
             try openPools()
+            try openStatusListeners()
             closeUnusedInheritance()
             try writePidFile()
             if inheritance == nil {
@@ -206,15 +217,20 @@ final class Master {
                 timeoutMillis = min(timeoutMillis, Int32(clamping: max(0, (deadline - now + 999_999) / 1_000_000)))
             }
             if let hb = heartbeatMillis() { timeoutMillis = min(timeoutMillis, hb) }
+            if let deadline = statusListener.nextDeadline {
+                timeoutMillis = min(timeoutMillis, Int32(clamping: max(0, (deadline - now + 999_999) / 1_000_000)))
+            }
             var signals: [Int32] = []
             var pendingPools: [Int] = []
             var outputs: [Int32] = []
+            var statusEvents: [Wakeup] = []
             do {
                 try epoll.wait(timeout: timeoutMillis) { event in
                     switch Wakeup(tag: event.data) {
                     case .signal: signals.append(contentsOf: Signals.readSignals(signalFD))
                     case .pendingConnection(let pool): pendingPools.append(pool)
                     case .workerOutput(let fd): outputs.append(fd)
+                    case .some(let status): statusEvents.append(status)
                     case nil: break
                     }
                 }
@@ -230,7 +246,17 @@ final class Master {
             for index in pendingPools where index < pools.count && control.phase.isServing {
                 onPendingConnection(pools[index])
             }
+            for event in statusEvents {
+                switch event {
+                case .statusListener(let index):
+                    statusListener.accept(listener: index, epoll: epoll, allowed: statusAllowedClients(index),
+                                          log: log, now: SystemClock.monotonicNanos())
+                case .statusConnection(let id): statusListener.service(id, epoll: epoll)
+                default: break
+                }
+            }
             let after = SystemClock.monotonicNanos()
+            statusTick(now: after)
             if after >= nextTick {
                 if control.phase.isServing { maintenance(now: after) }
                 flushWaitingWorkerOutput(now: after)
@@ -300,6 +326,7 @@ final class Master {
             case .writeState:
                 writeState()
             case .exit(let code):
+                statusListener.closeAll(epoll: epoll)
                 cleanupFiles()
                 return code
             }

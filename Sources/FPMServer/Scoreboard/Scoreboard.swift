@@ -51,6 +51,53 @@ package final class Scoreboard: @unchecked Sendable {
         static let poolName = 128, poolNameSize = 64
         static let listen = 192, listenSize = 128
         static let memoryReplacements = 320
+        /// The master's loop stamps this (monotonic ns) on every pass, so a reader can tell a
+        /// running master from a stalled one.
+        static let masterHeartbeat = 328
+        /// The pool's limits (`Scoreboard.Limits`), written once at creation.
+        static let startServers = 336, minSpareServers = 344, maxSpareServers = 352, maxRequests = 360
+        static let terminateTimeout = 368, processIdleTimeout = 376
+        /// The request-duration histogram: one (non-cumulative) count per bucket of
+        /// `Scoreboard.durationBuckets` plus +Inf, then the sum of durations in microseconds.
+        static let histogram = 384, histogramSum = 384 + 8 * (Scoreboard.durationBucketsMicros.count + 1)
+        /// 1 when the pool's workers are exec'd programs, which do not report their stage.
+        static let execProgram = 488
+    }
+
+    /// Upper bounds of the request-duration histogram's buckets, in microseconds (Prometheus'
+    /// default buckets, 5 ms to 10 s); the last bucket, +Inf, is implicit.
+    package static let durationBucketsMicros: [Int] = [
+        5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_500_000, 5_000_000, 10_000_000,
+    ]
+
+    /// The pool's limits as the status page's metrics show them.
+    package struct Limits: Sendable, Equatable {
+        package var startServers = 0, minSpareServers = 0, maxSpareServers = 0, maxRequests = 0
+        /// `request_terminate_timeout`, seconds (0: none).
+        package var terminateTimeout = 0
+        /// `pm.process_idle_timeout`, seconds.
+        package var processIdleTimeout = 0
+        package init(startServers: Int = 0, minSpareServers: Int = 0, maxSpareServers: Int = 0, maxRequests: Int = 0,
+                     terminateTimeout: Int = 0, processIdleTimeout: Int = 0) {
+            self.startServers = startServers
+            self.minSpareServers = minSpareServers
+            self.maxSpareServers = maxSpareServers
+            self.maxRequests = maxRequests
+            self.terminateTimeout = terminateTimeout
+            self.processIdleTimeout = processIdleTimeout
+        }
+    }
+
+    /// A consistent-enough copy of the duration histogram: per-bucket counts (not cumulative,
+    /// the last one +Inf) and the sum of the durations in microseconds.
+    package struct DurationHistogram: Sendable, Equatable {
+        package var counts: [Int]
+        package var sumMicros: Int
+        package var count: Int { counts.reduce(0, &+) }
+        package init(counts: [Int], sumMicros: Int) {
+            self.counts = counts
+            self.sumMicros = sumMicros
+        }
     }
 
     enum S {
@@ -80,7 +127,7 @@ package final class Scoreboard: @unchecked Sendable {
     /// `slots` may exceed `maxChildren` (by one, under pm.max_memory) so a replacement can start
     /// before the worker it replaces leaves.
     package init(create path: String, pool: String, listen: String, pm: Int, slots: Int, maxChildren: Int? = nil,
-                 masterPID: Int32, generation: Int) throws(SystemError) {
+                 limits: Limits = Limits(), execProgram: Bool = false, masterPID: Int32, generation: Int) throws(SystemError) {
         memory = try SharedMemory.create(path: path, size: Scoreboard.size(slots: slots))
         slotCount = slots
         store(UInt64(Scoreboard.magic), at: H.magic)
@@ -92,6 +139,14 @@ package final class Scoreboard: @unchecked Sendable {
         storeInt(Int(masterPID), at: H.masterPID)
         storeInt(generation, at: H.generation)
         storeInt(maxChildren ?? slots, at: H.maxChildren)
+        storeInt(limits.startServers, at: H.startServers)
+        storeInt(limits.minSpareServers, at: H.minSpareServers)
+        storeInt(limits.maxSpareServers, at: H.maxSpareServers)
+        storeInt(limits.maxRequests, at: H.maxRequests)
+        storeInt(limits.terminateTimeout, at: H.terminateTimeout)
+        storeInt(limits.processIdleTimeout, at: H.processIdleTimeout)
+        storeInt(SystemClock.monotonicNanos(), at: H.masterHeartbeat)
+        storeInt(execProgram ? 1 : 0, at: H.execProgram)
         writeString(pool, at: H.poolName, size: H.poolNameSize, base: memory.base)
         writeString(listen, at: H.listen, size: H.listenSize, base: memory.base)
     }
@@ -187,6 +242,41 @@ package final class Scoreboard: @unchecked Sendable {
         get { loadInt(H.memoryReplacements) } set { storeInt(newValue, at: H.memoryReplacements) }
     }
 
+    package var limits: Limits {
+        Limits(startServers: loadInt(H.startServers), minSpareServers: loadInt(H.minSpareServers),
+               maxSpareServers: loadInt(H.maxSpareServers), maxRequests: loadInt(H.maxRequests),
+               terminateTimeout: loadInt(H.terminateTimeout), processIdleTimeout: loadInt(H.processIdleTimeout))
+    }
+
+    /// Whether the workers report their request stage (exec'd programs do not).
+    package var workersReportStage: Bool { loadInt(H.execProgram) == 0 }
+
+    /// When the master's loop last ran (monotonic ns; one writer, the master).
+    package var masterHeartbeat: Int {
+        get { loadInt(H.masterHeartbeat) } set { storeInt(newValue, at: H.masterHeartbeat) }
+    }
+
+    /// The request-duration histogram the workers add to at each request's end.
+    package var durationHistogram: DurationHistogram {
+        get {
+            let counts = (0...Scoreboard.durationBucketsMicros.count).map { atomic(H.histogram + 8 * $0).load(ordering: .relaxed) }
+            return DurationHistogram(counts: counts, sumMicros: atomic(H.histogramSum).load(ordering: .relaxed))
+        }
+        set {
+            for (i, c) in newValue.counts.prefix(Scoreboard.durationBucketsMicros.count + 1).enumerated() {
+                atomic(H.histogram + 8 * i).store(c, ordering: .relaxed)
+            }
+            atomic(H.histogramSum).store(newValue.sumMicros, ordering: .relaxed)
+        }
+    }
+
+    /// The bucket a duration falls in (the last index is +Inf).
+    @inline(__always) static func bucket(forMicros micros: Int) -> Int {
+        var i = 0
+        while i < durationBucketsMicros.count && micros > durationBucketsMicros[i] { i += 1 }
+        return i
+    }
+
     // MARK: slots
 
     /// A writer's handle on one slot. Only the slot's owner may use it.
@@ -231,7 +321,9 @@ package final class Scoreboard: @unchecked Sendable {
         /// Master, before fork: claims the slot for a new worker.
         package func claim(pid: Int32, generation: Int) {
             masterUpdate {
-                (base + S.pid).initializeMemory(as: UInt8.self, repeating: 0, count: S.method - S.pid)
+                // Everything, the strings too: a new worker's slot shows nothing of its
+                // predecessor's last request (method, URI, script) in `?full`.
+                (base + S.pid).initializeMemory(as: UInt8.self, repeating: 0, count: Scoreboard.slotSize - S.pid)
                 set(S.pid, Int(pid))
                 set(S.startEpoch, SystemClock.epochSeconds())
                 set(S.generation, generation)
@@ -312,6 +404,18 @@ package final class Scoreboard: @unchecked Sendable {
                 set(S.memory, memory)
                 setStage(.finishing, now: now)
             }
+            recordDuration(micros: int(S.durationMicros))
+        }
+
+        /// Adds one request to the pool's duration histogram in the header (shared by every
+        /// worker of the pool, hence atomic): two relaxed atomic adds, no syscall.
+        @inline(__always) func recordDuration(micros: Int) {
+            let header = base - Scoreboard.headerSize - index * Scoreboard.slotSize
+            let bucket = Scoreboard.bucket(forMicros: micros)
+            UnsafeAtomic<Int>(at: (header + H.histogram + 8 * bucket).assumingMemoryBound(to: UnsafeAtomic<Int>.Storage.self))
+                .wrappingIncrement(ordering: .relaxed)
+            UnsafeAtomic<Int>(at: (header + H.histogramSum).assumingMemoryBound(to: UnsafeAtomic<Int>.Storage.self))
+                .wrappingIncrement(by: max(0, micros), ordering: .relaxed)
         }
 
         @inline(__always) func copyField(_ src: UnsafeRawBufferPointer?, _ offset: Int, _ size: Int) {

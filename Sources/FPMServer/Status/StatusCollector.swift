@@ -3,9 +3,14 @@ import FPMConfiguration
 
 /// Turns a pool's scoreboard into the status page's model. Counts come from scanning the
 /// slots at the moment of the request, not from counters that drift between ticks.
+///
+/// `liveQueue` is the pool's accept queue read from the kernel at the moment of the request by
+/// whoever holds the listener (a worker, the master's status listener); `nil` (fpmctl, which
+/// has no listener) uses the figure the master's tick stored.
 package enum StatusCollector {
     package static func collect(_ scoreboard: Scoreboard, nowMono: Int = SystemClock.monotonicNanos(),
-                               nowEpoch: Int = SystemClock.epochSeconds()) -> (PoolStatus, [ProcessStatus]) {
+                               nowEpoch: Int = SystemClock.epochSeconds(),
+                               liveQueue: (length: Int, backlog: Int)? = nil) -> (PoolStatus, [ProcessStatus]) {
         let snapshots = scoreboard.snapshots().filter { $0.pid > 0 }
         var idle = 0
         var active = 0
@@ -37,14 +42,25 @@ package enum StatusCollector {
         let pool = PoolStatus(
             pool: scoreboard.poolName, processManager: pm, startTime: scoreboard.startEpoch,
             startSince: max(0, nowEpoch - scoreboard.startEpoch), acceptedConn: scoreboard.acceptedConnections,
-            listenQueue: scoreboard.listenQueue, maxListenQueue: scoreboard.maxListenQueue,
-            listenQueueLen: scoreboard.listenQueueLength, idleProcesses: idle, activeProcesses: active,
+            listenQueue: liveQueue?.length ?? scoreboard.listenQueue,
+            maxListenQueue: max(scoreboard.maxListenQueue, liveQueue?.length ?? 0),
+            listenQueueLen: liveQueue?.backlog ?? scoreboard.listenQueueLength, idleProcesses: idle, activeProcesses: active,
             totalProcesses: idle + active, maxActiveProcesses: max(scoreboard.maxActive, active),
             maxChildrenReached: scoreboard.maxChildrenReached, slowRequests: scoreboard.slowRequests,
             maxChildren: scoreboard.maxChildren,
             // A spare slot beyond max_children exists only under pm.max_memory.
-            memoryReplacements: scoreboard.slotCount > scoreboard.maxChildren ? scoreboard.memoryReplacements : nil)
+            memoryReplacements: scoreboard.slotCount > scoreboard.maxChildren ? scoreboard.memoryReplacements : nil,
+            limits: scoreboard.limits, requestDurations: scoreboard.durationHistogram)
         return (pool, processes)
+    }
+}
+
+extension Scoreboard.Limits {
+    /// The limits of `pool` as its scoreboard records them.
+    init(pool: PoolConfiguration) {
+        self.init(startServers: pool.startServers, minSpareServers: pool.minSpareServers,
+                  maxSpareServers: pool.maxSpareServers, maxRequests: pool.maxRequests,
+                  terminateTimeout: pool.requestTerminateTimeout, processIdleTimeout: pool.processIdleTimeout)
     }
 }
 
@@ -60,7 +76,7 @@ enum BuiltInPages {
         if let ping = config.pingPath, scriptName == ping {
             page = PingPage.render(response: config.pingResponse)
         } else if let status = config.statusPath, scriptName == status {
-            let (poolStatus, processes) = StatusCollector.collect(pool.scoreboard)
+            let (poolStatus, processes) = StatusCollector.collect(pool.scoreboard, liveQueue: Socket.listenQueue(pool.listenFD))
             page = StatusPage.render(pool: poolStatus, processes: processes, query: StatusQuery(queryString: request.queryString))
         } else {
             return false

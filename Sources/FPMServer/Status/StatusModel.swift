@@ -37,6 +37,11 @@ package struct PoolStatus: Sendable, Equatable {
     /// swift-fpm addition: workers replaced for passing `pm.max_memory`; `nil` (the pool has no
     /// limit) omits it. Rendered last, like ``maxChildren``.
     package var memoryReplacements: Int?
+    /// swift-fpm addition (OpenMetrics only): the pool's limits; `nil` omits them.
+    package var limits: Scoreboard.Limits?
+    /// swift-fpm addition (OpenMetrics only): every finished request's duration, by bucket;
+    /// `nil` omits the histogram.
+    package var requestDurations: Scoreboard.DurationHistogram?
 
     package init(
         pool: String,
@@ -54,7 +59,9 @@ package struct PoolStatus: Sendable, Equatable {
         maxChildrenReached: Int = 0,
         slowRequests: Int = 0,
         maxChildren: Int? = nil,
-        memoryReplacements: Int? = nil
+        memoryReplacements: Int? = nil,
+        limits: Scoreboard.Limits? = nil,
+        requestDurations: Scoreboard.DurationHistogram? = nil
     ) {
         self.pool = pool
         self.processManager = processManager
@@ -72,6 +79,8 @@ package struct PoolStatus: Sendable, Equatable {
         self.slowRequests = slowRequests
         self.maxChildren = maxChildren
         self.memoryReplacements = memoryReplacements
+        self.limits = limits
+        self.requestDurations = requestDurations
     }
 }
 

@@ -7,14 +7,15 @@
 /// * **Additions** (``PoolStatus/maxChildren``, when not nil) come after php-fpm's pool fields
 ///   in every format: a `max children:` line, a `"max children"` key, a `<max-children>`
 ///   element, an HTML row, and a `phpfpm_max_children` gauge.
-/// * **OpenMetrics**: `phpfpm_max_listen_queue` and `phpfpm_max_active_processes` are typed
-///   `gauge` (php-fpm says `counter`: a high-water mark is not a counter, and OpenMetrics
-///   requires counters to be named `_total`, which these are not); and
-///   `phpfpm_listen_queue_length` has its `HELP` before its `TYPE` like every other family
-///   (php-fpm swaps them; both orders parse). Metric names, values and the `counter` type of
-///   the real counters are kept, though strict OpenMetrics parsers want `_total` on those too:
-///   renaming would break every dashboard. No `pool` label is added, since a new label changes
-///   every series' identity; the pool name stays in `phpfpm_up`'s help text as in php-fpm.
+/// * **OpenMetrics**: php-fpm's families come byte for byte as php-fpm writes them: the same
+///   names, the same types (`phpfpm_max_listen_queue` and `phpfpm_max_active_processes` are
+///   `counter`s there, so here too), the same HELP/TYPE order (`phpfpm_listen_queue_length`
+///   has TYPE first), no labels: dashboards and alerts built on php-fpm carry over. php-fpm's
+///   counters lack the `_total` suffix that OpenMetrics 1.0 requires of a counter's sample, so
+///   strict OpenMetrics parsers reject php-fpm's page (and this one); `?openmetrics&strict`
+///   writes those samples as `NAME_total` (the family keeps php-fpm's name), which strict parsers
+///   accept. After php-fpm's families come swift-fpm's (``OpenMetricsRendering``): the pool's limits, the request-duration histogram and, with `full`, one series per
+///   worker (php-fpm's `full` adds nothing to OpenMetrics).
 /// * **Escaping**: pool and process-manager names are escaped like the other strings (php-fpm
 ///   prints them raw; valid names are unaffected). php-fpm blanks an XML/HTML value holding
 ///   invalid UTF-8 and drops such bytes from JSON; here the model holds Swift strings, so such
@@ -75,12 +76,12 @@ package enum StatusPage {
 
     /// Renders the page a status request's query string asks for.
     package static func render(pool: PoolStatus, processes: [ProcessStatus], query: StatusQuery) -> ServerResponse {
-        render(pool: pool, processes: processes, format: query.format, full: query.full)
+        render(pool: pool, processes: processes, format: query.format, full: query.full, strict: query.strict)
     }
 
     /// Renders `pool`, and with `full` one entry per process (OpenMetrics ignores `full`).
     package static func render(pool: PoolStatus, processes: [ProcessStatus], format: StatusFormat,
-                              full: Bool) -> ServerResponse {
+                              full: Bool, strict: Bool = false) -> ServerResponse {
         var body: [UInt8] = []
         body.reserveCapacity(1024 + (full ? processes.count * 512 : 0))
         let shown = full ? processes : []
@@ -89,7 +90,7 @@ package enum StatusPage {
         case .json: renderJSON(pool, full ? processes : nil, into: &body)
         case .xml: renderXML(pool, full ? processes : nil, into: &body)
         case .html: renderHTML(pool, full ? processes : nil, into: &body)
-        case .openmetrics: renderOpenMetrics(pool, into: &body)
+        case .openmetrics: renderOpenMetrics(pool, full ? processes : nil, strict: strict, into: &body)
         }
         return ServerResponse(contentType: contentType(for: format), body: body)
     }
@@ -299,55 +300,64 @@ package enum StatusPage {
 
     // MARK: - OpenMetrics
 
-    private enum MetricType: String {
-        case gauge, counter
+    enum MetricType: String {
+        case gauge, counter, histogram
     }
 
-    private static func renderOpenMetrics(_ pool: PoolStatus, into out: inout [UInt8]) {
+    private static func renderOpenMetrics(_ pool: PoolStatus, _ processes: [ProcessStatus]?, strict: Bool,
+                                          into out: inout [UInt8]) {
         var upHelp: [UInt8] = Array("Could pool ".utf8)
         TextRendering.appendOpenMetricsEscaped(pool.pool, to: &upHelp)
         upHelp.append(contentsOf: " using a ".utf8)
         TextRendering.appendOpenMetricsEscaped(pool.processManager, to: &upHelp)
         upHelp.append(contentsOf: " PM on PHP-FPM be reached?".utf8)
+        let total = strict ? "_total" : ""
         metric("up", upHelp, .gauge, 1, into: &out)
-        metric("start_since", "The number of seconds since FPM has started.", .counter, pool.startSince, into: &out)
+        metric("start_since", "The number of seconds since FPM has started.", .counter, pool.startSince,
+               sample: total, into: &out)
         metric("accepted_connections", "The number of requests accepted by the pool.", .counter,
-               pool.acceptedConn, into: &out)
+               pool.acceptedConn, sample: total, into: &out)
         metric("listen_queue", "The number of requests in the queue of pending connections.", .gauge,
                pool.listenQueue, into: &out)
         metric("max_listen_queue",
                "The maximum number of requests in the queue of pending connections since FPM has started.",
-               .gauge, pool.maxListenQueue, into: &out)
-        metric("listen_queue_length", "The size of the socket queue of pending connections.", .gauge,
-               pool.listenQueueLen, into: &out)
+               .counter, pool.maxListenQueue, sample: total, into: &out)
+        // php-fpm writes this family's TYPE before its HELP; kept, both orders are valid.
+        out.append(contentsOf: "# TYPE phpfpm_listen_queue_length gauge\n".utf8)
+        out.append(contentsOf: "# HELP phpfpm_listen_queue_length The size of the socket queue of pending connections.\nphpfpm_listen_queue_length ".utf8)
+        TextRendering.appendDecimal(pool.listenQueueLen, to: &out)
+        out.append(UInt8(ascii: "\n"))
         metric("idle_processes", "The number of idle processes.", .gauge, pool.idleProcesses, into: &out)
         metric("active_processes", "The number of active processes.", .gauge, pool.activeProcesses, into: &out)
         metric("total_processes", "The number of idle + active processes.", .gauge, pool.totalProcesses, into: &out)
-        metric("max_active_processes", "The maximum number of active processes since FPM has started.", .gauge,
-               pool.maxActiveProcesses, into: &out)
+        metric("max_active_processes", "The maximum number of active processes since FPM has started.", .counter,
+               pool.maxActiveProcesses, sample: total, into: &out)
         metric("max_children_reached",
                "The number of times, the process limit has been reached, when pm tries to start more children (works only for pm 'dynamic' and 'ondemand').",
-               .counter, pool.maxChildrenReached, into: &out)
+               .counter, pool.maxChildrenReached, sample: total, into: &out)
         metric("slow_requests", "The number of requests that exceeded your 'request_slowlog_timeout' value.",
-               .counter, pool.slowRequests, into: &out)
+               .counter, pool.slowRequests, sample: total, into: &out)
         if let maxChildren = pool.maxChildren {
             metric("max_children", "The maximum number of child processes (pm.max_children).", .gauge,
                    maxChildren, into: &out)
         }
         if let replaced = pool.memoryReplacements {
             metric("memory_replacements", "The number of workers replaced for passing pm.max_memory.", .counter,
-                   replaced, into: &out)
+                   replaced, sample: total, into: &out)
         }
+        OpenMetricsRendering.appendAdditions(pool, processes, strict: strict, into: &out)
         out.append(contentsOf: "# EOF\n".utf8)
     }
 
-    private static func metric(_ name: String, _ help: String, _ type: MetricType, _ value: Int,
-                               into out: inout [UInt8]) {
-        metric(name, Array(help.utf8), type, value, into: &out)
+    static func metric(_ name: String, _ help: String, _ type: MetricType, _ value: Int, sample suffix: String = "",
+                       into out: inout [UInt8]) {
+        metric(name, Array(help.utf8), type, value, sample: suffix, into: &out)
     }
 
-    private static func metric(_ name: String, _ help: [UInt8], _ type: MetricType, _ value: Int,
-                               into out: inout [UInt8]) {
+    /// One unlabelled family of one sample; `suffix` is appended to the sample's name only
+    /// (`_total` for a strict counter).
+    static func metric(_ name: String, _ help: [UInt8], _ type: MetricType, _ value: Int, sample suffix: String = "",
+                       into out: inout [UInt8]) {
         out.append(contentsOf: "# HELP phpfpm_".utf8)
         out.append(contentsOf: name.utf8)
         out.append(UInt8(ascii: " "))
@@ -358,6 +368,7 @@ package enum StatusPage {
         out.append(contentsOf: type.rawValue.utf8)
         out.append(contentsOf: "\nphpfpm_".utf8)
         out.append(contentsOf: name.utf8)
+        out.append(contentsOf: suffix.utf8)
         out.append(UInt8(ascii: " "))
         TextRendering.appendDecimal(value, to: &out)
         out.append(UInt8(ascii: "\n"))

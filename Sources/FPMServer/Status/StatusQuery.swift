@@ -18,10 +18,14 @@ package enum StatusFormat: String, Sendable, CaseIterable {
 package struct StatusQuery: Sendable, Equatable {
     package var format: StatusFormat
     package var full: Bool
+    /// swift-fpm addition, OpenMetrics only: `strict` writes php-fpm's counters with the
+    /// `_total` sample suffix strict OpenMetrics parsers require (see ``StatusPage``).
+    package var strict: Bool
 
-    package init(format: StatusFormat = .text, full: Bool = false) {
+    package init(format: StatusFormat = .text, full: Bool = false, strict: Bool = false) {
         self.format = format
         self.full = full
+        self.strict = strict
     }
 
     /// Reads `QUERY_STRING` the way PHP fills `$_GET` and php-fpm tests it: pairs split on
@@ -45,6 +49,7 @@ package struct StatusQuery: Sendable, Equatable {
             format = .text
         }
         full = keys.contains("full")
+        strict = keys.contains("strict")
     }
 
     /// The `$_GET` key PHP registers for a raw query key, or nil when it registers none.
