@@ -112,4 +112,7 @@ int cfpm_stdout_line_buffered(void);
    Returns 0, or -1 when the kernel does not tell. */
 int cfpm_unix_listen_queue(int fd, uint32_t *length, uint32_t *backlog);
 
+/* status (exec pools): 1 when `number` is the accept(2) or accept4(2) system call. */
+int cfpm_is_accept_syscall(long number);
+
 #endif

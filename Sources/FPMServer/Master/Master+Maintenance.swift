@@ -9,6 +9,7 @@ extension Master {
     /// The 1-second tick: counts, listen queue, pm decisions.
     func maintenance(now: Int) {
         for pool in pools {
+            sampleExecStages(pool, now: now)
             var idle: [IdleWorker] = []
             var active = 0
             var running = 0

@@ -41,8 +41,7 @@ extension Master {
             let slots = config.maxChildren + (config.maxMemory > 0 && config.exec == nil ? 1 : 0)
             let scoreboard = try Scoreboard(create: sbPath, pool: config.name, listen: key, pm: config.pm.rawIndex,
                                             slots: slots, maxChildren: config.maxChildren,
-                                            limits: Scoreboard.Limits(pool: config), execProgram: config.exec != nil,
-                                            masterPID: pid,
+                                            limits: Scoreboard.Limits(pool: config), masterPID: pid,
                                             generation: generation)
             if let old {
                 // Counters survive a reload: monitoring sees one continuous pool.

@@ -197,13 +197,13 @@ extension Master {
             return StatusConnection.Answer(status: 503, headers: [], body: Array("the pool is gone\n".utf8))
         }
         let config = pool.config
+        sampleExecStages(pool, now: SystemClock.monotonicNanos())
         let endpoints = StatusEndpoints(statusPath: config.statusPath, pingPath: config.pingPath, pingResponse: config.pingResponse)
         let queue = Socket.listenQueue(pool.listenFD)
         return endpoints.answer(request, status: {
             StatusCollector.collect(pool.scoreboard, liveQueue: queue)
         }, health: {
-            Health.decide(Health.input(pool.scoreboard, masterRunning: true, listenQueue: queue?.length,
-                                       workersReportStage: pool.execArguments == nil))
+            Health.decide(Health.input(pool.scoreboard, masterRunning: true, listenQueue: queue?.length))
         })
     }
 

@@ -60,8 +60,6 @@ package final class Scoreboard: @unchecked Sendable {
         /// The request-duration histogram: one (non-cumulative) count per bucket of
         /// `Scoreboard.durationBuckets` plus +Inf, then the sum of durations in microseconds.
         static let histogram = 384, histogramSum = 384 + 8 * (Scoreboard.durationBucketsMicros.count + 1)
-        /// 1 when the pool's workers are exec'd programs, which do not report their stage.
-        static let execProgram = 488
     }
 
     /// Upper bounds of the request-duration histogram's buckets, in microseconds (Prometheus'
@@ -127,7 +125,7 @@ package final class Scoreboard: @unchecked Sendable {
     /// `slots` may exceed `maxChildren` (by one, under pm.max_memory) so a replacement can start
     /// before the worker it replaces leaves.
     package init(create path: String, pool: String, listen: String, pm: Int, slots: Int, maxChildren: Int? = nil,
-                 limits: Limits = Limits(), execProgram: Bool = false, masterPID: Int32, generation: Int) throws(SystemError) {
+                 limits: Limits = Limits(), masterPID: Int32, generation: Int) throws(SystemError) {
         memory = try SharedMemory.create(path: path, size: Scoreboard.size(slots: slots))
         slotCount = slots
         store(UInt64(Scoreboard.magic), at: H.magic)
@@ -146,7 +144,6 @@ package final class Scoreboard: @unchecked Sendable {
         storeInt(limits.terminateTimeout, at: H.terminateTimeout)
         storeInt(limits.processIdleTimeout, at: H.processIdleTimeout)
         storeInt(SystemClock.monotonicNanos(), at: H.masterHeartbeat)
-        storeInt(execProgram ? 1 : 0, at: H.execProgram)
         writeString(pool, at: H.poolName, size: H.poolNameSize, base: memory.base)
         writeString(listen, at: H.listen, size: H.listenSize, base: memory.base)
     }
@@ -248,9 +245,6 @@ package final class Scoreboard: @unchecked Sendable {
                terminateTimeout: loadInt(H.terminateTimeout), processIdleTimeout: loadInt(H.processIdleTimeout))
     }
 
-    /// Whether the workers report their request stage (exec'd programs do not).
-    package var workersReportStage: Bool { loadInt(H.execProgram) == 0 }
-
     /// When the master's loop last ran (monotonic ns; one writer, the master).
     package var masterHeartbeat: Int {
         get { loadInt(H.masterHeartbeat) } set { storeInt(newValue, at: H.masterHeartbeat) }
@@ -337,6 +331,26 @@ package final class Scoreboard: @unchecked Sendable {
             masterUpdate {
                 set(S.pid, 0)
                 stageAtomic.store(RequestStage.free.rawValue, ordering: .releasing)
+            }
+        }
+
+        /// Master, for an exec'd program, which never writes its slot: the stage the master
+        /// sampled (``Processes/isBlockedInAccept(_:)``). Becoming busy starts the request's
+        /// clock at the sample; becoming idle records the time it was seen busy as the last
+        /// request's duration. Sampled, so requests shorter than the sampling interval are missed.
+        package func observe(busy: Bool, now: Int) {
+            let current = stage
+            if busy && current == .idle {
+                masterUpdate {
+                    set(S.acceptedMono, now)
+                    set(S.durationMicros, 0)
+                    setStage(.running, now: now)
+                }
+            } else if !busy && current != .idle && current != .free {
+                masterUpdate {
+                    set(S.durationMicros, max(0, (now - int(S.acceptedMono)) / 1000))
+                    setStage(.idle, now: now)
+                }
             }
         }
 

@@ -16,8 +16,9 @@ import FPMSystem
 ///   `pm.max_children`: each waiting connection then has a worker to take it within about one
 ///   request's time). A probe failing "ready" means: send traffic elsewhere for now.
 ///
-/// Exec pools' programs do not report their stage, so their workers count as neither idle nor
-/// stuck: readiness then rests on the accept queue alone.
+/// Exec pools' programs do not write their slots; the master samples their stage instead
+/// (`Master.sampleExecStages`). Where no stage is known (`workersReportStage` false), workers
+/// count as neither idle nor stuck, and readiness rests on the accept queue alone.
 package enum Health {
     /// One worker as the scoreboard shows it.
     package struct Worker: Sendable, Equatable {
@@ -110,7 +111,7 @@ package enum Health {
 
     /// The input for a pool as its scoreboard shows it now.
     package static func input(_ scoreboard: Scoreboard, masterRunning: Bool, listenQueue: Int? = nil,
-                              workersReportStage: Bool? = nil, stuckAfterMicros: Int?? = nil,
+                              workersReportStage: Bool = true, stuckAfterMicros: Int?? = nil,
                               nowMono: Int = SystemClock.monotonicNanos()) -> Input {
         let workers = scoreboard.snapshots().filter { $0.pid > 0 }.map { s in
             Worker(active: s.isActive, busyMicros: s.isActive ? max(0, (nowMono - s.acceptedMono) / 1000) : 0)
@@ -118,7 +119,7 @@ package enum Health {
         return Input(masterRunning: masterRunning,
                      ondemand: ProcessManagerStyle(rawIndex: scoreboard.processManager) == .ondemand,
                      maxChildren: scoreboard.maxChildren, workers: workers,
-                     workersReportStage: workersReportStage ?? scoreboard.workersReportStage,
+                     workersReportStage: workersReportStage,
                      listenQueue: listenQueue ?? scoreboard.listenQueue,
                      stuckAfterMicros: stuckAfterMicros ?? stuckAfter(terminateTimeoutSeconds: scoreboard.limits.terminateTimeout))
     }
