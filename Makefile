@@ -8,6 +8,8 @@ SWIFT ?= swift
 # php-fpm's shipped config (read by the config tests), php-cgi for the exec-pool example,
 # Apache httpd (mod_proxy_fcgi) and lighttpd (mod_fastcgi) as the other front ends.
 TEST_PACKAGES = nginx libfcgi-dev libfcgi-bin php8.2-fpm php8.2-cgi apache2 lighttpd
+# PyPI packages the tests use: prometheus_client's parsers read the OpenMetrics status page.
+TEST_PYPI_PACKAGES = prometheus_client
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all build test deps unit integration fuzz bench clean
@@ -17,7 +19,7 @@ all: build
 build:
 	$(SWIFT) build
 
-## deps: install what the tests need when it is missing (Debian packages).
+## deps: install what the tests need when it is missing (Debian packages, then PyPI ones).
 deps:
 	@missing=""; \
 	command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
@@ -32,6 +34,12 @@ deps:
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
+	@command -v python3 >/dev/null 2>&1 && python3 -m pip --version >/dev/null 2>&1 || { \
+		echo "installing: python3 python3-pip"; $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends python3 python3-pip >/dev/null; }
+	@python3 -c "import prometheus_client" 2>/dev/null || { echo "installing (pip): $(TEST_PYPI_PACKAGES)"; \
+		python3 -m pip install -q $(TEST_PYPI_PACKAGES) 2>/dev/null || \
+		python3 -m pip install -q --break-system-packages $(TEST_PYPI_PACKAGES); }
 
 ## test: install what is missing, then run every test (unit, differential, integration).
 # mk/*.mk files add their own suites (examples, …) to TEST_EXTRA.
