@@ -255,6 +255,31 @@ import Testing
         #expect(plainTypes["phpfpm_request_duration_seconds"] == "histogram")
     }
 
+    @Test func nginxKeepsConnectionsToTheMastersStatusListener() throws {
+        let statusPort = TestSupport.freePort()
+        let server = try FPMServer(name: "status-nginx", pools: FPMServer.pool("""
+        pm.status_path = /status
+        ping.path = /ping
+        pm.status_listen = 127.0.0.1:\(statusPort)
+        """, children: 1))
+        #expect(server.waitForWorkers(1))
+        let nginx = try NginxServer(upstream: "127.0.0.1:\(statusPort)", keepalive: 2)
+        let port = server.port
+        let sleeper = BackgroundTask { Self.fire(port: port, "/sleep?ms=1500") }
+        #expect(TestSupport.waitUntil(timeout: 5) { ((try? nginx.get("/status"))?.text).flatMap { Self.field($0, "active processes") } == 1 })
+        let waiting = (0..<2).map { _ in BackgroundTask { Self.fire(port: port, "/") } }
+        #expect(TestSupport.waitUntil(timeout: 5) { (try? nginx.get("/ready"))?.status == 503 })
+        for _ in 0..<10 {
+            let json = try nginx.get("/status?json")
+            #expect(json.status == 200 && json.header("Content-Type") == "application/json")
+            #expect(try nginx.get("/ping").text == "pong")
+            #expect(try nginx.get("/live").status == 200)
+        }
+        #expect(try nginx.get("/index.php").status == 404)
+        for task in [sleeper] + waiting { #expect(task.wait(timeout: 20)) }
+        #expect(TestSupport.waitUntil(timeout: 3) { (try? nginx.get("/ready"))?.status == 200 })
+    }
+
     @Test func aRespawnedWorkersSlotShowsNothingOfItsPredecessor() throws {
         let statusPort = TestSupport.freePort()
         let status = "127.0.0.1:\(statusPort)"
