@@ -190,3 +190,16 @@ import Testing
         #expect(answer(e, Self.request("/ping")).status == 404)
     }
 }
+
+@Suite struct StatusConnectionPipeliningTests {
+    @Test func moreThanTheAnswerBudgetInOneReadIsRefused() {
+        var c = StatusConnection(now: 0, limits: StatusConnection.Limits(maxAnswersPerReceive: 3))
+        var seen: [String] = []
+        let three = (1...3).flatMap { StatusConnectionTests.request(id: UInt16($0), keep: true, [("SCRIPT_NAME", "/\($0)")]) }
+        #expect(StatusConnectionTests.feed(&c, three, seen: &seen) == .open)
+        #expect(seen == ["/1", "/2", "/3"])
+        let four = (4...7).flatMap { StatusConnectionTests.request(id: UInt16($0), keep: true, [("SCRIPT_NAME", "/\($0)")]) }
+        if case .open = StatusConnectionTests.feed(&c, four, seen: &seen) { Issue.record("4 pipelined requests over a budget of 3") }
+        #expect(seen.count == 6)
+    }
+}

@@ -10,8 +10,9 @@ import Glibc
 ///
 /// The master's loop must never block here: listeners and connections are non-blocking and in
 /// its epoll (connections edge-triggered), each wakeup accepts at most ``acceptPerWakeup``
-/// connections and reads a connection only up to its buffer cap, and every connection has a
-/// deadline (``StatusConnection``). At most ``maxConnections`` are open at once; more are
+/// connections, reads a connection at most up to its buffer cap and answers at most
+/// ``StatusConnection/Limits/maxAnswersPerReceive`` requests per read, and every connection
+/// has a deadline (``StatusConnection``). At most ``maxConnections`` are open at once; more are
 /// accepted and closed at once, so they cannot fill the queue for the others.
 final class StatusListener {
     static let maxConnections = 64
@@ -96,9 +97,15 @@ final class StatusListener {
         guard var connection = connections[id] else { return }
         let respond = pendingAnswer
         var outcome = StatusConnection.Outcome.open
-        // Reads until the socket is empty (edge-triggered), bounded by the connection's buffer
-        // cap: a client sending without end is closed, not served forever.
+        // Reads until the socket is empty (edge-triggered), but at most the connection's buffer
+        // cap in one wakeup: a client that sends more than that at once is not a status client,
+        // and is closed rather than read for ever.
+        var budget = limits.maxBuffered
         reading: while case .open = outcome {
+            guard budget > 0 else {
+                outcome = .close("more than \(limits.maxBuffered) bytes in one wakeup")
+                break
+            }
             let received: SocketIO.Received
             do {
                 received = try readBuffer.withUnsafeMutableBytes { (raw) throws(SystemError) in
@@ -110,6 +117,7 @@ final class StatusListener {
             }
             switch received {
             case .bytes(let n):
+                budget -= n
                 outcome = readBuffer.withUnsafeBytes { raw in
                     connection.state.receive(UnsafeRawBufferPointer(rebasing: raw[0..<n])) { respond(connection.pool, $0) }
                 }

@@ -8,20 +8,24 @@ import FastCGI
 /// Bounds, so that a slow or garbage client costs only itself: at most
 /// ``Limits/maxBuffered`` bytes of an incomplete record are held, at most
 /// ``Limits/maxBody`` bytes of request body are read (and dropped: status takes none), at most
+/// ``Limits/maxAnswersPerReceive`` pipelined requests are answered from one read, at most
 /// ``Limits/maxOutput`` bytes wait for a client that does not read, and the whole connection
-/// lives at most ``Limits/lifetimeNanos``. Past any of them the connection is closed.
+/// lives at most ``Limits/lifetimeNanos``. Past any of them the connection is closed. (Web
+/// servers and probes send one request and wait for its answer; none of this limits them.)
 package struct StatusConnection {
     package struct Limits: Sendable, Equatable {
         package var maxBuffered = 64 * 1024
         package var maxBody = 64 * 1024
-        package var maxOutput = 4 * 1024 * 1024
+        package var maxOutput = 1024 * 1024
         package var lifetimeNanos = 10_000_000_000
-        package init(maxBuffered: Int = 64 * 1024, maxBody: Int = 64 * 1024, maxOutput: Int = 4 * 1024 * 1024,
-                     lifetimeNanos: Int = 10_000_000_000) {
+        package var maxAnswersPerReceive = 16
+        package init(maxBuffered: Int = 64 * 1024, maxBody: Int = 64 * 1024, maxOutput: Int = 1024 * 1024,
+                     lifetimeNanos: Int = 10_000_000_000, maxAnswersPerReceive: Int = 16) {
             self.maxBuffered = maxBuffered
             self.maxBody = maxBody
             self.maxOutput = maxOutput
             self.lifetimeNanos = lifetimeNanos
+            self.maxAnswersPerReceive = maxAnswersPerReceive
         }
     }
 
@@ -104,6 +108,7 @@ package struct StatusConnection {
             return .close("more than \(limits.maxBuffered) bytes without a complete record")
         }
         parser.append(bytes)
+        var answers = 0
         do {
             while !closeWhenFlushed, let event = try parser.nextEvent() {
                 switch event {
@@ -117,6 +122,10 @@ package struct StatusConnection {
                     if bodyBytes > limits.maxBody { return .close("a request body over \(limits.maxBody) bytes") }
                 case .stdinEnd:
                     guard let id = parser.activeRequestID else { break }
+                    answers += 1
+                    if answers > limits.maxAnswersPerReceive {
+                        return .close("more than \(limits.maxAnswersPerReceive) pipelined requests in one read")
+                    }
                     let keep = parser.keepConnection
                     frame(answer(Request(params: params)), requestID: id, head: params["REQUEST_METHOD"] == "HEAD")
                     parser.requestFinished()
