@@ -179,6 +179,7 @@ final class Master {
     }
 
     func cleanupFiles() {
+        statusListener.closeAll(epoll: epoll)
         if let pidFile { FileIO.unlink(pidFile) }
         for pool in pools {
             pool.scoreboard.memory.removeFile()
@@ -246,15 +247,7 @@ final class Master {
             for index in pendingPools where index < pools.count && control.phase.isServing {
                 onPendingConnection(pools[index])
             }
-            for event in statusEvents {
-                switch event {
-                case .statusListener(let index):
-                    statusListener.accept(listener: index, epoll: epoll, allowed: statusAllowedClients(index),
-                                          log: log, now: SystemClock.monotonicNanos())
-                case .statusConnection(let id): statusListener.service(id, epoll: epoll)
-                default: break
-                }
-            }
+            handleStatusEvents(statusEvents)
             let after = SystemClock.monotonicNanos()
             statusTick(now: after)
             if after >= nextTick {
@@ -326,7 +319,6 @@ final class Master {
             case .writeState:
                 writeState()
             case .exit(let code):
-                statusListener.closeAll(epoll: epoll)
                 cleanupFiles()
                 return code
             }

@@ -215,6 +215,21 @@ extension Master {
         })
     }
 
+    /// The status listeners' and connections' events of one wakeup.
+    func handleStatusEvents(_ events: [Wakeup]) {
+        for event in events {
+            switch event {
+            case .statusListener(let index):
+                statusListener.accept(listener: index, epoll: epoll, allowed: statusAllowedClients(index),
+                                      log: log, now: SystemClock.monotonicNanos())
+            case .statusConnection(let id):
+                statusListener.service(id, epoll: epoll)
+            case .signal, .pendingConnection:
+                break
+            }
+        }
+    }
+
     /// Each pass of the loop: the heartbeat `fpmctl health` reads, and the status connections'
     /// deadlines.
     func statusTick(now: Int) {
