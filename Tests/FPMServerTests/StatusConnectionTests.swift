@@ -14,9 +14,9 @@ import Testing
         return out
     }
 
-    static func feed(_ c: inout StatusConnection, _ bytes: [UInt8], seen: inout [String]) -> StatusConnection.Outcome {
+    static func feed(_ c: inout StatusConnection, _ bytes: [UInt8], now: Int = 0, seen: inout [String]) -> StatusConnection.Outcome {
         bytes.withUnsafeBytes { raw in
-            c.receive(raw) { request in
+            c.receive(raw, now: now) { request in
                 seen.append(request.scriptName + (request.queryString.isEmpty ? "" : "?" + request.queryString))
                 return StatusConnection.Answer(status: request.scriptName == "/missing" ? 404 : 200,
                                                headers: [StatusPage.Header(name: "Content-Type", value: "text/plain")],
@@ -98,6 +98,17 @@ import Testing
         let c = StatusConnection(now: 1_000, limits: StatusConnection.Limits(lifetimeNanos: 500))
         #expect(!c.isExpired(now: 1_499))
         #expect(c.isExpired(now: 1_500))
+    }
+
+    @Test func eachAnswerOnAKeptConnectionRestartsTheDeadline() {
+        var c = StatusConnection(now: 1_000, limits: StatusConnection.Limits(lifetimeNanos: 500))
+        var seen: [String] = []
+        _ = Self.feed(&c, Self.request(keep: true, [("SCRIPT_NAME", "/a")]), now: 1_400, seen: &seen)
+        #expect(c.deadline == 1_900)
+        #expect(!c.isExpired(now: 1_600))
+        // Half of the next request does not move it.
+        _ = Self.feed(&c, Array(Self.request(id: 2, keep: true, [("SCRIPT_NAME", "/b")]).prefix(10)), now: 1_800, seen: &seen)
+        #expect(c.isExpired(now: 1_900))
     }
 
     @Test func garbageIsRefused() {

@@ -43,6 +43,8 @@ extension Master {
                                             slots: slots, maxChildren: config.maxChildren,
                                             limits: Scoreboard.Limits(pool: config), masterPID: pid,
                                             generation: generation)
+            // The backlog as the kernel has it, from the start (not only from the first tick).
+            if let q = Socket.listenQueue(fd) { scoreboard.listenQueueLength = q.backlog }
             if let old {
                 // Counters survive a reload: monitoring sees one continuous pool.
                 scoreboard.acceptedConnections = old.acceptedConnections

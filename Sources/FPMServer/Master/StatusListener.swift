@@ -119,7 +119,9 @@ final class StatusListener {
             case .bytes(let n):
                 budget -= n
                 outcome = readBuffer.withUnsafeBytes { raw in
-                    connection.state.receive(UnsafeRawBufferPointer(rebasing: raw[0..<n])) { respond(connection.pool, $0) }
+                    connection.state.receive(UnsafeRawBufferPointer(rebasing: raw[0..<n]), now: SystemClock.monotonicNanos()) {
+                        respond(connection.pool, $0)
+                    }
                 }
             case .endOfStream:
                 outcome = connection.state.peerClosed()

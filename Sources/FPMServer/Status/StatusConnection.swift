@@ -9,8 +9,9 @@ import FastCGI
 /// ``Limits/maxBuffered`` bytes of an incomplete record are held, at most
 /// ``Limits/maxBody`` bytes of request body are read (and dropped: status takes none), at most
 /// ``Limits/maxAnswersPerReceive`` pipelined requests are answered from one read, at most
-/// ``Limits/maxOutput`` bytes wait for a client that does not read, and the whole connection
-/// lives at most ``Limits/lifetimeNanos``. Past any of them the connection is closed. (Web
+/// ``Limits/maxOutput`` bytes wait for a client that does not read, and each request (the
+/// first from the accept, each next one on a kept connection from the previous answer) must
+/// arrive within ``Limits/lifetimeNanos``. Past any of them the connection is closed. (Web
 /// servers and probes send one request and wait for its answer; none of this limits them.)
 package struct StatusConnection {
     package struct Limits: Sendable, Equatable {
@@ -56,7 +57,8 @@ package struct StatusConnection {
     }
 
     package let limits: Limits
-    package let deadline: Int
+    /// When the connection is closed unless a (next) request has been answered by then.
+    package private(set) var deadline: Int
     private var parser: RequestParser
     private var output: [UInt8] = []
     private var sentCount = 0
@@ -102,7 +104,7 @@ package struct StatusConnection {
     }
 
     /// Bytes from the client; `answer` renders each complete request.
-    package mutating func receive(_ bytes: UnsafeRawBufferPointer, answer: (Request) -> Answer) -> Outcome {
+    package mutating func receive(_ bytes: UnsafeRawBufferPointer, now: Int, answer: (Request) -> Answer) -> Outcome {
         if closeWhenFlushed { return .open }  // after the last request: ignored
         guard parser.bufferedCount + bytes.count <= limits.maxBuffered else {
             return .close("more than \(limits.maxBuffered) bytes without a complete record")
@@ -130,6 +132,7 @@ package struct StatusConnection {
                     frame(answer(Request(params: params)), requestID: id, head: params["REQUEST_METHOD"] == "HEAD")
                     parser.requestFinished()
                     answered += 1
+                    deadline = now + limits.lifetimeNanos
                     if !keep { closeWhenFlushed = true }
                 case .dataEnd:
                     break
