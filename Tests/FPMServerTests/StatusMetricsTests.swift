@@ -43,6 +43,11 @@ import Testing
                                                   terminateTimeout: 30, processIdleTimeout: 10))
     }
 
+    @Test func theAdditionsFitTheHeader() {
+        #expect(Scoreboard.H.masterHeartbeat >= Scoreboard.H.memoryReplacements + 8)
+        #expect(Scoreboard.H.histogramSum + 8 <= Scoreboard.headerSize)
+    }
+
     @Test func aNewWorkersSlotShowsNothingOfItsPredecessor() throws {
         let (sb, path) = try makeBoard()
         defer { unlink(path) }

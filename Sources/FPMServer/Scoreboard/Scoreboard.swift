@@ -58,7 +58,7 @@ package final class Scoreboard: @unchecked Sendable {
         static let startServers = 336, minSpareServers = 344, maxSpareServers = 352, maxRequests = 360
         static let terminateTimeout = 368, processIdleTimeout = 376
         /// The request-duration histogram: one (non-cumulative) count per bucket of
-        /// `Scoreboard.durationBuckets` plus +Inf, then the sum of durations in microseconds.
+        /// `Scoreboard.durationBucketsMicros` plus +Inf, then the sum of durations in microseconds.
         static let histogram = 384, histogramSum = 384 + 8 * (Scoreboard.durationBucketsMicros.count + 1)
     }
 
