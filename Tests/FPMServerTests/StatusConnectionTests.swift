@@ -195,6 +195,12 @@ import Testing
         #expect(answer(e, Self.request("/status/")).status == 404)
     }
 
+    @Test func anEmptyScriptNameMatchesOnPathInfo() {
+        let e = StatusEndpoints(statusPath: "/status", pingPath: "/ping", pingResponse: "pong")
+        let r = StatusConnection.Request(params: FastCGIParams([("SCRIPT_NAME", ""), ("PATH_INFO", "/ping")]))
+        #expect(answer(e, r).body == Array("pong".utf8))
+    }
+
     @Test func withoutAStatusPathStatusIsAtTheRootAsInPHPFPM() {
         let e = StatusEndpoints(statusPath: nil, pingPath: nil, pingResponse: "pong")
         #expect(String(decoding: answer(e, Self.request("/")).body, as: UTF8.self).hasPrefix("pool:                 www\n"))

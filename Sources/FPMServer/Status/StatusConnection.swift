@@ -45,7 +45,12 @@ package struct StatusConnection {
     /// What a request asks, as the answer function sees it.
     package struct Request: Sendable {
         package var params: FastCGIParams
-        package var scriptName: String { params["SCRIPT_NAME"] ?? "" }
+        /// SCRIPT_NAME, or PATH_INFO when SCRIPT_NAME is empty (lighttpd's `fix-root-scriptname`
+        /// for an app at "/"), as the workers' status and ping pages match it.
+        package var scriptName: String {
+            let script = params["SCRIPT_NAME"] ?? ""
+            return script.isEmpty ? params["PATH_INFO"] ?? "" : script
+        }
         package var queryString: String { params["QUERY_STRING"] ?? "" }
         package var isHead: Bool { params["REQUEST_METHOD"] == "HEAD" }
     }
