@@ -74,10 +74,6 @@ struct ConfigurationValidation {
         if let mechanism = global.eventsMechanism, mechanism != "epoll" {
             globalError("events.mechanism", mechanism, "swift-fpm does not use events.mechanism; ignored", severity: .warning)
         }
-        if global.systemdInterval != 10 {
-            globalError("systemd_interval", ValueParsing.renderSeconds(global.systemdInterval),
-                        "swift-fpm does not send systemd status updates; ignored", severity: .warning)
-        }
     }
 
     // MARK: pools

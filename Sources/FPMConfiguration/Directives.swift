@@ -2,7 +2,7 @@
 /// (`handler`, `exec`, `pm.max_requests_jitter`, `pm.max_memory`), each read into its typed field.
 ///
 /// Accepted but not acted on by swift-fpm (a warning is given when set away from the default):
-/// `events.mechanism` (other than epoll), `systemd_interval` (other than 10s), `listen.acl_users`,
+/// `events.mechanism` (other than epoll), `listen.acl_users`,
 /// `listen.acl_groups`, `listen.setfib`, `apparmor_hat`. `php_value[…]`, `php_flag[…]`,
 /// `php_admin_value[…]` and `php_admin_flag[…]` are kept for `-tt` and warned about once per name.
 enum Directives {

@@ -36,7 +36,8 @@ public struct GlobalConfiguration: Sendable, Equatable {
     public var rlimitCore: RLimitValue? = nil
     /// `events.mechanism`: accepted and checked; swift-fpm always uses its own poll loop.
     public var eventsMechanism: String? = nil
-    /// `systemd_interval`, seconds (0 = off): accepted; swift-fpm does not send sd_notify updates.
+    /// `systemd_interval`, seconds (0 = off): how often the master sends systemd a STATUS= line
+    /// (under Type=notify, when NOTIFY_SOCKET is set).
     public var systemdInterval: Int = 10
 
     public init() {}

@@ -218,7 +218,6 @@ import Testing
             + "listen.acl_users = a\nlisten.setfib = 1\napparmor_hat = h\n")
         #expect(configuration.warnings.map(\.description) == [
             "t.conf:2: events.mechanism = poll: swift-fpm does not use events.mechanism; ignored",
-            "t.conf:3: systemd_interval = 0s: swift-fpm does not send systemd status updates; ignored",
             "t.conf:9: listen.acl_users = a: swift-fpm does not set POSIX ACLs on the socket; ignored",
             "t.conf:10: listen.setfib = 1: only meaningful on FreeBSD; ignored",
             "t.conf:11: apparmor_hat = h: swift-fpm does not change AppArmor hats; ignored",

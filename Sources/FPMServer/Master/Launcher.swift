@@ -3,8 +3,6 @@ import FPMConfiguration
 import Glibc
 import Logging
 
-package let swiftFPMVersion = "0.1.0"
-
 package func isDirectory(_ path: String) -> Bool {
     FileSystem.isDirectory(path)
 }

@@ -7,10 +7,12 @@ extension Master {
     /// over its control channel, so no worker is recycled for a log rotation.
     func reopenLogs() {
         var errorLogReopened = true
+        var failures: [String] = []
         do {
             try log.reopen()
         } catch {
             errorLogReopened = false
+            failures.append("error log: \(error)")
             log.error("unable to reopen the error log: \(error)")
         }
         var reopenedPools: [String] = []
@@ -23,6 +25,7 @@ extension Master {
                 try FileIO.setCloseOnExec(oldFD, true)
                 reopenedPools.append(pool.name)
             } catch {
+                failures.append("[pool \(pool.name)] access log \(path): \(error)")
                 log.error("[pool \(pool.name)] unable to reopen the access log: \(error)")
             }
         }
@@ -34,5 +37,9 @@ extension Master {
         }
         if errorLogReopened { log.notice("error log file re-opened") }
         for name in reopenedPools { log.notice("[pool \(name)] access log file re-opened") }
+        // fpmctl reopen waits for the count to move and reports the outcome.
+        reopens += 1
+        lastReopenError = failures.joined(separator: "; ")
+        writeState()
     }
 }

@@ -63,6 +63,14 @@ final class Master {
     var workerOutputs = WorkerOutputs()
     /// pm.status_listen: the sockets the master answers status, ping and health on itself.
     let statusListener = StatusListener()
+    /// systemd's Type=notify (nil without NOTIFY_SOCKET); see `Master+Systemd`.
+    var systemd: SystemdNotifier?
+    /// Listen addresses served from sockets systemd passed (socket activation): systemd owns
+    /// them, so a unix socket's path is not removed at exit.
+    var activatedListeners: Set<String> = []
+    /// Log reopens (SIGUSR1) handled, and what failed in the last one, for `fpmctl reopen`.
+    var reopens = 0
+    var lastReopenError = ""
 
     static let tickNanos = 1_000_000_000
     /// How often the readiness of a new generation is checked during a hand-over.
@@ -118,6 +126,8 @@ final class Master {
             timings: ProcessControl.Timings(processControlTimeout: global.processControlTimeout),
             emergencyRestart: ProcessControl.EmergencyRestart(threshold: global.emergencyRestartThreshold,
                                                               intervalSeconds: global.emergencyRestartInterval))
+        systemd = SystemdNotifier(environment: Processes.environment(), pid: pid,
+                                  systemdIntervalSeconds: global.systemdInterval, nowMono: SystemClock.monotonicNanos())
     }
 
     var generation: Int { control.generation }
@@ -133,11 +143,13 @@ final class Master {
             try epoll.add(signalFD, events: Epoll.input, data: Wakeup.signal.tag)
             Signals.ignore(SIGPIPE)
             adoptInheritance()
+            adoptActivatedSockets()
             noteIgnoredUsers()
             try openPools()
             try openStatusListeners()
             closeUnusedInheritance()
             try writePidFile()
+            log.notice(configuration.path.map { "loaded configuration file \($0)" } ?? "loaded the embedded default configuration")
             if inheritance == nil {
                 removeStaleRuntimeFiles()
                 log.notice("fpm is running, pid \(pid)")
@@ -174,8 +186,10 @@ final class Master {
     func writeState() {
         let state = MasterStateFile(pid: pid, generation: generation, phase: MasterStateFile.Phase(control.phase),
                                     config: configuration.path ?? "(embedded)", pools: pools.map(\.name),
-                                    reloadFailures: reloadFailures, lastReloadError: lastReloadError)
+                                    reloadFailures: reloadFailures, lastReloadError: lastReloadError,
+                                    reopens: reopens, lastReopenError: lastReopenError)
         try? state.write(directory: runtimeDirectory)
+        systemdStateChanged()
     }
 
     func cleanupFiles() {
@@ -183,7 +197,7 @@ final class Master {
         if let pidFile { FileIO.unlink(pidFile) }
         for pool in pools {
             pool.scoreboard.memory.removeFile()
-            if case .unix(let path) = pool.config.listen { FileIO.unlink(path) }
+            if case .unix(let path) = pool.config.listen, !activatedListeners.contains(pool.listenKey) { FileIO.unlink(path) }
         }
         FileIO.unlink(MasterStateFile.path(directory: runtimeDirectory, pid: pid))
     }
@@ -221,6 +235,7 @@ final class Master {
             if let deadline = statusListener.nextDeadline {
                 timeoutMillis = min(timeoutMillis, Int32(clamping: max(0, (deadline - now + 999_999) / 1_000_000)))
             }
+            if let sd = systemdWakeMillis(now: now) { timeoutMillis = min(timeoutMillis, sd) }
             var signals: [Int32] = []
             var pendingPools: [Int] = []
             var outputs: [Int32] = []
@@ -261,6 +276,7 @@ final class Master {
                 if let code = perform(control.handle(.generationReady(now: after))) { return code }
             }
             if let code = perform(control.handle(.tick(now: after))) { return code }
+            systemdTick(now: after)
         }
     }
 
@@ -303,6 +319,7 @@ final class Master {
                     if let code = perform(control.handle(event)) { return code }
                 }
             case .validateReload(let reason):
+                notifySystemd(.reloadStarted(nowMono: SystemClock.monotonicNanos(), reloadFailures: reloadFailures))
                 if validateReload(reason: reason), let code = perform(control.handle(.reloadValidated)) { return code }
             case .execReload:
                 execReload()

@@ -27,9 +27,15 @@ package struct MasterStateFile: Sendable, Equatable {
     package var pools: [String]
     package var reloadFailures: Int
     package var lastReloadError: String
+    /// SIGUSR1s handled (log reopens attempted) by this image, and what failed in the last one
+    /// (empty: every log reopened): how `fpmctl reopen` learns the outcome.
+    package var reopens: Int
+    package var lastReopenError: String
 
     package init(pid: Int32, generation: Int, phase: Phase, config: String, pools: [String], reloadFailures: Int,
-                 lastReloadError: String) {
+                 lastReloadError: String, reopens: Int = 0, lastReopenError: String = "") {
+        self.reopens = reopens
+        self.lastReopenError = lastReopenError
         self.pid = pid
         self.generation = generation
         self.phase = phase
@@ -62,6 +68,8 @@ package struct MasterStateFile: Sendable, Equatable {
         pools=\(pools.joined(separator: ","))
         reload_failures=\(reloadFailures)
         last_reload_error=\(flat(lastReloadError))
+        reopens=\(reopens)
+        last_reopen_error=\(flat(lastReopenError))
 
         """
     }
@@ -77,7 +85,9 @@ package struct MasterStateFile: Sendable, Equatable {
         return MasterStateFile(pid: pid, generation: generation, phase: phase, config: values["config"] ?? "",
                                pools: (values["pools"] ?? "").split(separator: ",").map(String.init),
                                reloadFailures: values["reload_failures"].flatMap { Int($0) } ?? 0,
-                               lastReloadError: values["last_reload_error"] ?? "")
+                               lastReloadError: values["last_reload_error"] ?? "",
+                               reopens: values["reopens"].flatMap { Int($0) } ?? 0,
+                               lastReopenError: values["last_reopen_error"] ?? "")
     }
 
     package func write(directory: String) throws(SystemError) {
