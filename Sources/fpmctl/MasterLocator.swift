@@ -49,6 +49,17 @@ struct MasterLocator: ParsableArguments {
             }
         }
         guard let path else { return try onlyRunningMaster() }
+        do {
+            return try MasterLocator.readPID(path, source: source)
+        } catch {
+            // A default configuration found by chance (conf/fpm.conf in this directory) is no
+            // promise: a master started otherwise may still be the only one running.
+            if pidFile == nil && config == nil, let pid = try? onlyRunningMaster() { return pid }
+            throw error
+        }
+    }
+
+    static func readPID(_ path: String, source: String) throws -> Int32 {
         guard let bytes = FileIO.readFile(path),
               let pid = Int32(String(decoding: bytes, as: UTF8.self).trimmed()) else {
             throw ControlError("cannot read a pid from \(path) (from \(source); is the master running?)")

@@ -75,6 +75,14 @@ import Testing
         #expect(parsed?.pools == ["www", "api"])
         #expect(parsed?.reloadFailures == 2)
         #expect(parsed?.lastReloadError == "a.conf:3: pm.bogus = 1: unknown directive second line")
+        #expect(parsed?.reopens == 0 && parsed?.lastReopenError == "")
+    }
+
+    @Test func carriesTheLastReopensOutcome() {
+        let state = MasterStateFile(pid: 42, generation: 1, phase: .running, config: "(embedded)", pools: ["www"],
+                                    reloadFailures: 0, lastReloadError: "", reopens: 3, lastReopenError: "error log: open: ENOTDIR")
+        let parsed = MasterStateFile.parse(state.render())
+        #expect(parsed == state)
     }
 
     @Test func everyPhaseOfProcessControlHasAName() {

@@ -11,6 +11,8 @@ final class FPMServer {
     let pidPath: String
     var child: ChildProcess!
     let binary: String
+    /// Variables added to the master's environment (NOTIFY_SOCKET, …) by the next `start`.
+    var environment: [String: String] = [:]
 
     /// `pools` is the pool sections' text; `{{PORT}}`, `{{DIR}}` are substituted. When it is nil,
     /// one pool `www` on the port with `pool` extra lines is used.
@@ -61,6 +63,7 @@ final class FPMServer {
     func start(arguments: [String] = [], waitReady: Bool = true) throws {
         var env = ProcessInfo.processInfo.environment
         env["SWIFT_FPM_RUNTIME_DIR"] = dir
+        env.merge(environment) { $1 }
         child = try ChildProcess(binary, ["-F", "-R", "-y", configPath] + arguments, environment: env, directory: dir)
         if waitReady {
             let ok = TestSupport.waitUntil(timeout: 20) { log.contains("ready to handle connections") || !child.process.isRunning }

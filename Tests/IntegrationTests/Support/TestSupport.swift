@@ -115,7 +115,10 @@ final class ChildProcess {
     let stdoutPath: String
     let stderrPath: String
 
-    init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, directory: String) throws {
+    /// `standardInput`: what the process gets as descriptor 0 (default /dev/null); a test passes
+    /// a socket this way (a shell then moves it where the program expects it).
+    init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, directory: String,
+         standardInput: FileHandle? = nil) throws {
         process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -126,7 +129,7 @@ final class ChildProcess {
         FileManager.default.createFile(atPath: stderrPath, contents: nil)
         process.standardOutput = FileHandle(forWritingAtPath: stdoutPath)
         process.standardError = FileHandle(forWritingAtPath: stderrPath)
-        process.standardInput = FileHandle.nullDevice
+        process.standardInput = standardInput ?? FileHandle.nullDevice
         try process.run()
     }
 
