@@ -162,6 +162,26 @@ import Testing
         #expect(!r.stdout.contains("\u{1B}"))
     }
 
+    /// In a terminal (a pseudo-terminal from util-linux's `script`): frames are redrawn, and a
+    /// key quits and gives the terminal back (normal screen, cursor shown).
+    @Test(arguments: ["q", "\u{03}"]) func topRedrawsInATerminalUntilAKeyQuits(key: String) throws {
+        let server = try FPMServer()
+        let keys = Pipe()
+        var env = ProcessInfo.processInfo.environment
+        env["SWIFT_FPM_RUNTIME_DIR"] = server.dir
+        let top = try ChildProcess("/usr/bin/script", ["-qfec", "\(TestSupport.fpmctlPath) top --interval 0.2 --pid \(server.pidPath)", "/dev/null"],
+                                   environment: env, directory: server.dir, standardInput: keys.fileHandleForReading)
+        defer { top.stop() }
+        // Two frames drawn: it refreshes.
+        #expect(TestSupport.waitUntil(timeout: 15) { top.stdout.components(separatedBy: "q quits").count > 2 }, "\(top.stdout)")
+        keys.fileHandleForWriting.write(Data(key.utf8))
+        #expect(top.wait(timeout: 10) == 0, "\(top.stdout)")
+        let out = top.stdout
+        #expect(out.hasPrefix("\u{1B}[?1049h\u{1B}[?25l\u{1B}[H\u{1B}[2J"), "\(out.debugDescription)")
+        #expect(out.contains("pool www (static)"))
+        #expect(out.hasSuffix("\u{1B}[?25h\u{1B}[?1049l"), "\(out.debugDescription)")
+    }
+
     @Test func aMasterWithoutPidFileIsFoundByItsStateFile() throws {
         // As `swift run fpm` with the embedded default: no pid directive.
         let server = try FPMServer(start: false)
