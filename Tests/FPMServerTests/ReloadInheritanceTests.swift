@@ -25,6 +25,12 @@ import Testing
         #expect(decoded == expected)
     }
 
+    @Test func socketsSystemdPassedStayMarked() throws {
+        var value = Self.sample
+        value.activated = ["/run/fpm with space.sock", "127.0.0.1:9000"]
+        #expect(try ReloadInheritance.decode(value.encode()).activated == value.activated)
+    }
+
     @Test func theEmbeddedDefaultHasNoPath() throws {
         var value = Self.sample
         value.configurationPath = nil

@@ -98,6 +98,58 @@ import Testing
         #expect(after.first?.hasPrefix("RELOADING=1") == true && after.dropFirst().first == "READY=1", "\(after)")
     }
 
+    /// Runs the server's binary as systemd would after binding `fd`: descriptor 0 of a shell
+    /// becomes 3 (and a copy 4, when `names` names two) of fpm, which the shell's exec makes
+    /// the process LISTEN_PID names.
+    func startActivated(_ server: FPMServer, fd: Int32, names: String) throws {
+        var env = ProcessInfo.processInfo.environment
+        env["SWIFT_FPM_RUNTIME_DIR"] = server.dir
+        let count = names.split(separator: ":", omittingEmptySubsequences: false).count
+        let script = """
+            exec 3<&0 4<&0 </dev/null
+            LISTEN_PID=$$ LISTEN_FDS=\(count) LISTEN_FDNAMES=\(names)
+            export LISTEN_PID LISTEN_FDS LISTEN_FDNAMES
+            exec "$0" -F -R -y "$1"
+            """
+        server.child = try ChildProcess("/bin/sh", ["-c", script, server.binary, server.configPath], environment: env,
+                                        directory: server.dir, standardInput: FileHandle(fileDescriptor: fd, closeOnDealloc: false))
+    }
+
+    @Test func aUnixSocketSystemdPassedOutlivesReloadAndStop() throws {
+        let server = try FPMServer(pools: """
+            [www]
+            listen = {{DIR}}/www.sock
+            pm = static
+            pm.max_children = 1
+            handler = testapp
+            """, start: false)
+        let path = server.dir + "/www.sock"
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in for (i, b) in path.utf8.enumerated() { raw[i] = b } }
+        let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        #expect(bound == 0)
+        #expect(listen(fd, 64) == 0)
+        try startActivated(server, fd: fd, names: "www")
+        #expect(server.waitForLog("ready to handle connections", timeout: 20), "\(server.log)\n\(server.child.stderr)")
+        #expect(server.log.contains("[pool www] using the socket systemd passed, fd=3 (\(path))"), "\(server.log)")
+        func ask() throws -> Int {
+            let c = try FastCGIClient(connectingTo: FastCGIAddress(path)!, timeout: 10)
+            defer { c.close() }
+            return try c.request(params: TestSupport.params(uri: "/pid")).status
+        }
+        #expect(try ask() == 200)
+        let reload = try server.fpmctl(["reload", "--pid", server.pidPath])
+        #expect(reload.status == 0, "\(reload.stderr)")
+        #expect(try ask() == 200)
+        let stop = try server.fpmctl(["stop", "--pid", server.pidPath])
+        #expect(stop.status == 0, "\(stop.stderr)")
+        // systemd still holds the socket: its path must stay for the next start.
+        #expect(FileManager.default.fileExists(atPath: path))
+    }
+
     @Test func aPoolServesFromTheSocketSystemdPassed() throws {
         let server = try FPMServer(start: false)
         // The test binds the pool's address itself, as systemd would for a .socket unit.
@@ -110,18 +162,7 @@ import Testing
         let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
         #expect(bound == 0)
         #expect(listen(fd, 64) == 0)
-        // Descriptor 0 of the shell becomes 3 (and a copy 4, which no pool takes) of fpm, which
-        // the shell's exec makes the process LISTEN_PID names.
-        var env = ProcessInfo.processInfo.environment
-        env["SWIFT_FPM_RUNTIME_DIR"] = server.dir
-        let script = """
-            exec 3<&0 4<&0 </dev/null
-            LISTEN_PID=$$ LISTEN_FDS=2 LISTEN_FDNAMES=www:extra
-            export LISTEN_PID LISTEN_FDS LISTEN_FDNAMES
-            exec "$0" -F -R -y "$1"
-            """
-        server.child = try ChildProcess("/bin/sh", ["-c", script, server.binary, server.configPath], environment: env,
-                                        directory: server.dir, standardInput: FileHandle(fileDescriptor: fd, closeOnDealloc: false))
+        try startActivated(server, fd: fd, names: "www:extra")
         #expect(server.waitForLog("ready to handle connections", timeout: 20), "\(server.log)\n\(server.child.stderr)")
         #expect(server.log.contains("[pool www] using the socket systemd passed, fd=3 (127.0.0.1:\(server.port))"), "\(server.log)")
         #expect(server.log.contains("closed the socket systemd passed as fd=4 (extra) that no pool listens on"), "\(server.log)")

@@ -124,7 +124,7 @@ extension Master {
     func closeUnusedInheritance() {
         for (key, fd) in inheritedListeners {
             FileIO.close(fd)
-            if key.hasPrefix("/") { FileIO.unlink(key) }
+            if key.hasPrefix("/") && !activatedListeners.contains(key) { FileIO.unlink(key) }
             log.notice("closed inherited socket \"\(key)\" no pool uses any more")
         }
         inheritedListeners.removeAll()

@@ -69,7 +69,7 @@ extension Master {
     func execReload() {
         guard let candidate = validatedReload else { return }
         validatedReload = nil
-        let inheritance = ReloadInheritance(
+        var inheritance = ReloadInheritance(
             generation: generation + 1, reloadFailures: reloadFailures, lastReloadError: lastReloadError,
             configurationPath: candidate.path, configuration: candidate.renderEffective(),
             fallback: ReloadInheritance.Fallback(configurationPath: configuration.path,
@@ -79,6 +79,7 @@ extension Master {
                 pool.handoff.map { ReloadInheritance.Handoff(pool: pool.name, read: $0.read, write: $0.write) }
             },
             children: inheritedChildren(), outputs: inheritedWorkerOutputs())
+        inheritance.activated = activatedListeners.sorted()
         let failure = reexec(with: inheritance)
         closeReloadListeners()
         reloadFailed(failure)
@@ -140,11 +141,12 @@ extension Master {
     static func fallBack(_ inheritance: ReloadInheritance, because reason: String, options: LaunchOptions, log: ErrorLog) {
         guard let fallback = inheritance.fallback else { return }
         log.error("reload failed: \(reason); restarting with the previous configuration")
-        let retry = ReloadInheritance(
+        var retry = ReloadInheritance(
             generation: inheritance.generation, reloadFailures: inheritance.reloadFailures + 1, lastReloadError: reason,
             configurationPath: fallback.configurationPath, configuration: fallback.configuration, fallback: nil,
             listeners: inheritance.listeners, handoffs: inheritance.handoffs, children: inheritance.children,
             outputs: inheritance.outputs)
+        retry.activated = inheritance.activated
         let failure = reexec(with: retry, executable: currentExecutable(), arguments: options.arguments,
                              runtimeDirectory: MasterStateFile.runtimeDirectory(), log: log)
         log.error("cannot restart with the previous configuration: \(failure)")
@@ -172,6 +174,7 @@ extension Master {
         guard let inheritance else { return }
         reloadFailures = inheritance.reloadFailures
         lastReloadError = inheritance.lastReloadError
+        activatedListeners = Set(inheritance.activated)
         for listener in inheritance.listeners {
             try? FileIO.setCloseOnExec(listener.fd, true)
             if Socket.isListening(listener.fd) { inheritedListeners[listener.key] = listener.fd }

@@ -69,6 +69,9 @@ package struct ReloadInheritance: Equatable, Sendable {
     package var handoffs: [Handoff]
     package var children: [Child]
     package var outputs: [Output]
+    /// Listen addresses whose socket systemd passed (socket activation): systemd owns them, so
+    /// no image removes a unix socket's path at exit.
+    package var activated: [String] = []
 
     package init(generation: Int, reloadFailures: Int, lastReloadError: String = "", configurationPath: String?,
                  configuration: String, fallback: Fallback? = nil, listeners: [Listener], handoffs: [Handoff],
@@ -103,6 +106,7 @@ package struct ReloadInheritance: Equatable, Sendable {
         if let configurationPath { text += "path \(configurationPath)\n" }
         for l in listeners { text += "listener \(l.fd) \(l.key)\n" }
         for h in handoffs { text += "handoff \(h.read) \(h.write) \(h.pool)\n" }
+        for key in activated { text += "activated \(key)\n" }
         for c in children {
             text += "child \(c.pid) \(c.control.map(String.init) ?? "-") \(c.generation) \(c.quitting ? 1 : 0) \(c.startedMono) \(c.pool)\n"
         }
@@ -159,6 +163,8 @@ package struct ReloadInheritance: Equatable, Sendable {
             case "listener":
                 guard parts.count >= 2, let fd = Int32(parts[0]) else { throw fail("bad listener '\(rest)'") }
                 value.listeners.append(Listener(fd: fd, key: parts[1...].joined(separator: " ")))
+            case "activated":
+                value.activated.append(rest)
             case "handoff":
                 guard parts.count >= 3, let r = Int32(parts[0]), let w = Int32(parts[1]) else { throw fail("bad handoff '\(rest)'") }
                 value.handoffs.append(Handoff(pool: parts[2...].joined(separator: " "), read: r, write: w))
