@@ -61,7 +61,7 @@ struct MasterLocator: ParsableArguments {
 
     static func readPID(_ path: String, source: String) throws -> Int32 {
         guard let bytes = FileIO.readFile(path),
-              let pid = Int32(String(decoding: bytes, as: UTF8.self).trimmed()) else {
+              let pid = Int32(String(decoding: bytes, as: UTF8.self).trimmingCharacters()) else {
             throw ControlError("cannot read a pid from \(path) (from \(source); is the master running?)")
         }
         guard Processes.isAlive(pid), !ProcessSample.hasExited(pid) else {
@@ -105,7 +105,7 @@ func timedOut(_ message: String) -> ExitCode {
 }
 
 extension String {
-    func trimmed() -> String {
+    func trimmingCharacters() -> String {
         var s = Substring(self)
         while let f = s.first, f == " " || f == "\n" || f == "\t" || f == "\r" { s.removeFirst() }
         while let l = s.last, l == " " || l == "\n" || l == "\t" || l == "\r" { s.removeLast() }

@@ -40,8 +40,8 @@ struct PingCommand: ParsableCommand {
                 if answer.status != 200 {
                     printError("fpmctl: \(label): \(target.path) answered status \(answer.status)")
                     failures += 1
-                } else if answer.bodyText.trimmed() != target.response {
-                    printError("fpmctl: \(label): \(target.path) answered \"\(String(answer.bodyText.trimmed().prefix(80)))\", not the ping.response \"\(target.response)\"")
+                } else if answer.bodyText.trimmingCharacters() != target.response {
+                    printError("fpmctl: \(label): \(target.path) answered \"\(String(answer.bodyText.trimmingCharacters().prefix(80)))\", not the ping.response \"\(target.response)\"")
                     failures += 1
                 } else {
                     print("\(label): \(target.response)")
