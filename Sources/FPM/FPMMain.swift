@@ -30,6 +30,14 @@ struct FPMCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fpm",
         abstract: "swift-fpm: a FastCGI process manager for Swift handlers, compatible with php-fpm's configuration.",
+        discussion: """
+        Without -y, the configuration is conf/fpm.conf, else /etc/swift-fpm/fpm.conf, else the \
+        embedded default (pool www on 127.0.0.1:9000). Signals: TERM and INT stop now, QUIT stops \
+        gracefully, USR1 reopens the logs, USR2 and HUP reload without dropping a request; \
+        fpmctl(1) sends them and waits for the outcome. Under systemd, Type=notify and socket \
+        activation (LISTEN_FDS) are understood. Exit codes: 0, 78 for a configuration error, 70 \
+        when the master could not start.
+        """,
         helpNames: [.short, .long, .customShort("?")])
 
     @Option(name: [.customShort("y"), .customLong("fpm-config")], help: "Configuration file.")

@@ -1,3 +1,4 @@
+import CFPMShims
 import Glibc
 import SystemPackage
 

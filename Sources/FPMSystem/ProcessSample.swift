@@ -1,3 +1,4 @@
+import CFPMShims
 import Glibc
 
 /// Another process's CPU time and resident memory, from /proc (what `fpmctl top` shows per
