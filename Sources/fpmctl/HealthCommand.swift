@@ -18,6 +18,7 @@ struct HealthCommand: ParsableCommand {
         commandName: "health",
         abstract: "Check that the pools are live and ready (exit 0 ready, 1 not ready, 2 not live or no master).")
     @OptionGroup var locator: MasterLocator
+    @ParentCommand var root: FPMCtl
     @Option(name: .long, help: "Only this pool (default: every pool; the worst verdict wins).") var pool: String?
     @Flag(name: .long, help: "Check liveness only: exit 0 when live, 2 when not.") var live = false
     @Option(name: .long, help: "Seconds in one request after which a worker counts as stuck (default: request_terminate_timeout + 10; none without it).")
@@ -29,7 +30,7 @@ struct HealthCommand: ParsableCommand {
     func run() throws {
         let pid: pid_t
         do {
-            pid = try locator.masterPID()
+            pid = try locator.or(root.locator).masterPID()
         } catch {
             say(2, "not live: \(error)")
             throw ExitCode(2)
