@@ -115,4 +115,18 @@ int cfpm_unix_listen_queue(int fd, uint32_t *length, uint32_t *backlog);
 /* status (exec pools): 1 when `number` is the accept(2) or accept4(2) system call. */
 int cfpm_is_accept_syscall(long number);
 
+/* ---- perf: keep-alive without head-of-line waits (kept_handoff.c) ----------------------- */
+/* The worker lists its idle kept connections (descriptor and 19-byte hand-off payload); when
+   a request has been in hand for `threshold_ns` a one-shot POSIX timer's signal handler sends them to the pool's hand-off
+   socket (SCM_RIGHTS) for an idle sibling. busy/idle are stores; the timer is set only when
+   none is pending and connections are listed. take_handed returns (and forgets) the ones sent,
+   for the worker to close once the request is answered. */
+int cfpm_kept_install(int handoff_socket, int64_t threshold_ns);
+int cfpm_kept_add(int fd, const uint8_t *payload);
+void cfpm_kept_remove(int fd);
+void cfpm_kept_busy(int fd, int64_t started_ns);
+void cfpm_kept_idle(void);
+int cfpm_kept_handed_count(void);
+int cfpm_kept_take_handed(int *out, int capacity);
+
 #endif

@@ -45,6 +45,10 @@ final class FastCGISession: ResponseSink, RequestBodySource {
     private var writer = ResponseWriter(requestID: 1)
     private let receiveBuffer: ReceiveBuffer
 
+    /// Whether the worker watches it as a kept connection (its epoll and kept list); the
+    /// worker's bookkeeping, kept here so finding it costs no lookup.
+    var watched = false
+
     /// Whether the web server asked to keep the connection after this request (FCGI_KEEP_CONN).
     private(set) var keepsConnection = false
     private(set) var requestID: UInt16 = 1

@@ -9,21 +9,16 @@ extension Worker {
     /// connection waits there as it would in the listen queue.
     ///
     /// Handing them off every time the worker becomes busy removes head-of-line waits but cost
-    /// 3-4x CPU per request and halved keep-alive throughput in `make bench`, so it is not done.
+    /// 3-4x CPU per request and halved keep-alive throughput in `make bench`; a busy worker
+    /// passes them on only once its request is slow (`SlowRequestHandoff`).
     func handOffKept() {
         guard let handoff = pool.handoff, !kept.isEmpty else { return }
-        var remaining: [FastCGISession] = []
         for session in kept {
             guard let fd = session.socket,
-                  HandoffMessage(connection: fd, peer: session.peer).send(over: handoff.write) else {
-                remaining.append(session)
-                continue
-            }
-            // The socket holds its own reference now; this one is closed.
-            epoll.remove(fd)
+                  HandoffMessage(connection: fd, peer: session.peer).send(over: handoff.write) else { continue }
+            // The socket holds its own reference now; this one is closed (and leaves the epoll).
             release(session)
         }
-        kept = remaining
     }
 
     /// Leaving after a wake-up meant for work: accept what waits on the listener and pass it,

@@ -11,10 +11,11 @@ extension Worker {
         pool.scoreboard.countAcceptedConnection()
         let started = SystemClock.monotonicNanos()
         let startWall = SystemClock.wallClock()
-        let cpuBefore = Processes.cpuTime()
+        let cpuBefore = lastCPU
         let isHead = recordInfo(params)
         if let fd = session.socket {
             LastAnswer.arm(fd: fd, requestID: session.requestID, startedNanos: requestStarted)
+            if handsOffWhenSlow { SlowRequestHandoff.busy(fd: fd, startedNanos: requestStarted) }
         }
         let request = ServerRequest(params: params, role: session.role, body: session)
         let response = ServerResponse(sink: session)
@@ -54,6 +55,7 @@ extension Worker {
             reusable = false
         }
         LastAnswer.disarm()
+        if handsOffWhenSlow { SlowRequestHandoff.idle() }
         served += 1
         let peakMemory = record(request: request, response: response, peer: session.peer, started: started,
                                 startWall: startWall, cpuBefore: cpuBefore)
@@ -120,6 +122,7 @@ extension Worker {
                 startWall: (seconds: Int, microseconds: Int), cpuBefore: (user: Int, system: Int)) -> Int {
         let now = SystemClock.monotonicNanos()
         let (cpu, memory) = Processes.usage()
+        lastCPU = cpu
         slot.endRequest(now: now, cpuUserMicros: cpu.user - cpuBefore.user, cpuSystemMicros: cpu.system - cpuBefore.system,
                         memory: memory)
         pool.accessLog?.write(request: request, response: response, peer: peer, pool: pool.name, pid: pid,

@@ -15,9 +15,16 @@ final class Worker {
     var epoll: Epoll
     /// Epoll's ready events, kept across waits so a wake-up allocates nothing.
     var ready: [Epoll.Event] = []
-    /// Idle connections nginx keeps open (FCGI_KEEP_CONN) that the worker watches between
-    /// requests instead of being pinned to one of them.
+    /// Connections nginx keeps open (FCGI_KEEP_CONN) that the worker watches between requests
+    /// instead of being pinned to one of them. Each is registered in the epoll once, when it is
+    /// first kept, and stays registered while its requests are served (no DEL+ADD per request).
     var kept: [FastCGISession] = []
+    /// Whether a slow request passes the idle kept connections to the hand-off socket
+    /// (`SlowRequestHandoff`): the pool has one and its timer was set up.
+    var handsOffWhenSlow = false
+    /// The CPU time at the end of the previous request: a request's CPU is the difference to
+    /// the one getrusage at its end (one call per request instead of two).
+    var lastCPU = (user: 0, system: 0)
     /// Closed sessions, ready for the next connection with their buffers.
     var spare: [FastCGISession] = []
     let receiveBuffer = ReceiveBuffer()
@@ -33,6 +40,11 @@ final class Worker {
     let pid: Int32
     /// When the request in hand began (its first bytes; monotonic ns), as the scoreboard has it.
     var requestStarted = 0
+
+    /// A request in hand this long passes the worker's idle kept connections on, so a request
+    /// arriving on one is answered by an idle sibling instead of waiting behind it. Well below
+    /// the 50 ms a waiting request may take; fast requests never reach it (and cost no syscall).
+    static let slowRequestHandoffNanos = 15_000_000
 
     /// How many idle kept connections a worker watches at most; beyond that it closes them.
     /// Closing a connection nginx has cached races with nginx reusing it (a retried GET, a 502
@@ -79,7 +91,14 @@ final class Worker {
         try watch(.quitSignal, quitPipe, events: Epoll.input)
         if let handoff = pool.handoff {
             try watch(.handoff, handoff.read, events: Epoll.input | Epoll.exclusive)
+            do {
+                try SlowRequestHandoff.install(handoffSocket: handoff.write, thresholdNanos: Worker.slowRequestHandoffNanos)
+                handsOffWhenSlow = true
+            } catch {
+                log.warning("[pool \(pool.name)] child \(pid): \(error); kept connections wait for this worker while it is busy")
+            }
         }
+        lastCPU = Processes.cpuTime()
     }
 
     func watch(_ wakeup: WorkerWakeup, _ fd: Int32, events: UInt32) throws(SystemError) {
@@ -109,7 +128,11 @@ final class Worker {
             if let resume = acceptResumesAt, SystemClock.monotonicNanos() >= resume { resumeAccepting() }
             // Control messages first: a log reopen must apply before the next request is served.
             if ready.contains(where: { $0.data == WorkerWakeup.control.data }) { receiveControl() }
-            for event in ready {
+            // By index: serving may blank later events of connections passed on meanwhile.
+            var index = 0
+            while index < ready.count {
+                let event = ready[index]
+                index += 1
                 if quitting || takesNoWork {
                     // Woken for work it will not do: pass the wake-up on (see `passOnWakeups`).
                     switch WorkerWakeup(data: event.data) {
@@ -128,9 +151,7 @@ final class Worker {
                 case .handoff:
                     adoptHandedOff()
                 case .connection(let fd):
-                    guard let i = kept.firstIndex(where: { $0.socket == fd }) else { continue }
-                    let session = kept.remove(at: i)
-                    epoll.remove(fd)
+                    guard let session = kept.first(where: { $0.socket == fd }) else { continue }
                     if event.hangup && !event.readable {
                         release(session)
                     } else {
@@ -151,7 +172,6 @@ final class Worker {
         passOnWakeups()
         handOffKept()
         for session in kept { release(session) }
-        kept.removeAll()
         pool.handler?.tearDown()
         return 0
     }
@@ -240,26 +260,60 @@ final class Worker {
     }
 
     func release(_ session: FastCGISession) {
+        unwatch(session)
         session.close()
         if spare.count < 4 { spare.append(session) }
     }
 
-    /// Watches an idle kept connection for its next request; false when it cannot be watched
-    /// (the cap, or epoll refused it) and was closed instead.
+    /// Watches a kept connection for its next request; false when it cannot be watched (the
+    /// cap, or epoll refused it) and was closed instead. A connection already watched stays
+    /// as it is: registered once, for as long as it is kept.
     @discardableResult
     func keep(_ session: FastCGISession) -> Bool {
+        if session.watched { return true }
         guard kept.count < keptLimit, let fd = session.socket else {
             release(session)
             return false
         }
         do {
             try watch(.connection(fd), fd, events: Epoll.input | Epoll.peerClosed)
-            kept.append(session)
-            return true
         } catch {
             release(session)
             return false
         }
+        session.watched = true
+        kept.append(session)
+        if handsOffWhenSlow {
+            withUnsafeTemporaryAllocation(byteCount: HandoffMessage.payloadSize, alignment: 1) { payload in
+                HandoffMessage.encode(session.peer, into: payload)
+                SlowRequestHandoff.add(fd, payload: UnsafeRawBufferPointer(payload))
+            }
+        }
+        return true
+    }
+
+    /// Takes a kept connection out of the epoll, the kept list and the slow-request list
+    /// (before it is closed or passed on: a descriptor passed on keeps its epoll entry alive).
+    func unwatch(_ session: FastCGISession) {
+        guard session.watched, let fd = session.socket else { return }
+        session.watched = false
+        if let i = kept.firstIndex(where: { $0 === session }) { kept.remove(at: i) }
+        epoll.remove(fd)
+        if handsOffWhenSlow { SlowRequestHandoff.remove(fd) }
+    }
+
+    /// After a slow request: the connections its timer passed to the hand-off socket are a
+    /// sibling's now; close this worker's copies, and blank their events still to be handled.
+    func reclaimHandedOff() {
+        var count = 0
+        SlowRequestHandoff.takeHanded { fd in
+            guard let session = kept.first(where: { $0.socket == fd }) else { return }
+            release(session)
+            count += 1
+            let data = WorkerWakeup.connection(fd).data
+            for i in ready.indices where ready[i].data == data { ready[i].data = WorkerWakeup.blank }
+        }
+        log.debug("[pool \(pool.name)] child \(pid): passed \(count) idle kept connection(s) on during a slow request")
     }
 
     /// Serves requests on `session` while bytes are already there; then parks it (kept) or closes it.
@@ -267,15 +321,17 @@ final class Worker {
         var waitForFirstBytes = true
         while let params = readRequest(on: session, waitForFirstBytes: waitForFirstBytes) {
             waitForFirstBytes = false
-            guard respond(to: params, on: session) else { break }
+            let reusable = respond(to: params, on: session)
+            if handsOffWhenSlow && SlowRequestHandoff.hasHanded { reclaimHandedOff() }
+            guard reusable else { break }
             if leaving {
                 // Leaving: park it for the hand-off on the way out.
-                kept.append(session)
+                keep(session)
                 return
             }
             if takesNoWork {
                 // Over pm.max_memory: this connection's next request is a sibling's.
-                kept.append(session)
+                keep(session)
                 handOffKept()
                 return
             }

@@ -12,6 +12,9 @@ enum WorkerWakeup: Equatable {
     /// An idle kept connection, by its descriptor: the web server sent the next request, or closed it.
     case connection(Int32)
 
+    /// A data word no registration uses: an event blanked after its connection was passed on.
+    static let blank: UInt64 = 99
+
     /// Connections carry their descriptor in the low 32 bits under this flag; the others are small numbers.
     private static let connectionFlag: UInt64 = 1 << 32
 

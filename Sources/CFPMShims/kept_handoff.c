@@ -1,0 +1,168 @@
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include "CFPMShims.h"
+
+/* ---- a slow request hands its worker's idle kept connections to the pool's hand-off socket ----
+
+   A worker watches the idle connections nginx keeps (FCGI_KEEP_CONN) between requests. While
+   it runs a handler it cannot answer them, so a request arriving on one would wait behind the
+   request in hand. Handing them off every time the worker becomes busy costs a sendmsg,
+   recvmsg and two epoll_ctl per connection per request; instead a one-shot POSIX timer fires
+   only when a request has been in hand for `threshold` and then, from the signal handler, the
+   idle kept connections travel (SCM_RIGHTS, sendmsg: async-signal-safe) to the hand-off socket,
+   where an idle sibling (or the first worker to become idle) adopts them. Fast requests cost
+   stores only; the timer is set at most once per threshold while the worker is busy with kept
+   connections parked, never while it is idle. */
+
+#define KEPT_CAPACITY 64
+#define KEPT_PAYLOAD 19
+
+static int kept_fd[KEPT_CAPACITY];
+static uint8_t kept_payload[KEPT_CAPACITY][KEPT_PAYLOAD];
+static volatile sig_atomic_t kept_handed[KEPT_CAPACITY];
+static volatile sig_atomic_t kept_handed_count = 0;
+static int kept_count = 0;
+
+static int kept_socket = -1;
+static int64_t kept_threshold_ns = 0;
+static timer_t kept_timer;
+static int kept_timer_ready = 0;
+static volatile sig_atomic_t kept_timer_pending = 0;
+static volatile sig_atomic_t kept_busy_fd = -1;
+static volatile int64_t kept_busy_started_ns = 0;
+
+static int64_t kept_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void kept_arm_timer(int64_t ns) {
+    if (ns < 1000) ns = 1000;
+    struct itimerspec t;
+    memset(&t, 0, sizeof(t));
+    t.it_value.tv_sec = ns / 1000000000;
+    t.it_value.tv_nsec = ns % 1000000000;
+    kept_timer_pending = 1;
+    if (timer_settime(kept_timer, 0, &t, NULL) != 0) kept_timer_pending = 0;
+}
+
+static int kept_send(int fd, const uint8_t *payload) {
+    struct iovec iov = { (void *)payload, KEPT_PAYLOAD };
+    union { struct cmsghdr align; char buf[CMSG_SPACE(sizeof(int))]; } control;
+    memset(&control, 0, sizeof(control));
+    struct msghdr msg;
+    memset(&msg, 0, sizeof(msg));
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof(control.buf);
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    ssize_t n;
+    do { n = sendmsg(kept_socket, &msg, MSG_DONTWAIT | MSG_NOSIGNAL); } while (n < 0 && errno == EINTR);
+    return n == KEPT_PAYLOAD;
+}
+
+static void kept_alarm(int sig) {
+    (void)sig;
+    int saved = errno;
+    kept_timer_pending = 0;
+    int busy = kept_busy_fd;
+    if (busy >= 0) {
+        int64_t elapsed = kept_now_ns() - kept_busy_started_ns;
+        if (elapsed < kept_threshold_ns) {
+            /* Set for an earlier (fast) request: wait out this one's threshold. */
+            kept_arm_timer(kept_threshold_ns - elapsed);
+        } else {
+            for (int i = 0; i < kept_count; i++) {
+                int fd = kept_fd[i];
+                if (fd < 0 || fd == busy || kept_handed[i]) continue;
+                if (!kept_send(fd, kept_payload[i])) break;   /* full: the rest stay here */
+                kept_handed[i] = 1;
+                kept_handed_count += 1;
+            }
+        }
+    }
+    errno = saved;
+}
+
+int cfpm_kept_install(int handoff_socket, int64_t threshold_ns) {
+    kept_socket = handoff_socket;
+    kept_threshold_ns = threshold_ns;
+    for (int i = 0; i < KEPT_CAPACITY; i++) { kept_fd[i] = -1; kept_handed[i] = 0; }
+    int sig = SIGRTMIN + 2;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = kept_alarm;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(sig, &sa, NULL) != 0) return -1;
+    struct sigevent ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.sigev_notify = SIGEV_SIGNAL;
+    ev.sigev_signo = sig;
+    if (timer_create(CLOCK_MONOTONIC, &ev, &kept_timer) != 0) return -1;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    kept_timer_ready = 1;
+    return 0;
+}
+
+int cfpm_kept_add(int fd, const uint8_t *payload) {
+    int slot = -1;
+    for (int i = 0; i < kept_count; i++) if (kept_fd[i] < 0) { slot = i; break; }
+    if (slot < 0) {
+        if (kept_count == KEPT_CAPACITY) return -1;
+        slot = kept_count++;
+    }
+    memcpy(kept_payload[slot], payload, KEPT_PAYLOAD);
+    kept_handed[slot] = 0;
+    kept_fd[slot] = fd;
+    return 0;
+}
+
+void cfpm_kept_remove(int fd) {
+    for (int i = 0; i < kept_count; i++) {
+        if (kept_fd[i] != fd) continue;
+        kept_fd[i] = -1;
+        if (kept_handed[i]) { kept_handed[i] = 0; kept_handed_count -= 1; }
+    }
+    while (kept_count > 0 && kept_fd[kept_count - 1] < 0) kept_count--;
+}
+
+void cfpm_kept_busy(int fd, int64_t started_ns) {
+    kept_busy_started_ns = started_ns;
+    kept_busy_fd = fd;
+    if (kept_timer_ready && !kept_timer_pending && kept_count > 0) {
+        int64_t left = started_ns + kept_threshold_ns - kept_now_ns();
+        kept_arm_timer(left);
+    }
+}
+
+void cfpm_kept_idle(void) { kept_busy_fd = -1; }
+
+int cfpm_kept_handed_count(void) { return kept_handed_count; }
+
+int cfpm_kept_take_handed(int *out, int capacity) {
+    int n = 0;
+    for (int i = 0; i < kept_count && n < capacity; i++) {
+        if (kept_fd[i] < 0 || !kept_handed[i]) continue;
+        out[n++] = kept_fd[i];
+        kept_fd[i] = -1;
+        kept_handed[i] = 0;
+        kept_handed_count -= 1;
+    }
+    while (kept_count > 0 && kept_fd[kept_count - 1] < 0) kept_count--;
+    return n;
+}
