@@ -85,6 +85,23 @@ import Testing
         #expect(ProcessManagerPolicy.onPendingConnection(settings: s, running: 2, idle: 0, starting: 0) == .maxChildrenReached)
     }
 
+    @Test func ondemandForksForTheWholeBurstInOneStep() {
+        let s = ProcessManagerSettings(style: .ondemand, maxChildren: 3)
+        // Three connections into an empty pool: three workers at once.
+        #expect(ProcessManagerPolicy.onPendingConnection(settings: s, running: 0, idle: 0, starting: 0, waiting: 3) == .spawn(count: 3, busyWarning: false))
+        // More waiting than room: up to max_children.
+        #expect(ProcessManagerPolicy.onPendingConnection(settings: s, running: 1, idle: 0, starting: 0, waiting: 5) == .spawn(count: 2, busyWarning: false))
+        // Workers starting or idle take their share; only the rest are forked.
+        #expect(ProcessManagerPolicy.onPendingConnection(settings: s, running: 2, idle: 0, starting: 2, waiting: 3) == .spawn(count: 1, busyWarning: false))
+        #expect(ProcessManagerPolicy.onPendingConnection(settings: s, running: 2, idle: 1, starting: 1, waiting: 2) == .none)
+        // A second readiness event for the same burst while its workers start: nothing more.
+        #expect(ProcessManagerPolicy.onPendingConnection(settings: s, running: 3, idle: 0, starting: 3, waiting: 3) == .none)
+        // Full, with a connection nobody will take.
+        #expect(ProcessManagerPolicy.onPendingConnection(settings: s, running: 3, idle: 0, starting: 0, waiting: 1) == .maxChildrenReached)
+        // The queue could not be read (0): one, as before.
+        #expect(ProcessManagerPolicy.onPendingConnection(settings: s, running: 0, idle: 0, starting: 0, waiting: 0) == .spawn(count: 1, busyWarning: false))
+    }
+
     @Test func requestLimitJitterStaysInItsWindow() {
         #expect(ProcessManagerPolicy.requestLimit(maxRequests: 0, jitter: 5, random: 3) == 0)
         #expect(ProcessManagerPolicy.requestLimit(maxRequests: 100, jitter: 0, random: 3) == 100)

@@ -66,15 +66,24 @@ extension Master {
         }
     }
 
-    /// ondemand: the listener became readable.
+    /// ondemand: the listener became readable. The listen queue's length says how many
+    /// connections wait, so a burst gets its workers in one step.
     func onPendingConnection(_ pool: PoolRuntime) {
         guard pool.settings.style == .ondemand else { return }
-        var running = 0, idle = 0
+        var running = 0, idle = 0, starting = 0
         for child in control.current(in: pool.name) where child.lifecycle == .serving {
             running += 1
-            if let slot = child.slot, pool.scoreboard.stage(slot) == .idle { idle += 1 }
+            guard let slot = child.slot else { continue }
+            if pool.scoreboard.slot(slot).flags & Scoreboard.readyFlag == 0 {
+                starting += 1
+            } else if pool.scoreboard.stage(slot) == .idle {
+                idle += 1
+            }
         }
-        let action = ProcessManagerPolicy.onPendingConnection(settings: pool.settings, running: running, idle: idle, starting: 0)
+        // The accept queue (TCP_INFO, or sock_diag for a unix socket); 1 when it cannot be read.
+        let waiting = Socket.listenQueue(pool.listenFD)?.length ?? 1
+        let action = ProcessManagerPolicy.onPendingConnection(settings: pool.settings, running: running, idle: idle,
+                                                              starting: starting, waiting: waiting)
         apply(action, to: pool, ondemand: true)
     }
 

@@ -131,13 +131,20 @@ package enum ProcessManagerPolicy {
         }
     }
 
-    /// ondemand: a connection is pending on the listener. Fork one worker unless one is idle
-    /// (it will take it) or the pool is full.
+    /// ondemand: connections are pending on the listener. Fork, in one step, a worker for each
+    /// waiting connection that no idle or starting worker will take, up to pm.max_children: a
+    /// burst of N connections gets N workers at once, not one per readiness event (where all
+    /// but the first would wait a whole request).
+    ///   - running: live workers of the pool, starting ones included.
+    ///   - idle: ready workers waiting for a connection; starting: forked, not ready yet.
+    ///   - waiting: connections in the listen queue (the kernel's accept queue; at least 1,
+    ///     since the listener is readable; 1 when the queue cannot be read).
     package static func onPendingConnection(settings: ProcessManagerSettings, running: Int, idle: Int,
-                                           starting: Int) -> MaintenanceAction {
+                                           starting: Int, waiting: Int = 1) -> MaintenanceAction {
+        let wanted = max(1, waiting) - idle - starting
+        if wanted <= 0 { return .none }
         if running >= settings.maxChildren { return .maxChildrenReached }
-        if idle > 0 || starting > 0 { return .none }
-        return .spawn(count: 1, busyWarning: false)
+        return .spawn(count: min(wanted, settings.maxChildren - running), busyWarning: false)
     }
 
     /// `pm.max_requests` with jitter: each worker draws its own limit in
