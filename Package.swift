@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "FPM", targets: ["FPM"]),
         .executable(name: "fpm", targets: ["fpm"]),
         .executable(name: "fpmctl", targets: ["fpmctl"]),
+        .executable(name: "fcgibench", targets: ["fcgibench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -74,6 +75,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // A FastCGI load generator (`make bench`, or any upstream without a web server in the way).
+        .executableTarget(
+            name: "fcgibench",
+            dependencies: [
+                "FastCGI", "FPMSystem",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Atomics", package: "swift-atomics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // A small app on the FPM library, used by the integration tests as a user's app would be.
         .executableTarget(
             name: "fpm-testapp",
@@ -88,7 +99,7 @@ let package = Package(
         .testTarget(name: "FPMTests", dependencies: ["FPM", "FastCGI"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["FastCGI", "FPMConfiguration", "fpm", "fpmctl", "fpm-testapp"],
+            dependencies: ["FastCGI", "FPMConfiguration", "fpm", "fpmctl", "fpm-testapp", "fcgibench"],
             swiftSettings: swiftSettings
         ),
     ]
