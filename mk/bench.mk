@@ -1,11 +1,17 @@
 # Shortcuts around bench/run.sh (the full run is `make bench`; knobs are listed in bench/run.sh).
 # `make bench-quick`: one short round, to check the harness. `make bench-reload`: only the
-# reload comparison (php-fpm's stall behind a slow request vs swift-fpm's).
+# reload comparison (php-fpm's stall behind a slow request vs swift-fpm's). `make bench-malloc`:
+# heap allocations per served request in a worker (bench/malloc-per-request.sh).
 
-.PHONY: bench-quick bench-reload
+.PHONY: bench-quick bench-reload bench-malloc
 
 bench-quick:
 	BENCH_ROUNDS=1 BENCH_DURATION=3 BENCH_WARMUP=1 bench/run.sh
 
 bench-reload:
 	BENCH_ROUNDS=0 BENCH_STRACE=0 bench/run.sh
+
+bench-malloc:
+	swift build -c release --scratch-path .build-bench --product fpm-testapp
+	swift build -c release --scratch-path .build-bench --product fcgibench
+	bench/malloc-per-request.sh "$$(swift build -c release --scratch-path .build-bench --show-bin-path)"

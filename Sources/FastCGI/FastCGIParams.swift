@@ -36,10 +36,18 @@ public struct FastCGIParams: Sendable {
     public init(encoded: [UInt8], maxCount: Int) throws(FastCGIError) {
         precondition(encoded.count <= Int(UInt32.max), "params storage over 4 GiB")
         var entries: [Entry] = []
-        // nginx's default fastcgi_params send ~20-30 pairs; ~28 bytes a pair is typical.
-        entries.reserveCapacity(Swift.min(Swift.max(encoded.count / 24, 4), 1024))
         try withBytes(encoded) { (bytes) throws(FastCGIError) in
+            // Count the pairs first (lengths only), so the index is allocated once at its size
+            // instead of regrowing when the pairs are shorter than a guess.
+            var pairs = 0
             var offset = 0
+            while offset < bytes.count {
+                offset = try NameValuePairs.decodePair(bytes, at: offset).next
+                pairs += 1
+                guard pairs <= maxCount else { throw .tooManyParams(limit: maxCount) }
+            }
+            entries.reserveCapacity(pairs)
+            offset = 0
             while offset < bytes.count {
                 let (span, next) = try NameValuePairs.decodePair(bytes, at: offset)
                 guard entries.count < maxCount else { throw .tooManyParams(limit: maxCount) }

@@ -23,6 +23,8 @@ package final class ServerResponse {
 
     package init(sink: ResponseSink) {
         self.sink = sink
+        // Room for the usual few headers at once, not a regrowth at the second one.
+        headers.reserveCapacity(4)
     }
 
     /// Sets a header, replacing any of the same name (case-insensitively). Throws for a name
