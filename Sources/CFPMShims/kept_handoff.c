@@ -141,10 +141,16 @@ void cfpm_kept_remove(int fd) {
     while (kept_count > 0 && kept_fd[kept_count - 1] < 0) kept_count--;
 }
 
+/* Whether an idle kept connection other than `busy` is listed (usually the first slot says). */
+static int kept_has_other(int busy) {
+    for (int i = 0; i < kept_count; i++) if (kept_fd[i] >= 0 && kept_fd[i] != busy) return 1;
+    return 0;
+}
+
 void cfpm_kept_busy(int fd, int64_t started_ns) {
     kept_busy_started_ns = started_ns;
     kept_busy_fd = fd;
-    if (kept_timer_ready && !kept_timer_pending && kept_count > 0) {
+    if (kept_timer_ready && !kept_timer_pending && kept_has_other(fd)) {
         int64_t left = started_ns + kept_threshold_ns - kept_now_ns();
         kept_arm_timer(left);
     }
