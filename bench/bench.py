@@ -2,16 +2,17 @@
 """The driver behind `make bench` (bench/run.sh builds, then runs this).
 
 Three FastCGI backends with the same number of workers (pm = static), each behind its own
-nginx on 127.0.0.1 (fastcgi_pass over TCP; one server block plain, one with an upstream
-`keepalive` + `fastcgi_keep_conn on`):
+nginx on 127.0.0.1 (one server block plain, one with an upstream `keepalive` +
+`fastcgi_keep_conn on`), over a unix socket and then over TCP (BENCH_TRANSPORTS):
 
   swift-fpm   fpm-testapp, handler = testapp          /pid, /big?bytes=N, /sleep?ms=N
   php-fpm     php-fpm8.2 -F -R -y <temp conf>         /pid.php, /big.php?bytes=N, /sleep.php
   libfcgi     spawn-fcgi -F N bench/libfcgi-hello     /pid, /big?bytes=N
 
-wrk drives each (after a warm-up), the backends interleaved and rotated each round so the
-noise of a shared machine spreads over all of them; medians of the rounds are compared as
-ratios. Then: per-worker memory (/proc/PID/smaps_rollup), syscalls per request (strace -c on
+wrk drives each at -c4 and -c16 (BENCH_CONN_LIST; after a warm-up), and fcgibench drives each
+directly (no nginx: kept connections and one per request), the backends interleaved and
+rotated each round so the noise of a shared machine spreads over all of them; each round's
+swift-fpm/other ratio is taken within the round, and the table shows the medians of those. Then: per-worker memory (/proc/PID/smaps_rollup), syscalls per request (strace -c on
 the workers), and the reload stall (one slow request in flight, SIGUSR2, new requests for a
 few seconds: the longest wait).
 
@@ -47,6 +48,9 @@ ROUNDS = env_int("BENCH_ROUNDS", 3)
 DURATION = env_int("BENCH_DURATION", 10)
 WARMUP = env_int("BENCH_WARMUP", 2)
 CONNS = env_int("BENCH_CONNS", 16)
+CONN_LIST = [int(c) for c in os.environ.get("BENCH_CONN_LIST", "4 16").split()]
+TRANSPORTS = os.environ.get("BENCH_TRANSPORTS", "unix tcp").split()
+DO_FCGIBENCH = os.environ.get("BENCH_FCGIBENCH", "1") != "0"
 THREADS = env_int("BENCH_THREADS", 2)
 KEEPALIVE = env_int("BENCH_KEEPALIVE_CACHE", 4)
 BIG_BYTES = env_int("BENCH_BIG_BYTES", 65536)
@@ -223,12 +227,35 @@ class Backend:
     name = "?"
     urls = {}
 
-    def __init__(self, procs, tmp, port):
+    def __init__(self, procs, tmp, port, transport="tcp"):
         self.procs = procs
         self.dir = os.path.join(tmp, self.name)
         os.makedirs(self.dir, exist_ok=True)
         self.port = port
+        self.transport = transport
+        self.sock = os.path.join(self.dir, "fcgi.sock")
         self.master = None
+
+    @property
+    def listen(self):
+        """The backend's listen address (its config's `listen`, fcgibench's target)."""
+        return self.sock if self.transport == "unix" else f"127.0.0.1:{self.port}"
+
+    @property
+    def upstream(self):
+        """nginx's `server` for it."""
+        return f"unix:{self.sock}" if self.transport == "unix" else f"127.0.0.1:{self.port}"
+
+    def listening(self):
+        if self.transport != "unix":
+            return port_open(self.port)
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.settimeout(0.5)
+                s.connect(self.sock)
+                return True
+        except OSError:
+            return False
 
     def worker_pids(self):
         return children_of(self.master.pid) if self.master else []
@@ -237,7 +264,7 @@ class Backend:
         return self.master.pid if self.master else None
 
     def wait_ready(self):
-        wait_for(lambda: port_open(self.port), 30, f"{self.name} listening on {self.port}")
+        wait_for(self.listening, 30, f"{self.name} listening on {self.listen}")
         wait_for(lambda: len(self.worker_pids()) >= WORKERS, 30, f"{self.name}'s {WORKERS} workers")
 
     def reload(self):
@@ -264,8 +291,8 @@ class SwiftFPM(Backend):
     name = "swift-fpm"
     urls = {"small": "/pid", "big": f"/big?bytes={BIG_BYTES}", "sleep": f"/sleep?ms={RELOAD_SLOW_MS}"}
 
-    def __init__(self, procs, tmp, port, binpath):
-        super().__init__(procs, tmp, port)
+    def __init__(self, procs, tmp, port, binpath, transport="tcp"):
+        super().__init__(procs, tmp, port, transport)
         self.binpath = binpath
 
     def start(self):
@@ -277,7 +304,8 @@ error_log = {self.dir}/error.log
 process_control_timeout = 10s
 
 [bench]
-listen = 127.0.0.1:{self.port}
+listen = {self.listen}
+listen.mode = 0666
 listen.backlog = 1024
 handler = testapp
 pm = static
@@ -292,8 +320,8 @@ class PHPFPM(Backend):
     name = "php-fpm"
     urls = {"small": "/pid.php", "big": f"/big.php?bytes={BIG_BYTES}", "sleep": f"/sleep.php?ms={RELOAD_SLOW_MS}"}
 
-    def __init__(self, procs, tmp, port, www):
-        super().__init__(procs, tmp, port)
+    def __init__(self, procs, tmp, port, www, transport="tcp"):
+        super().__init__(procs, tmp, port, transport)
         self.www = www
 
     def start(self):
@@ -305,7 +333,8 @@ error_log = {self.dir}/error.log
 process_control_timeout = 10s
 
 [bench]
-listen = 127.0.0.1:{self.port}
+listen = {self.listen}
+listen.mode = 0666
 listen.backlog = 1024
 pm = static
 pm.max_children = {WORKERS}
@@ -319,16 +348,17 @@ class LibFCGI(Backend):
     name = "libfcgi"
     urls = {"small": "/pid", "big": f"/big?bytes={BIG_BYTES}", "sleep": f"/sleep?ms={RELOAD_SLOW_MS}"}
 
-    def __init__(self, procs, tmp, port, program):
-        super().__init__(procs, tmp, port)
+    def __init__(self, procs, tmp, port, program, transport="tcp"):
+        super().__init__(procs, tmp, port, transport)
         self.program = program
         self.pids = []
 
     def start(self):
         pidfile = os.path.join(self.dir, "spawn-fcgi.pid")
         exe = shutil.which("spawn-fcgi") or "/usr/bin/spawn-fcgi"
-        r = subprocess.run([exe, "-a", "127.0.0.1", "-p", str(self.port), "-F", str(WORKERS), "-P", pidfile,
-                            "--", self.program], capture_output=True, text=True, timeout=30)
+        where = ["-s", self.sock, "-M", "0666"] if self.transport == "unix" else ["-a", "127.0.0.1", "-p", str(self.port)]
+        r = subprocess.run([exe] + where + ["-F", str(WORKERS), "-P", pidfile, "--", self.program],
+                           capture_output=True, text=True, timeout=30)
         with open(os.path.join(self.dir, "spawn-fcgi.log"), "w") as f:
             f.write(r.stdout + r.stderr)
         # spawn-fcgi prints "spawn-fcgi: child spawned successfully: PID: N" per child.
@@ -405,8 +435,8 @@ http {{
     uwsgi_temp_path {d}/tmp/uwsgi;
     scgi_temp_path {d}/tmp/scgi;
     keepalive_requests 1000000;
-    upstream plain {{ server 127.0.0.1:{self.backend.port}; }}
-    upstream kept {{ server 127.0.0.1:{self.backend.port}; keepalive {KEEPALIVE}; keepalive_requests 1000000; keepalive_timeout {KEPT_IDLE_SECONDS}s; }}
+    upstream plain {{ server {self.backend.upstream}; }}
+    upstream kept {{ server {self.backend.upstream}; keepalive {KEEPALIVE}; keepalive_requests 1000000; keepalive_timeout {KEPT_IDLE_SECONDS}s; }}
     server {{
         listen 127.0.0.1:{self.ports['plain']} backlog=4096;
         root {self.www};
@@ -476,6 +506,24 @@ def run_wrk(url, seconds, conns=CONNS, threads=THREADS, save=None):
         with open(save, "w") as f:
             f.write(" ".join(argv) + "\n" + out)
     return parse_wrk(out)
+
+
+def run_fcgibench(exe, b, seconds, conns, persistent, www, save=None):
+    """fcgibench straight at the backend (no nginx): the same fields as parse_wrk's."""
+    uri = b.urls["small"]
+    argv = [exe, b.listen, "-c", str(conns), "-d", str(seconds), "--uri", uri, "--document-root", www,
+            "--timeout", str(seconds + 5), "--json"] + ([] if persistent else ["--new-connection"])
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
+    if save:
+        with open(save, "w") as f:
+            f.write(" ".join(argv) + "\n" + p.stdout + p.stderr)
+    try:
+        j = json.loads(p.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return {"requests": 0, "non2xx": 0, "errors": 1, "rps": None, "p50_ms": None, "p99_ms": None}
+    return {"requests": j["requests"], "non2xx": j["non2xx"], "errors": j["errors"], "rps": j["requests_per_second"],
+            "p50_ms": j["p50_us"] / 1000, "p90_ms": j["p90_us"] / 1000, "p99_ms": j["p99_us"] / 1000,
+            "max_ms": j["max_us"] / 1000}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -573,7 +621,7 @@ def reload_phase(b, ngx, out_dir, gap=0.0):
                        "body": body[:40].decode(errors="replace").strip()})
     t.join(timeout=30)
     try:
-        wait_for(lambda: len(b.worker_pids()) >= WORKERS and port_open(b.port), 30, f"{b.name} after reload")
+        wait_for(lambda: len(b.worker_pids()) >= WORKERS and b.listening(), 30, f"{b.name} after reload")
     except RuntimeError:
         pass
     after = b.worker_pids()
@@ -638,7 +686,9 @@ def main():
     ap.add_argument("--bin", required=True)
     ap.add_argument("--libfcgi", required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--fcgibench", default=None)
     args = ap.parse_args()
+    do_fcgibench = DO_FCGIBENCH and args.fcgibench is not None and os.access(args.fcgibench, os.X_OK)
 
     stamp = time.strftime("%Y%m%d-%H%M%S")
     out_dir = os.path.join(args.out, stamp)
@@ -666,19 +716,24 @@ def main():
     signal.signal(signal.SIGTERM, on_signal)
 
     results = {"config": {"workers": WORKERS, "rounds": ROUNDS, "duration_s": DURATION, "warmup_s": WARMUP,
-                          "wrk": f"-t{THREADS} -c{CONNS} --latency --timeout 5s", "nginx_keepalive_cache": KEEPALIVE,
-                          "big_bytes": BIG_BYTES},
+                          "wrk": f"-t{THREADS} -c{'/'.join(map(str, CONN_LIST))} --latency --timeout 5s",
+                          "nginx_keepalive_cache": KEEPALIVE, "big_bytes": BIG_BYTES, "transports": TRANSPORTS,
+                          "conn_list": CONN_LIST, "fcgibench": do_fcgibench},
                "versions": versions(), "loadavg_start": open("/proc/loadavg").read().split()[:3],
                "runs": [], "memory": {}, "strace": {}, "reload": {}}
     try:
+      for ti, transport in enumerate(TRANSPORTS):
+        ttmp = os.path.join(tmp, transport)
+        os.makedirs(ttmp, exist_ok=True)
+        log(f"transport: {transport}")
         backends = [
-            SwiftFPM(procs, tmp, free_port(), args.bin),
-            PHPFPM(procs, tmp, free_port(), www),
-            LibFCGI(procs, tmp, free_port(), args.libfcgi),
+            SwiftFPM(procs, ttmp, free_port(), args.bin, transport),
+            PHPFPM(procs, ttmp, free_port(), www, transport),
+            LibFCGI(procs, ttmp, free_port(), args.libfcgi, transport),
         ]
         nginxes = {}
         for b in backends:
-            log(f"starting {b.name} ({WORKERS} workers) on 127.0.0.1:{b.port}")
+            log(f"starting {b.name} ({WORKERS} workers) on {b.listen}")
             b.start()
             ngx = Nginx(procs, tmp, b, www)
             ngx.start()
@@ -691,47 +746,59 @@ def main():
             st, body, _ = http_get(ngx.ports["plain"], b.urls["big"], timeout=10)
             if st != 200 or len(body) != BIG_BYTES:
                 raise RuntimeError(f"{b.name} /big answered {st} with {len(body)} bytes, wanted {BIG_BYTES}")
-            results["memory"].setdefault(b.name, {})["idle"] = memory_sample(b)
+            if ti == 0:
+                results["memory"].setdefault(b.name, {})["idle"] = memory_sample(b)
 
-        scenarios = [("small", "plain")]
+        scenarios = [("small", "plain", c) for c in CONN_LIST]
         if DO_KEEPALIVE:
-            scenarios.append(("small", "keepalive"))
+            scenarios += [("small", "keepalive", c) for c in CONN_LIST]
         if DO_BIG:
-            scenarios.append(("big", "plain"))
+            scenarios.append(("big", "plain", CONNS))
+        if do_fcgibench:
+            scenarios += [("small", "fcgibench-kept", c) for c in CONN_LIST]
+            scenarios += [("small", "fcgibench-new", c) for c in CONN_LIST]
         total = ROUNDS * len(scenarios) * len(backends) * (DURATION + WARMUP)
         log(f"{ROUNDS} rounds x {len(scenarios)} scenarios x {len(backends)} backends, ~{total // 60} min {total % 60} s of wrk")
         for rnd in range(ROUNDS):
-            for resp, mode in scenarios:
+            for resp, mode, conns in scenarios:
                 k = rnd % len(backends)
                 order = backends[k:] + backends[:k]
                 if rnd % 2 == 1:
                     order.reverse()
                 for b in order:
                     ngx = nginxes[b.name]
-                    url = f"http://127.0.0.1:{ngx.ports[mode]}{b.urls[resp]}"
-                    if WARMUP > 0:
-                        run_wrk(url, WARMUP)
-                    tag = f"r{rnd + 1}-{resp}-{mode}-{b.name}"
-                    pids = b.worker_pids()
-                    ticks = cpu_ticks(pids)
-                    w = run_wrk(url, DURATION, save=os.path.join(out_dir, "wrk", tag + ".txt"))
+                    tag = f"{transport}-r{rnd + 1}-{resp}-{mode}-c{conns}-{b.name}"
+                    if mode.startswith("fcgibench"):
+                        persistent = mode == "fcgibench-kept"
+                        pids = b.worker_pids()
+                        ticks = cpu_ticks(pids)
+                        w = run_fcgibench(args.fcgibench, b, DURATION, conns, persistent, www,
+                                          save=os.path.join(out_dir, "wrk", tag + ".txt"))
+                    else:
+                        url = f"http://127.0.0.1:{ngx.ports[mode]}{b.urls[resp]}"
+                        if WARMUP > 0:
+                            run_wrk(url, WARMUP, conns=conns)
+                        pids = b.worker_pids()
+                        ticks = cpu_ticks(pids)
+                        w = run_wrk(url, DURATION, conns=conns, save=os.path.join(out_dir, "wrk", tag + ".txt"))
                     ok = w["requests"] - w["non2xx"]
                     if ok > 0:
                         w["worker_cpu_us_per_req"] = round((cpu_ticks(pids) - ticks) * 1e6 / CLK_TCK / ok, 1)
-                    w.update({"round": rnd + 1, "backend": b.name, "response": resp, "mode": mode})
+                    w.update({"round": rnd + 1, "backend": b.name, "response": resp, "mode": mode, "conns": conns,
+                              "transport": transport})
                     if not ensure_alive(b, results, f"after round {rnd + 1} {resp} {mode}"):
                         w["invalid"] = "backend died during the run"
-                    if resp == "small" and mode == "plain":
+                    if resp == "small" and mode in ("plain", "keepalive"):
                         w["memory"] = memory_sample(b)
                     results["runs"].append(w)
-                    if mode == "keepalive":
+                    if mode in ("keepalive", "fcgibench-kept"):
                         time.sleep(KEPT_IDLE_SECONDS + 1)   # let nginx drop its idle cached connections
-                    log(f"round {rnd + 1} {resp:5} {mode:9} {b.name:9} {fmt(w['rps'], 0):>8} req/s  "
+                    log(f"{transport} round {rnd + 1} {resp:5} {mode:14} c{conns:<3} {b.name:9} {fmt(w['rps'], 0):>8} req/s  "
                         f"p50 {fmt(w['p50_ms'], 2)} ms  p99 {fmt(w['p99_ms'], 2)} ms  errors {w['errors']}")
         for b in backends:
-            results["memory"][b.name]["after_load"] = memory_sample(b)
+            results["memory"].setdefault(b.name, {})["after_load_" + transport] = memory_sample(b)
 
-        if DO_STRACE:
+        if DO_STRACE and ti == 0:
             for b in backends:
                 log(f"strace -c on {b.name}'s workers")
                 ensure_alive(b, results, "before strace")
@@ -739,7 +806,7 @@ def main():
                 if DO_KEEPALIVE:
                     results["strace"][b.name + " keepalive"] = strace_phase(b, nginxes[b.name], out_dir, procs, "keepalive")
 
-        if DO_RELOAD:
+        if DO_RELOAD and ti == 0:
             for b in backends:
                 if isinstance(b, LibFCGI):
                     continue
@@ -750,6 +817,7 @@ def main():
                 log(f"reload again, new requests from 100 ms after SIGUSR2: {b.name}")
                 ensure_alive(b, results, "before the second reload test")
                 results["reload"][b.name + " gap100"] = reload_phase(b, nginxes[b.name], out_dir, gap=0.1)
+        procs.stop_all()
     except KeyboardInterrupt:
         log("interrupted; stopping everything")
         results["interrupted"] = "interrupted"
@@ -792,47 +860,92 @@ def report(results):
     add(f"{cfg['workers']} workers each (pm static), nginx 1 worker per backend, wrk {cfg['wrk']} -d{cfg['duration_s']}s "
         f"after {cfg['warmup_s']}s warm-up, {cfg['rounds']} rounds interleaved; medians of rounds")
     add("")
-    add(f"{'scenario':<22}{'backend':<11}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'cpu us/req':>12}   rounds req/s")
-    scen_order = [("small", "plain"), ("small", "keepalive"), ("big", "plain")]
-    medians = {}
-    for resp, mode in scen_order:
-        runs = [r for r in results["runs"] if r["response"] == resp and r["mode"] == mode and not r.get("invalid")]
-        if not runs:
-            continue
-        label = f"{'pid' if resp == 'small' else str(cfg['big_bytes']) + ' B'} {mode}"
+    scen_order = []
+    for r in results["runs"]:
+        key = (r.get("transport", "tcp"), r["response"], r["mode"], r.get("conns", CONNS))
+        if key not in scen_order:
+            scen_order.append(key)
+
+    def label_of(resp, mode, conns):
+        what = "pid" if resp == "small" else f"{cfg['big_bytes']} B"
+        if mode == "plain":
+            return f"wrk -c{conns} {what}, new connection"
         if mode == "keepalive":
-            label += f"({cfg['nginx_keepalive_cache']})"
+            return f"wrk -c{conns} {what}, keepalive({cfg['nginx_keepalive_cache']})"
+        return f"fcgibench -c{conns}, {'kept' if mode == 'fcgibench-kept' else 'new'} conn."
+
+    add(f"{'transport  scenario':<46}{'backend':<11}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'cpu us/req':>12}   rounds req/s")
+    medians = {}
+    for key in scen_order:
+        transport, resp, mode, conns = key
+        runs = [r for r in results["runs"] if (r.get("transport", "tcp"), r["response"], r["mode"], r.get("conns", CONNS)) == key
+                and not r.get("invalid")]
+        label = f"{transport:<11}{label_of(resp, mode, conns)}"
         for n in names:
             rs = [r for r in runs if r["backend"] == n]
             if not rs:
                 continue
             m = {"rps": med([r["rps"] for r in rs]), "p50": med([r["p50_ms"] for r in rs]),
                  "p99": med([r["p99_ms"] for r in rs]), "errors": sum(r["errors"] for r in rs),
-                 "cpu": med([r.get("worker_cpu_us_per_req") for r in rs])}
-            medians[(resp, mode, n)] = m
-            add(f"{label:<22}{n:<11}{fmt(m['rps'], 0):>10}{fmt(m['p50'], 2):>9}{fmt(m['p99'], 2):>9}{m['errors']:>8}{fmt(m['cpu'], 1):>12}   "
+                 "cpu": med([r.get("worker_cpu_us_per_req") for r in rs]), "runs": rs}
+            medians[key + (n,)] = m
+            add(f"{label:<46}{n:<11}{fmt(m['rps'], 0):>10}{fmt(m['p50'], 2):>9}{fmt(m['p99'], 2):>9}{m['errors']:>8}{fmt(m['cpu'], 1):>12}   "
                 + " ".join(fmt(r["rps"], 0) for r in sorted(rs, key=lambda r: r["round"])))
             label = ""
     add("")
     add("'cpu us/req': user+system CPU of the backend's workers per successful request (/proc/PID/stat)")
     add("")
-    add("ratios (median of rounds)           req/s   p50    p99  cpu/req  (req/s > 1: swift-fpm faster; latency, cpu < 1: swift-fpm lower)")
-    for resp, mode in scen_order:
-        s = medians.get((resp, mode, "swift-fpm"))
-        if not s:
+
+    def in_round(s_runs, o_runs, field):
+        """The median over rounds of swift-fpm's value / the other's in the same round."""
+        by_round = {r["round"]: r.get(field) for r in o_runs}
+        rs = [ratio(r.get(field), by_round.get(r["round"])) for r in s_runs if r.get(field) is not None]
+        rs = [x for x in rs if x is not None]
+        return (med(rs), min(rs) if rs else None, max(rs) if rs else None)
+
+    add("the issue's table: medians of in-round ratios (min-max over rounds); targets: req/s >= 1.4 x php-fpm and")
+    add(">= 1.2 x libfcgi, cpu per request <= 0.8 x libfcgi")
+    add(f"  {'transport  scenario':<46}{'req/s vs php-fpm':>22}{'req/s vs libfcgi':>22}{'cpu/req vs libfcgi':>22}")
+    for key in scen_order:
+        s_m = medians.get(key + ("swift-fpm",))
+        p_m = medians.get(key + ("php-fpm",))
+        l_m = medians.get(key + ("libfcgi",))
+        if not s_m:
             continue
-        for other in ("php-fpm", "libfcgi"):
-            o = medians.get((resp, mode, other))
-            if not o:
+        cells = []
+        for o_m, field in ((p_m, "rps"), (l_m, "rps"), (l_m, "worker_cpu_us_per_req")):
+            if not o_m:
+                cells.append("-")
                 continue
-            tag = f"{'pid' if resp == 'small' else 'big'} {mode} swift-fpm/{other}"
-            add(f"  {tag:<33}{fmt(ratio(s['rps'], o['rps']), 2):>6}{fmt(ratio(s['p50'], o['p50']), 2):>7}{fmt(ratio(s['p99'], o['p99']), 2):>7}{fmt(ratio(s['cpu'], o['cpu']), 2):>8}")
+            m, lo, hi = in_round(s_m["runs"], o_m["runs"], field)
+            cells.append(f"{fmt(m, 2)} ({fmt(lo, 2)}-{fmt(hi, 2)})" if m is not None else "-")
+        transport, resp, mode, conns = key
+        add(f"  {transport:<11}{label_of(resp, mode, conns):<35}{cells[0]:>22}{cells[1]:>22}{cells[2]:>22}")
     add("")
-    add("memory per worker, kB (median over the rounds' samples right after each pid/plain run; master in brackets)")
+    add("memory per worker after the runs, kB (median of the samples right after each run; target for swift-fpm after")
+    add("keepalive -c16: Private_Dirty <= 358 kB (0.35 MB), PSS <= 1024 kB)")
+    add(f"  {'transport  scenario':<46}{'backend':<11}{'RSS':>9}{'PSS':>9}{'Priv_Dirty':>12}")
+    for key in scen_order:
+        transport, resp, mode, conns = key
+        if resp != "small" or mode not in ("plain", "keepalive"):
+            continue
+        label = f"{transport:<11}{label_of(resp, mode, conns)}"
+        for n in names:
+            m = medians.get(key + (n,))
+            if not m:
+                continue
+            samples = [r["memory"]["per_worker_kB"] for r in m["runs"] if r.get("memory") and r["memory"]["per_worker_kB"]]
+            if not samples:
+                continue
+            v = {k: med([x.get(k) for x in samples]) for k in ("Rss", "Pss", "Private_Dirty")}
+            add(f"  {label:<44}{n:<11}{fmt(v['Rss']):>9}{fmt(v['Pss']):>9}{fmt(v['Private_Dirty']):>12}")
+            label = ""
+    add("")
+    add("memory per worker, kB, over all pid/plain runs (median; master in brackets)")
     add(f"  {'backend':<11}{'RSS':>9}{'PSS':>9}{'Priv_Dirty':>12}   master RSS/PSS")
     mem = {}
     for n in names:
-        samples = [r["memory"] for r in results["runs"] if r["backend"] == n and "memory" in r and r["memory"]["per_worker_kB"]]
+        samples = [r["memory"] for r in results["runs"] if r["backend"] == n and r["mode"] == "plain" and "memory" in r and r["memory"]["per_worker_kB"]]
         if not samples:
             continue
         m = {k: med([s["per_worker_kB"].get(k) for s in samples]) for k in ("Rss", "Pss", "Private_Dirty")}

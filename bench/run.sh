@@ -9,6 +9,8 @@
 #   BENCH_WORKERS   workers per backend (4)          BENCH_ROUNDS    rounds (3)
 #   BENCH_DURATION  seconds per wrk run (10)         BENCH_WARMUP    warm-up seconds (2)
 #   BENCH_CONNS     wrk connections (16)             BENCH_THREADS   wrk threads (2)
+#   BENCH_CONN_LIST connections per scenario ("4 16") BENCH_TRANSPORTS "unix tcp" (each in turn)
+#   BENCH_FCGIBENCH 0 skips the fcgibench runs (straight at each backend, no nginx)
 #   BENCH_BIG       0 skips the /big?bytes=65536 scenario
 #   BENCH_KEEPALIVE 0 skips the nginx upstream keepalive scenario
 #   BENCH_STRACE    0 skips the syscalls-per-request measurement
@@ -45,7 +47,7 @@ mkdir -p "$OUT_ROOT"
 
 # 2. Builds: swift-fpm in release, the libfcgi program.
 echo "bench: building swift-fpm in release ($SRC, scratch $SCRATCH)"
-for product in fpm-testapp fpm fpmctl; do
+for product in fpm-testapp fpm fpmctl fcgibench; do
 	if ! (cd "$SRC" && $SWIFT build -c release --scratch-path "$SCRATCH" --product "$product" >"$ROOT/bench/out/build-$product.log" 2>&1); then
 		grep -E 'error:' "$ROOT/bench/out/build-$product.log" | head -20 >&2
 		echo "bench: swift build -c release --product $product failed (bench/out/build-$product.log)" >&2
@@ -61,4 +63,4 @@ cc -O2 -Wall -o "$OUT_ROOT/libfcgi-hello" bench/libfcgi-hello.c -lfcgi
 PYTHON=python3
 [ -x /usr/bin/python3 ] && PYTHON=/usr/bin/python3
 export PYTHONDONTWRITEBYTECODE=1
-exec "$PYTHON" bench/bench.py --bin "$BIN" --libfcgi "$OUT_ROOT/libfcgi-hello" --out "$OUT_ROOT"
+exec "$PYTHON" bench/bench.py --bin "$BIN" --libfcgi "$OUT_ROOT/libfcgi-hello" --out "$OUT_ROOT" --fcgibench "$BIN/fcgibench"
