@@ -16,6 +16,7 @@ let package = Package(
     products: [
         .library(name: "FastCGI", targets: ["FastCGI"]),
         .library(name: "FPM", targets: ["FPM"]),
+        .library(name: "FPMTesting", targets: ["FPMTesting"]),
         .executable(name: "fpm", targets: ["fpm"]),
         .executable(name: "fpmctl", targets: ["fpmctl"]),
         .executable(name: "fcgibench", targets: ["fcgibench"]),
@@ -25,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // The wire protocol, both sides, over byte buffers. No dependency beyond the stdlib and Glibc.
@@ -52,12 +55,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // What an app imports: Handler, Request, Response, WorkerInfo, FPMMain.
+        // What an app imports: Handler, Router, Request, Response, HTTPError, WorkerInfo, FPMMain.
         .target(
             name: "FPM",
             dependencies: [
                 "FPMServer", "FPMSystem", "FastCGI", "FPMConfiguration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // In-process tests of an app's handler or router: a built request in, status, headers
+        // and body out; no socket, no fork.
+        .target(
+            name: "FPMTesting",
+            dependencies: [
+                "FPM", "FPMServer", "FastCGI",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -96,7 +110,11 @@ let package = Package(
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"], swiftSettings: swiftSettings),
         .testTarget(name: "FPMConfigurationTests", dependencies: ["FPMConfiguration"], swiftSettings: swiftSettings),
         .testTarget(name: "FPMServerTests", dependencies: ["FPMServer", "FPMSystem", "FastCGI", "FPMConfiguration"], swiftSettings: swiftSettings),
-        .testTarget(name: "FPMTests", dependencies: ["FPM", "FastCGI"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "FPMTests",
+            dependencies: ["FPM", "FPMTesting", "FPMServer", "FastCGI", .product(name: "HTTPTypes", package: "swift-http-types")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["FastCGI", "FPMConfiguration", "fpm", "fpmctl", "fpm-testapp", "fcgibench"],

@@ -5,10 +5,11 @@ import Glibc
 
 /// The entry point that turns named handlers into a complete `fpm` executable: php-fpm's
 /// flags, configuration, signals and process model. A user's app calls
-/// `FPMMain.run(handlers: ["myapp": MyApp()])` from its `main.swift`.
+/// `FPMMain.run(handlers: ["myapp": router])` from its `main.swift`.
 public enum FPMMain {
     /// Parses the command line and runs; never returns. `handlers` are named as a pool's
-    /// `handler =` names them; the built-in `info` and `cgi` are always there.
+    /// `handler =` names them (a ``Router`` or any ``Handler``); the built-in `info` and `cgi`
+    /// are always there.
     public static func run(handlers: [String: any Handler] = [:], arguments: [String] = CommandLine.arguments) -> Never {
         var all = Launcher.builtInHandlers
         for (name, handler) in handlers { all[name] = AppHandler(app: handler) }
@@ -76,6 +77,11 @@ struct FPMCommand: ParsableCommand {
     @Option(name: [.customShort("d"), .customLong("define")], help: ArgumentHelp("Accepted for php-fpm compatibility; ignored.", visibility: .hidden))
     var defines: [String] = []
 
+    /// Internal: the master starts this binary so to run one pool's once-per-generation
+    /// preparation (`PoolPreparing`) in a process of its own.
+    @Option(name: .customLong("prepare-pool"), help: ArgumentHelp("Run a pool's preparation and exit (used by the master).", visibility: .private))
+    var preparePool: String?
+
     func launch(handlers: [String: any RequestHandler]) throws {
         if version {
             print("swift-fpm \(swiftFPMVersion) (fpm-fcgi)")
@@ -91,6 +97,9 @@ struct FPMCommand: ParsableCommand {
         if let prefix, !isDirectory(prefix) {
             printError("ERROR: the prefix '\(prefix)' does not exist or is not a directory")
             throw LaunchExit(code: ExitCodes.usage)
+        }
+        if let preparePool {
+            throw LaunchExit(code: PoolPreparation.run(pool: preparePool, options: options, handlers: handlers))
         }
         let code = Launcher.launch(options: options, testLevel: test, handlers: handlers)
         throw LaunchExit(code: code)

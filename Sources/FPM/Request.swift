@@ -1,62 +1,120 @@
 import FPMServer
 import FastCGI
+import HTTPTypes
 
-/// One FastCGI request as a handler sees it: the CGI environment the web server sent, and the
-/// body as a stream. A view over the worker's request state, valid during `handle`.
+/// One request as a handler sees it: method, path, query, headers, cookies and body, over the
+/// CGI environment the web server sent (still reachable through ``params`` and
+/// ``subscript(param:)``).
+///
+/// A view over the worker's request state, valid during `handle`. Nothing is parsed until it is
+/// asked for: the query string and the `Cookie` header are scanned on each lookup, so an app
+/// that never reads them pays nothing.
 public struct Request {
     let base: ServerRequest
+    /// The values a ``Router`` route's `:name` segments captured (empty outside a router).
+    public internal(set) var parameters: RouteParameters
 
-    init(_ base: ServerRequest) { self.base = base }
+    init(_ base: ServerRequest) {
+        self.base = base
+        self.parameters = RouteParameters()
+    }
 
-    /// Every param, in the order the web server sent them.
+    // MARK: CGI
+
+    /// Every CGI param, in the order the web server sent them.
     public var params: FastCGIParams { base.params }
-    public var role: Role { base.role }
-    public var bodyBytesRead: Int { base.bodyBytesRead }
-
+    /// A CGI param by name (`SERVER_NAME`, `HTTPS`, anything a `fastcgi_param` set).
     public subscript(param name: String) -> String? { base.params[name] }
 
-    public var method: String { base.method }
-    /// REQUEST_URI as the web server sent it (path and query).
-    public var uri: String { base.uri }
-    public var scriptName: String { base.scriptName }
-    public var scriptFilename: String? { base.scriptFilename }
-    public var documentRoot: String? { base.documentRoot }
-    public var pathInfo: String? { base.pathInfo }
-    public var queryString: String { base.queryString }
-    public var contentType: String? { base.contentType }
-    public var contentLength: Int? { base.contentLength }
-    public var remoteAddress: String? { base.remoteAddress }
+    /// The method (`REQUEST_METHOD`); GET when the web server sent none or one that is not a
+    /// token.
+    public var method: HTTPRequest.Method {
+        base.params.withValue("REQUEST_METHOD") { raw in
+            guard let raw else { return .get }
+            // The common ones without building a String.
+            if raw.elementsEqual("GET".utf8) { return .get }
+            if raw.elementsEqual("POST".utf8) { return .post }
+            if raw.elementsEqual("HEAD".utf8) { return .head }
+            return HTTPRequest.Method(String(decoding: raw, as: UTF8.self)) ?? .get
+        }
+    }
 
-    /// An HTTP request header by its HTTP name (`Accept-Language` → HTTP_ACCEPT_LANGUAGE).
+    /// The request's path, as routes see it: `SCRIPT_NAME` + `PATH_INFO`, which is the path
+    /// whatever the web server in front (see ``RequestPath``).
+    public var path: String {
+        RequestPath.path(scriptName: base.params["SCRIPT_NAME"], pathInfo: base.params["PATH_INFO"],
+                         requestURI: base.params["REQUEST_URI"])
+    }
+
+    /// `REQUEST_URI` as the web server sent it (path and query, not decoded).
+    public var uri: String { base.uri }
+    /// `SCRIPT_NAME`.
+    public var scriptName: String { base.scriptName }
+    /// `PATH_INFO`, when the web server sent one.
+    public var pathInfo: String? { base.pathInfo }
+    /// `QUERY_STRING`, not decoded ("" when none).
+    public var queryString: String { base.queryString }
+    /// `SCRIPT_FILENAME`.
+    public var scriptFilename: String? { base.scriptFilename }
+    /// `DOCUMENT_ROOT`.
+    public var documentRoot: String? { base.documentRoot }
+    /// `REMOTE_ADDR`: the client's address as the web server saw it.
+    public var remoteAddress: String? { base.remoteAddress }
+    /// `REMOTE_PORT`.
+    public var remotePort: Int? { base.params["REMOTE_PORT"].flatMap { Int($0) } }
+    /// `SERVER_NAME`.
+    public var serverName: String? { base.params["SERVER_NAME"] }
+    /// `SERVER_ADDR`.
+    public var serverAddress: String? { base.params["SERVER_ADDR"] }
+    /// `SERVER_PORT`.
+    public var serverPort: Int? { base.params["SERVER_PORT"].flatMap { Int($0) } }
+    /// `SERVER_PROTOCOL` (`HTTP/1.1`).
+    public var serverProtocol: String? { base.params["SERVER_PROTOCOL"] }
+    /// `https` when the web server says the client used TLS (`HTTPS` set and not `off`),
+    /// else `http`.
+    public var scheme: String {
+        guard let https = base.params["HTTPS"], !https.isEmpty, https.lowercased() != "off" else { return "http" }
+        return "https"
+    }
+
+    // MARK: query, headers, cookies
+
+    /// The query string's parameters: `query["name"]` is the first value of `name`,
+    /// `query.values(for: "tag")` every value of a repeated key.
+    public var query: URLEncodedParameters { URLEncodedParameters(base.queryString) }
+
+    /// A request header by name (`Accept-Language` is the CGI param HTTP_ACCEPT_LANGUAGE;
+    /// `Content-Type` and `Content-Length` are CONTENT_TYPE and CONTENT_LENGTH).
+    public func header(_ name: HTTPField.Name) -> String? { base.header(name.rawName) }
+    /// A request header by its name as a string, case-insensitively.
     public func header(_ name: String) -> String? { base.header(name) }
 
-    /// The decoded query string as name/value pairs (`+` is a space, %XX decoded).
-    public var query: [(String, String)] { base.query }
-
-    /// Reads body bytes into `buffer`; 0 at the end of the body.
-    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int { try base.read(into: buffer) }
-
-    /// The body was larger than the limit the app gave.
-    public struct BodyTooLarge: Error, CustomStringConvertible {
-        public var limit: Int
-        public var description: String { "request body larger than \(limit) bytes" }
-    }
-
-    /// The whole body, refusing more than `limit` bytes.
-    public func readBody(limit: Int = 16 << 20) throws -> [UInt8] {
-        do {
-            return try base.readBody(limit: limit)
-        } catch let error as ServerRequest.BodyTooLarge {
-            throw BodyTooLarge(limit: error.limit)
+    /// Every request header the web server passed on, built when asked for. CGI turns `-` into
+    /// `_` in names, so a name comes back in lowercase with dashes.
+    public var headers: HTTPFields {
+        var fields = HTTPFields()
+        for (name, value) in base.params {
+            let fieldName: String
+            if name.hasPrefix("HTTP_") {
+                fieldName = String(name.dropFirst(5).lowercased().map { $0 == "_" ? "-" : $0 })
+            } else if name == "CONTENT_TYPE" {
+                fieldName = "content-type"
+            } else if name == "CONTENT_LENGTH" {
+                fieldName = "content-length"
+            } else {
+                continue
+            }
+            guard let n = HTTPField.Name(fieldName), HTTPField.isValidValue(value) else { continue }
+            fields.append(HTTPField(name: n, value: value))
         }
+        return fields
     }
 
-    /// A url-encoded form body (application/x-www-form-urlencoded) as name/value pairs.
-    public func formFields(limit: Int = 1 << 20) throws -> [(String, String)] {
-        do {
-            return try base.formFields(limit: limit)
-        } catch let error as ServerRequest.BodyTooLarge {
-            throw BodyTooLarge(limit: error.limit)
-        }
-    }
+    /// The `Cookie` header's cookies: `cookies["session"]`.
+    public var cookies: Cookies { Cookies(base.params["HTTP_COOKIE"] ?? "") }
+
+    /// `CONTENT_TYPE`.
+    public var contentType: String? { base.contentType }
+    /// `CONTENT_LENGTH`, when the web server sent one.
+    public var contentLength: Int? { base.contentLength }
 }

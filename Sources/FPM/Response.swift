@@ -1,42 +1,125 @@
 import FPMServer
+import FoundationEssentials
+import HTTPTypes
 
-/// A CGI-style response: status and headers, then a body written in one piece or streamed.
-/// The head goes out with the first body bytes (or at the end), so a small response leaves the
-/// worker in one write. A view over the worker's response state, valid during `handle`.
+/// A response: status and header fields, then a body written in one piece or streamed.
+///
+/// The head goes out with the first body bytes (or at the end of `handle`), so a small
+/// response leaves the worker in one write; after that the status and headers are fixed
+/// (``headSent``). A view over the worker's response state, valid during `handle`.
 public struct Response {
     let base: ServerResponse
 
     init(_ base: ServerResponse) { self.base = base }
 
-    public var status: Int {
-        get { base.status }
-        nonmutating set { base.status = newValue }
+    /// The status; 200 unless set. Changing it after the head was sent has no effect.
+    public var status: HTTPResponse.Status {
+        get { HTTPResponse.Status(code: base.status) }
+        nonmutating set { base.status = newValue.code }
     }
-    public var headers: [(name: String, value: String)] { base.headers }
+
+    /// Whether the head (status and headers) has gone out.
     public var headSent: Bool { base.headSent }
+    /// Body bytes written so far.
     public var bodyBytesWritten: Int { base.bodyBytesWritten }
 
-    /// Sets a header, replacing any of the same name (case-insensitively). Throws
-    /// `HeaderError` for a name that is not a token or a value with CR, LF or NUL, so a value
-    /// taken from user input cannot split the response head.
+    // MARK: headers
+
+    /// The header fields set so far.
+    public var headers: HTTPFields {
+        var fields = HTTPFields()
+        for (name, value) in base.headers {
+            if let n = HTTPField.Name(name) { fields.append(HTTPField(name: n, value: value)) }
+        }
+        return fields
+    }
+
+    /// Sets a header, replacing any of the same name. Throws ``HeaderError`` for a value with
+    /// CR, LF or NUL, so a value taken from user input cannot split the response head.
+    public func setHeader(_ name: HTTPField.Name, _ value: String) throws(HeaderError) {
+        try setHeader(name.rawName, value)
+    }
+
+    /// Adds a header, keeping others of the same name (`Set-Cookie`); same checks as
+    /// ``setHeader(_:_:)-(HTTPField.Name,_)``.
+    public func addHeader(_ name: HTTPField.Name, _ value: String) throws(HeaderError) {
+        try addHeader(name.rawName, value)
+    }
+
+    /// Sets a header by a name given as a string: also refused when the name is not a token.
     public func setHeader(_ name: String, _ value: String) throws(HeaderError) {
         do { try base.setHeader(name, value) } catch { throw HeaderError(error) }
     }
-    /// Adds a header, keeping others of the same name (Set-Cookie); same checks as `setHeader`.
+
+    /// Adds a header by a name given as a string; same checks as `setHeader`.
     public func addHeader(_ name: String, _ value: String) throws(HeaderError) {
         do { try base.addHeader(name, value) } catch { throw HeaderError(error) }
     }
+
+    /// Adds every field of `fields` (their names and values are already valid).
+    public func addHeaders(_ fields: HTTPFields) throws(HeaderError) {
+        for field in fields { try addHeader(field.name.rawName, field.value) }
+    }
+
+    /// The first value set for a header, if any.
+    public func header(_ name: HTTPField.Name) -> String? { base.header(name.rawName) }
+    /// The first value set for a header named by a string, case-insensitively.
     public func header(_ name: String) -> String? { base.header(name) }
 
+    /// `Content-Type` (`text/html; charset=UTF-8` is sent when none is set). A value with CR,
+    /// LF or NUL is not set: a setter cannot throw.
     public var contentType: String? {
         get { base.contentType }
         nonmutating set { base.contentType = newValue }
     }
 
-    /// Writes body bytes (the head first, if not sent yet).
-    public func write(_ bytes: UnsafeRawBufferPointer) throws { try base.write(bytes) }
-    public func write(_ bytes: [UInt8]) throws { try base.write(bytes) }
-    public func write(_ string: String) throws { try base.write(string) }
+    /// Adds a `Set-Cookie` header. `name` and `value` must be cookie-safe; `attributes` are
+    /// appended as given (`Path=/; HttpOnly; SameSite=Lax`).
+    public func setCookie(_ name: String, _ value: String, attributes: String = "Path=/; HttpOnly") throws(HeaderError) {
+        try addHeader("Set-Cookie", attributes.isEmpty ? "\(name)=\(value)" : "\(name)=\(value); \(attributes)")
+    }
+
+    // MARK: body
+
+    /// Writes text as UTF-8 (the head first, if not sent yet). Streams: each call goes out.
+    public func write(_ string: some StringProtocol) throws {
+        var s = String(string)
+        try s.withUTF8 { try base.write(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Writes bytes (`[UInt8]`, a slice of one, `Data`…).
+    public func write(_ bytes: some Collection<UInt8>) throws {
+        let done: Void? = try bytes.withContiguousStorageIfAvailable { try base.write(UnsafeRawBufferPointer($0)) }
+        if done == nil { try base.write(Array(bytes)) }
+    }
+
+    /// Sends `value` as JSON (`Content-Type: application/json`), with `status`.
+    public func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok,
+                                   encoder: JSONEncoder = JSONEncoder()) throws {
+        let data = try encoder.encode(value)
+        self.status = status
+        contentType = "application/json"
+        try write(data)
+        try write("\n")
+    }
+
+    /// Sends a complete text answer: `status`, `contentType`, `text`.
+    public func send(_ text: String, status: HTTPResponse.Status = .ok,
+                     contentType: String = "text/plain; charset=utf-8") throws {
+        self.status = status
+        self.contentType = contentType
+        try write(text)
+    }
+
+    /// Redirects to `location` (303 See Other by default: the browser follows with a GET;
+    /// `.found`, `.movedPermanently`, `.temporaryRedirect`, `.permanentRedirect` as needed).
+    /// Refused like any header when `location` holds CR, LF or NUL.
+    public func redirect(to location: String, status: HTTPResponse.Status = .seeOther) throws {
+        try setHeader("Location", location)
+        self.status = status
+        contentType = "text/plain; charset=utf-8"
+        try write("redirecting to \(location)\n")
+    }
 
     /// Writes a line to FCGI_STDERR (the web server logs it).
     public func log(_ message: String) throws { try base.log(message) }
@@ -44,14 +127,22 @@ public struct Response {
     /// Sends the head now (also done by the first write, or at the end of the request).
     public func sendHead() throws { try base.sendHead() }
 
-    /// The standard reason phrase for a status code.
-    public static func reason(_ code: Int) -> String { ServerResponse.reason(code) }
+    /// Answers an `HTTPError`: its status, headers and message.
+    func answer(_ error: HTTPError) throws {
+        base.status = error.status.code
+        for field in error.headers { try? base.setHeader(field.name.rawName, field.value) }
+        contentType = "text/plain; charset=utf-8"
+        try write(error.message)
+        try write("\n")
+    }
 }
 
 /// A response header refused by `Response.setHeader`/`addHeader`: `name` is the header's,
 /// `description` says why (not a token, or CR/LF/NUL in the value).
 public struct HeaderError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The refused header's name.
     public let name: String
+    /// Why it was refused.
     public let description: String
 
     init(_ error: InvalidHeader) {

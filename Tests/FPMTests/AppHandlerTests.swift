@@ -8,9 +8,9 @@ import Testing
 @Suite struct AppHandlerTests {
     @Test func anAppHandlerWritesThroughTheServerResponse() throws {
         let handler = AppHandler(app: ClosureHandler { request, response in
-            response.status = 201
-            try response.setHeader("X-Name", request.query.first { $0.0 == "name" }?.1 ?? "?")
-            try response.write("hello \(request.method)\n")
+            response.status = .created
+            try response.setHeader("X-Name", request.query["name"] ?? "?")
+            try response.write("hello \(request.method.rawValue)\n")
         })
         let sink = BufferResponseSink()
         let request = ServerRequest(params: FastCGIParams([("REQUEST_METHOD", "POST"), ("QUERY_STRING", "name=swift")]), body: nil)

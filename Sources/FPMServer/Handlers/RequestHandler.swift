@@ -17,11 +17,18 @@ package protocol RequestHandler {
     func handle(_ request: ServerRequest, _ response: ServerResponse) throws
     /// When the worker exits gracefully (max_requests, idle timeout, reload, stop).
     func tearDown()
+    /// Whether the pool has work to run once per generation before any worker's `setUp`
+    /// (`PoolPreparation`); false for the built-in handlers.
+    var preparesPool: Bool { get }
+    /// That work, in a process of its own started by the master (never in the master).
+    func preparePool(_ pool: PoolContext) throws
 }
 
 extension RequestHandler {
     package func setUp(_ worker: WorkerContext) throws {}
     package func tearDown() {}
+    package var preparesPool: Bool { false }
+    package func preparePool(_ pool: PoolContext) throws {}
 }
 
 /// What a handler may want to know about the worker it runs in.

@@ -22,6 +22,9 @@ extension Master {
             let problems = StartChecks.problems(in: candidate, allowRoot: options.allowRoot, forceStderr: options.forceStderr)
                 .filter { $0.severity == .error }
             if !problems.isEmpty { throw ConfigurationError(diagnostics: problems) }
+            // The new generation's once-per-pool preparation, before anything changes.
+            let failures = preparePools(for: candidate)
+            if !failures.isEmpty { throw StartError(failures.joined(separator: "\n")) }
             try openNewListeners(for: candidate)
             validatedReload = candidate
             return true

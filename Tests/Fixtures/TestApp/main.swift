@@ -3,8 +3,30 @@ import FPMSystem
 import Glibc
 
 /// A small app built on the FPM library exactly as a user's would be, for the integration
-/// tests: routes on SCRIPT_NAME to behaviours the tests need (slow, echo, failing, crashing).
-final class TestApp: Handler {
+/// tests: routes on the request's path to behaviours the tests need (slow, echo, failing,
+/// crashing).
+///
+/// Its pool preparation (`PoolPreparing`) is on only when the master's environment has
+/// TESTAPP_PREPARE (so other tests' pools start no preparation); it then appends "prepare" to
+/// the file in the pool's env[TESTAPP_EVENTS] (setUp appends "setup PID"), and fails when the
+/// pool's env[TESTAPP_PREPARE_FAIL] is set.
+final class TestApp: Handler, PoolPreparing {
+    var preparesPool: Bool { getenv("TESTAPP_PREPARE") != nil }
+
+    func prepare(_ pool: PoolInfo) throws {
+        let env = Dictionary(pool.environment, uniquingKeysWith: { $1 })
+        if let path = env["TESTAPP_EVENTS"] { append("prepare \(getpid())\n", to: path) }
+        struct PrepareFailed: Error, CustomStringConvertible { var description: String }
+        if let reason = env["TESTAPP_PREPARE_FAIL"] { throw PrepareFailed(description: "test preparation failed: \(reason)") }
+    }
+
+    func append(_ line: String, to path: String) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        guard fd >= 0 else { return }
+        _ = line.withCString { write(fd, $0, strlen($0)) }
+        close(fd)
+    }
+
     var setUpCount = 0
     var leaked: [[UInt8]] = []
     /// What `/hold-fds` keeps open for the life of the worker (descriptors on /dev/null).
@@ -17,19 +39,20 @@ final class TestApp: Handler {
             let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
             if fd >= 0 { close(fd) }
         }
+        if let events = getenv("TESTAPP_EVENTS") { append("setup \(worker.pid)\n", to: String(cString: events)) }
     }
 
     func handle(_ request: Request, _ response: Response) throws {
-        let query = Dictionary(request.query, uniquingKeysWith: { $1 })
-        try response.setHeader("Content-Type", "text/plain")
+        let query = request.query
+        try response.setHeader(.contentType, "text/plain")
         try response.setHeader("X-Worker-PID", String(getpid()))
-        switch request.scriptName {
+        switch request.path {
         case "/sleep":
             let ms = Int(query["ms"] ?? "100") ?? 100
             slowRouteSleep(milliseconds: ms)
             try response.write("slept \(ms) pid \(getpid())\n")
         case "/echo":
-            let body = try request.readBody(limit: 64 << 20)
+            let body = try request.body(limit: 64 << 20)
             try response.setHeader("Content-Type", "application/octet-stream")
             try response.write(body)
         case "/big":
@@ -39,7 +62,7 @@ final class TestApp: Handler {
             var left = n
             while left > 0 {
                 let k = min(left, chunk.count)
-                try chunk.withUnsafeBytes { try response.write(UnsafeRawBufferPointer(rebasing: $0[0..<k])) }
+                try response.write(chunk[0..<k])
                 left -= k
             }
         case "/throw":
@@ -50,8 +73,8 @@ final class TestApp: Handler {
         case "/crash":
             fatalError("crash requested by the test")
         case "/status-code":
-            response.status = Int(query["code"] ?? "404") ?? 404
-            try response.write("status \(response.status)\n")
+            response.status = HTTPResponse.Status(code: Int(query["code"] ?? "404") ?? 404)
+            try response.write("status \(response.status.code)\n")
         case "/env":
             let lines = ProcessEnvironment.entries().map { String(decoding: $0, as: UTF8.self) }
             try response.write(lines.sorted().joined(separator: "\n") + "\nuid=\(getuid()) gid=\(getgid()) cwd=\(cwd())\n")
