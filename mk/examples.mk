@@ -7,6 +7,8 @@
 #   make test-hello      examples/hello: build + Swift Testing tests against its binary
 #   make test-guestbook  examples/guestbook (GRDB + the system SQLite, libsqlite3-dev, which
 #                        deps-examples installs)
+#   make test-readme-recipe  the README's new-app recipe (Package.swift, main.swift, test,
+#                        pool file, nginx block) copied verbatim into a temp package and built
 #   make examples        build every example
 
 CC ?= cc
@@ -15,11 +17,14 @@ GUESTBOOK_DIR = examples/guestbook
 
 TEST_EXTRA += test-examples
 
-.PHONY: examples test-examples build-hello test-hello build-guestbook test-guestbook examples-libfcgi deps-examples
+.PHONY: test-readme-recipe examples test-examples build-hello test-hello build-guestbook test-guestbook examples-libfcgi deps-examples
 
 examples: build-hello build-guestbook examples-libfcgi
 
-test-examples: test-hello test-guestbook examples-libfcgi
+test-examples: test-hello test-guestbook examples-libfcgi test-readme-recipe
+
+test-readme-recipe:
+	SWIFT="$(SWIFT)" scripts/test-readme-recipe.sh
 
 build-hello:
 	$(SWIFT) build --build-tests --package-path $(HELLO_DIR) --scratch-path $(HELLO_DIR)/.build

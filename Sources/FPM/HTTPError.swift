@@ -23,5 +23,6 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
         self.headers = headers
     }
 
+    /// `404 no route for /x`: the status code and the message.
     public var description: String { "\(status.code) \(message)" }
 }

@@ -58,6 +58,8 @@ public struct ClosureHandler: Handler {
         self.setUpBody = setUp
     }
 
+    /// Runs the `setUp` closure, if any.
     public func setUp(_ worker: WorkerInfo) throws { try setUpBody?(worker) }
+    /// Runs the body closure.
     public func handle(_ request: Request, _ response: Response) throws { try body(request, response) }
 }

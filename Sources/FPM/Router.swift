@@ -69,20 +69,26 @@ public final class Router: Handler, PoolPreparing {
 
     // MARK: Handler
 
+    /// Runs the `onSetUp` closures, in order.
     public func setUp(_ worker: WorkerInfo) throws {
         for body in setUps { try body(worker) }
     }
 
+    /// Runs the `onTearDown` closures, in order.
     public func tearDown() {
         for body in tearDowns { body() }
     }
 
+    /// Whether an `onPrepare` closure was added (no preparation process is started otherwise).
     public var preparesPool: Bool { !preparations.isEmpty }
 
+    /// Runs the `onPrepare` closures, in order; the first error stops them.
     public func prepare(_ pool: PoolInfo) throws {
         for body in preparations { try body(pool) }
     }
 
+    /// Finds the route for the request's method and path and runs it; throws the 404 or 405
+    /// ``HTTPError`` when there is none.
     public func handle(_ request: Request, _ response: Response) throws {
         let method = request.method
         let path = request.path

@@ -14,7 +14,11 @@ let package = Package(
         ),
         .testTarget(
             name: "HelloTests",
-            dependencies: ["hello", .product(name: "FastCGI", package: "swift-fpm")]
+            dependencies: [
+                "hello",
+                .product(name: "FPMTesting", package: "swift-fpm"),
+                .product(name: "FastCGI", package: "swift-fpm"),
+            ]
         ),
     ]
 )

@@ -1,75 +1,78 @@
 import FPM
 import Glibc
 
-/// The example app: a greeting, a JSON endpoint, an echo, and a per-worker counter that shows
-/// state living in the worker process between requests.
-final class HelloApp: Handler {
-    /// Set once per worker by `setUp`, after fork (what a real app would do with its database
-    /// connection).
-    var worker: WorkerInfo?
-    var greeting = "Hello"
-    var served = 0
-
-    func setUp(_ worker: WorkerInfo) throws {
-        self.worker = worker
-        // env[HELLO_GREETING] in the pool config reaches the worker's environment.
-        if let value = getenv("HELLO_GREETING") { greeting = String(cString: value) }
+/// The example app as a router: a greeting, JSON in and out, an echo, a form, and a
+/// per-worker counter that shows state living in the worker process between requests.
+enum HelloApp {
+    /// What one worker keeps between requests (each worker has its own after fork).
+    final class State {
+        var worker: WorkerInfo?
+        var greeting = "Hello"
+        var served = 0
     }
 
-    func handle(_ request: Request, _ response: Response) throws {
-        served += 1
-        let query = Dictionary(request.query, uniquingKeysWith: { $1 })
-        switch request.scriptName {
-        case "/", "/hello":
-            response.contentType = "text/plain; charset=utf-8"
-            try response.write("\(greeting), \(query["name"] ?? "world")!\n")
-        case "/json":
-            response.contentType = "application/json"
-            let pid = worker?.pid ?? getpid()
-            try response.write(#"{"pool":"\#(json(worker?.pool ?? ""))","pid":\#(pid),"served":\#(served),"method":"\#(json(request.method))"}"# + "\n")
-        case "/echo":
+    struct Status: Codable {
+        var pool: String
+        var pid: Int32
+        var served: Int
+        var method: String
+    }
+
+    struct Greeting: Codable, Equatable {
+        var name: String
+        var excited: Bool?
+    }
+
+    struct HelloError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static func router(state: State = State()) -> Router {
+        let router = Router()
+        router.onSetUp { worker in
+            state.worker = worker
+            // env[HELLO_GREETING] in the pool config reaches the worker's environment.
+            if let value = worker.environment.last(where: { $0.0 == "HELLO_GREETING" })?.1 { state.greeting = value }
+        }
+        let greet: Router.Responder = { request, response in
+            state.served += 1
+            try response.send("\(state.greeting), \(request.query["name"] ?? "world")!\n")
+        }
+        router.get("/", greet)
+        router.get("/hello", greet)
+        router.get("/hello/:name") { request, response in
+            state.served += 1
+            try response.send("\(state.greeting), \(request.parameters["name"] ?? "world")!\n")
+        }
+        router.post("/hello") { request, response in
+            state.served += 1
+            let greeting = try request.decode(Greeting.self)
+            try response.json(["message": "\(state.greeting), \(greeting.name)\(greeting.excited == true ? "!!" : "!")"])
+        }
+        router.get("/json") { request, response in
+            state.served += 1
+            try response.json(Status(pool: state.worker?.pool ?? "", pid: state.worker?.pid ?? getpid(),
+                                     served: state.served, method: request.method.rawValue))
+        }
+        router.post("/echo") { request, response in
             response.contentType = request.contentType ?? "application/octet-stream"
             var chunk = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let n = try chunk.withUnsafeMutableBytes { try request.read(into: $0) }
-                if n == 0 { break }
-                try chunk.withUnsafeBytes { try response.write(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            while case let n = try request.read(into: &chunk), n > 0 {
+                try response.write(chunk[0..<n])
             }
-        case "/form":
-            let fields = try request.formFields()
-            response.contentType = "text/plain; charset=utf-8"
-            try response.write(fields.map { "\($0.0)=\($0.1)" }.joined(separator: "\n") + "\n")
-        case "/throw":
+        }
+        router.post("/form") { request, response in
+            let form = try request.form()
+            try response.send(form.map { "\($0.name)=\($0.value)" }.joined(separator: "\n") + "\n")
+        }
+        router.get("/throw") { _, _ in
             // A thrown error: the worker answers 500 and logs the error; the worker lives on.
-            throw HelloError(message: "demo error from /throw")
-        case "/crash":
+            throw HelloError(description: "demo error from /throw")
+        }
+        router.get("/crash") { _, _ in
             // A crash costs this request only: the master replaces the worker.
             fatalError("demo crash from /crash")
-        default:
-            response.status = 404
-            response.contentType = "text/plain; charset=utf-8"
-            try response.write("no route for \(request.scriptName)\n")
         }
+        return router
     }
-
-    func tearDown() {}
-
-    func json(_ s: String) -> String {
-        var out = ""
-        for c in s.unicodeScalars {
-            switch c {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            default:
-                if c.value < 0x20 { out += "\\u00" + (c.value < 0x10 ? "0" : "") + String(c.value, radix: 16) } else { out.unicodeScalars.append(c) }
-            }
-        }
-        return out
-    }
-}
-
-struct HelloError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
 }
