@@ -14,8 +14,9 @@
 /// When both are empty (a web server configured to send neither), the path part of
 /// `REQUEST_URI` stands in, and `/` when there is none.
 public enum RequestPath {
-    /// The path from the three CGI params; always starts with `/`.
-    public static func path(scriptName: String?, pathInfo: String?, requestURI: String?) -> String {
+    /// The path from the three CGI params; always starts with `/`. `requestURI` is read only
+    /// when the other two are empty.
+    public static func path(scriptName: String?, pathInfo: String?, requestURI: @autoclosure () -> String?) -> String {
         let script = scriptName ?? ""
         let info = pathInfo ?? ""
         var path: String
@@ -28,7 +29,7 @@ public enum RequestPath {
         } else {
             path = script + info
         }
-        if path.isEmpty, let uri = requestURI {
+        if path.isEmpty, let uri = requestURI() {
             path = String(uri.prefix { $0 != "?" && $0 != "#" })
         }
         if !path.hasPrefix("/") { path = "/" + path }

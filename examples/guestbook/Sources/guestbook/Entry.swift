@@ -13,7 +13,8 @@ struct Entry: Codable, FetchableRecord, MutablePersistableRecord {
         id = inserted.rowID
     }
 
-    /// The schema, applied by every worker at setUp (idempotent; SQLite serializes it).
+    /// The schema, applied once per pool generation by the router's `onPrepare`, before any
+    /// worker opens the database (workers migrating in their own setUp raced on a fresh file).
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in

@@ -3,81 +3,96 @@ import Foundation
 import GRDB
 
 /// `handler = guestbook`: GET / shows the form and the latest entries (HTML), POST / signs
-/// (form fields `name`, `message`; 303 back to /), GET /entries.json lists them as JSON.
+/// (form fields `name`, `message`; 303 back to /, or 201 with the entry as JSON when the client
+/// accepts JSON), GET /entries.json lists them as JSON.
 ///
-/// The database connection is opened in `setUp`, once per worker after fork — never in the
-/// master, whose SQLite handle would be shared by every forked child.
-final class GuestbookApp: Handler {
-    var database: DatabaseQueue?
-
-    struct Invalid: Error, CustomStringConvertible {
-        var description: String
+/// The schema migration runs once per pool generation (`onPrepare`, in a process of its own
+/// before any worker starts); each worker then opens its own connection in `onSetUp`, after
+/// fork — never in the master, whose SQLite handle would be shared by every forked child.
+enum GuestbookApp {
+    /// The database file: the pool's env[GUESTBOOK_DB], else guestbook.sqlite.
+    static func databasePath(_ environment: [(String, String)]) -> String {
+        environment.last { $0.0 == "GUESTBOOK_DB" }?.1 ?? "guestbook.sqlite"
     }
 
-    func setUp(_ worker: WorkerInfo) throws {
-        let path = ProcessInfo.processInfo.environment["GUESTBOOK_DB"] ?? "guestbook.sqlite"
+    static func open(_ path: String) throws -> DatabaseQueue {
         var configuration = Configuration()
         // Several workers write the same file: wait for each other's locks.
         configuration.busyMode = .timeout(5)
-        let queue = try DatabaseQueue(path: path, configuration: configuration)
-        try Entry.migrator.migrate(queue)
-        database = queue
+        return try DatabaseQueue(path: path, configuration: configuration)
     }
 
-    func tearDown() {
-        try? database?.close()
-        database = nil
+    /// One worker's connection (each worker has its own copy of this box after fork).
+    final class Connection {
+        var database: DatabaseQueue?
+
+        func get() throws -> DatabaseQueue {
+            guard let database else { throw HTTPError(.serviceUnavailable, "no database (setUp did not run)") }
+            return database
+        }
     }
 
-    func handle(_ request: Request, _ response: Response) throws {
-        guard let database else { throw Invalid(description: "no database (setUp did not run)") }
-        switch (request.method, request.scriptName) {
-        case ("GET", "/"), ("HEAD", "/"):
-            let entries = try database.read { try Entry.order(Column("id").desc).limit(50).fetchAll($0) }
-            response.contentType = "text/html; charset=utf-8"
-            try response.write(Page.render(entries))
-        case ("POST", "/"), ("POST", "/sign"):
-            let fields = Dictionary(try request.formFields(limit: 64 * 1024), uniquingKeysWith: { $1 })
-            let name = (fields["name"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-            let message = (fields["message"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+    struct EntryJSON: Codable {
+        var id: Int64
+        var name: String
+        var message: String
+        var createdAt: String
+
+        init(_ e: Entry) {
+            id = e.id ?? 0
+            name = e.name
+            message = e.message
+            createdAt = ISO8601DateFormatter().string(from: e.createdAt)
+        }
+    }
+
+    static func router(connection: Connection = Connection()) -> Router {
+        let router = Router()
+        router.onPrepare { pool in
+            let queue = try open(databasePath(pool.environment))
+            try Entry.migrator.migrate(queue)
+            try queue.close()
+        }
+        router.onSetUp { worker in
+            connection.database = try open(databasePath(worker.environment))
+        }
+        router.onTearDown {
+            try? connection.database?.close()
+            connection.database = nil
+        }
+        router.get("/") { _, response in
+            let entries = try connection.get().read { try Entry.order(Column("id").desc).limit(50).fetchAll($0) }
+            try response.send(Page.render(entries), contentType: "text/html; charset=utf-8")
+        }
+        let sign: Router.Responder = { request, response in
+            let form = try request.form(limit: 64 * 1024)
+            let name = (form["name"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            let message = (form["message"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
             guard !name.isEmpty, !message.isEmpty, name.count <= 100, message.count <= 2000 else {
-                response.status = 400
-                response.contentType = "text/plain; charset=utf-8"
-                try response.write("name (1-100 characters) and message (1-2000) are required\n")
-                return
+                throw HTTPError(.badRequest, "name (1-100 characters) and message (1-2000) are required")
             }
             var entry = Entry(id: nil, name: name, message: message, createdAt: Date())
-            try database.write { try entry.insert($0) }
-            if request.header("Accept")?.contains("application/json") == true {
-                response.status = 201
-                response.contentType = "application/json"
-                try response.write(try JSONSerialization.data(withJSONObject: Page.json(entry)).map { $0 } + [0x0A])
+            try connection.get().write { try entry.insert($0) }
+            if request.header(.accept)?.contains("application/json") == true {
+                try response.json(EntryJSON(entry), status: .created)
             } else {
-                response.status = 303
-                try response.setHeader("Location", "/")
-                response.contentType = "text/plain; charset=utf-8"
-                try response.write("signed\n")
+                try response.redirect(to: "/")
             }
-        case ("GET", "/entries.json"):
-            let entries = try database.read { try Entry.order(Column("id").desc).limit(200).fetchAll($0) }
-            response.contentType = "application/json"
-            let data = try JSONSerialization.data(withJSONObject: entries.map(Page.json), options: [.sortedKeys])
-            try response.write(Array(data) + [0x0A])
-        default:
-            response.status = 404
-            response.contentType = "text/plain; charset=utf-8"
-            try response.write("not found\n")
         }
+        router.post("/", sign)
+        router.post("/sign", sign)
+        router.get("/entries.json") { _, response in
+            let entries = try connection.get().read { try Entry.order(Column("id").desc).limit(200).fetchAll($0) }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            try response.json(entries.map(EntryJSON.init), encoder: encoder)
+        }
+        return router
     }
 }
 
-/// HTML and JSON renderings.
+/// HTML rendering.
 enum Page {
-    static func json(_ e: Entry) -> [String: Any] {
-        ["id": e.id ?? 0, "name": e.name, "message": e.message,
-         "createdAt": ISO8601DateFormatter().string(from: e.createdAt)]
-    }
-
     static func escape(_ s: String) -> String {
         var out = ""
         for c in s {

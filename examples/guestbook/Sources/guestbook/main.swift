@@ -1,3 +1,3 @@
 import FPM
 
-FPMMain.run(handlers: ["guestbook": GuestbookApp()])
+FPMMain.run(handlers: ["guestbook": GuestbookApp.router()])

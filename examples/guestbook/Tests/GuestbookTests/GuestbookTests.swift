@@ -17,7 +17,7 @@ final class GuestbookServer {
         return url.appendingPathComponent("guestbook").path
     }()
 
-    init() throws {
+    init(children: Int = 2) throws {
         dir = NSTemporaryDirectory() + "guestbook-test-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         port = GuestbookServer.freePort()
@@ -28,7 +28,7 @@ final class GuestbookServer {
         [guestbook]
         listen = 127.0.0.1:\(port)
         pm = static
-        pm.max_children = 2
+        pm.max_children = \(children)
         handler = guestbook
         env[GUESTBOOK_DB] = \(dir)/guestbook.sqlite
 
@@ -113,6 +113,23 @@ final class GuestbookServer {
         let list = try JSONSerialization.jsonObject(with: Data(json.body)) as? [[String: Any]]
         #expect(list?.count == 6)
         #expect(list?.last?["name"] as? String == "Ada")
+    }
+
+    /// The migration runs once per pool generation (the router's onPrepare), not in each
+    /// worker's setUp: ten starts on a fresh database, four workers each, never a migration
+    /// race (`UNIQUE constraint failed: grdb_migrations.identifier`) nor a worker that failed.
+    @Test func tenFreshStartsMigrateOnce() throws {
+        for start in 0..<10 {
+            let server = try GuestbookServer(children: 4)
+            #expect(server.waitUntil(timeout: 10) { server.log.components(separatedBy: " started").count - 1 >= 4 })
+            let r = try server.request("/", method: "POST", form: "name=n\(start)&message=m", accept: "application/json")
+            #expect(r.status == 201, "start \(start): \(r.bodyText)\n\(server.log)")
+            let log = server.log
+            #expect(log.components(separatedBy: "[pool guestbook] prepared in").count - 1 == 1, "start \(start):\n\(log)")
+            #expect(!log.contains("UNIQUE constraint failed"), "start \(start):\n\(log)")
+            #expect(!log.contains("setUp failed"), "start \(start):\n\(log)")
+            #expect(!log.contains("exited with code"), "start \(start):\n\(log)")
+        }
     }
 
     @Test func refusesAnEmptySignature() throws {
