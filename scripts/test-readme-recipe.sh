@@ -1,9 +1,10 @@
 #!/bin/sh
 # Builds the README's new-app recipe exactly as written: its Package.swift, main.swift and test
 # blocks (each after a `<!-- recipe: PATH -->` line) are copied verbatim into a temp package,
-# with one change, the swift-fpm dependency pointed at this checkout instead of the URL; the
-# package is built and its test run; the recipe's pool file is checked by the app's own binary
-# (`-t`, which knows `handler = myapp`), and its nginx block by `nginx -t` when nginx is there.
+# with one change, the swift-fpm dependency pointed at this checkout (by path, named swift-fpm
+# whatever the folder) instead of the URL; the package is built and its test run; the recipe's
+# pool file is checked by the app's own binary (`-t`, which knows `handler = myapp`), and its
+# nginx block by `nginx -t` when nginx is there.
 #
 #   scripts/test-readme-recipe.sh      (make test-readme-recipe)
 set -eu
@@ -26,8 +27,8 @@ for f in Package.swift Sources/myapp/main.swift Tests/myappTests/RouterTests.swi
     [ -s "$work/$f" ] || { echo "test-readme-recipe: README.md has no recipe block '$f'" >&2; exit 1; }
 done
 
-sed -i 's|\.package(url: "[^"]*swift-fpm[^"]*", branch: "main")|.package(path: "'"$root"'")|' "$work/Package.swift"
-grep -q '\.package(path: ' "$work/Package.swift" || { echo "test-readme-recipe: the recipe's swift-fpm dependency line was not found" >&2; exit 1; }
+sed -i 's|\.package(url: "[^"]*swift-fpm[^"]*", branch: "main")|.package(name: "swift-fpm", path: "'"$root"'")|' "$work/Package.swift"
+grep -q '\.package(name: "swift-fpm", path: ' "$work/Package.swift" || { echo "test-readme-recipe: the recipe's swift-fpm dependency line was not found" >&2; exit 1; }
 
 $SWIFT build --package-path "$work" --scratch-path "$root/.build-readme" --build-tests
 $SWIFT test --skip-build --package-path "$work" --scratch-path "$root/.build-readme"

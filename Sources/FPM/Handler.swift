@@ -33,7 +33,9 @@ extension Handler {
 /// prepares for the new workers), as the pool's user, with the pool's `env[...]`. The master
 /// waits for it with a deadline. A thrown error is reported naming the pool: at start the
 /// master refuses to start; on reload the reload is aborted and the running generation keeps
-/// serving. It never runs in the master itself.
+/// serving. It never runs in the master itself. Its standard output and error go to the master,
+/// which logs them with a failure. A pool with `chroot` needs the binary at the same path inside
+/// the chroot. The deadline is 60 s; the master's loop waits meanwhile (the workers serve on).
 public protocol PoolPreparing {
     /// Whether there is anything to run; a router with no `prepare` closure says no, and no
     /// process is started for it.
