@@ -19,8 +19,14 @@ extension Master {
         init(_ d: String) { description = d }
     }
 
-    /// Opens (or takes over) each pool's socket, scoreboard and access log.
+    /// Opens (or takes over) each pool's socket, scoreboard and access log. First, on a first
+    /// start, each pool's once-per-generation preparation (a reload's new image was prepared
+    /// for by the image that validated it), before any worker exists.
     func openPools() throws {
+        if inheritance == nil {
+            let failures = preparePools(for: configuration)
+            if !failures.isEmpty { throw StartError(failures.joined(separator: "\n")) }
+        }
         var opened: [PoolRuntime] = []
         for (index, config) in configuration.pools.enumerated() {
             let key = config.listen.description

@@ -145,12 +145,6 @@ final class Master {
             adoptInheritance()
             adoptActivatedSockets()
             noteIgnoredUsers()
-            // Once per pool generation, before any worker: a reload's new image was prepared for
-            // by the image that validated it.
-            if inheritance == nil {
-                let failures = preparePools(for: configuration)
-                if !failures.isEmpty { throw StartError(failures.joined(separator: "\n")) }
-            }
             try openPools()
             try openStatusListeners()
             closeUnusedInheritance()
