@@ -278,9 +278,8 @@ struct LighttpdFrontEndTests {
         #expect(FrontEndFixture.isStatusPage(status, pool: "app"), "\(status.text)")
         let ping = try lighttpd.get("/ping")
         #expect(ping.text.hasPrefix("pong"), "\(ping.text)")
-        // The Swift app answers; its routes (on SCRIPT_NAME in the fixture app) see "".
-        let plain = try lighttpd.get("/anything")
-        #expect(plain.status == 200, "\(logs())")
-        #expect(plain.header("X-Worker-PID") != nil)
+        // The Swift app routes on `request.path` (SCRIPT_NAME + PATH_INFO): every route answers
+        // behind fix-root-scriptname, where SCRIPT_NAME is empty.
+        try expectSwiftAppServes(send { try lighttpd.get($0, site: 0, method: $1, body: $2, headers: $3) }, logs: logs)
     }
 }
