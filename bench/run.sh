@@ -47,14 +47,19 @@ mkdir -p "$OUT_ROOT"
 
 # 2. Builds: swift-fpm in release, the libfcgi program.
 echo "bench: building swift-fpm in release ($SRC, scratch $SCRATCH)"
-for product in fpm-testapp fpm fpmctl fcgibench; do
-	if ! (cd "$SRC" && $SWIFT build -c release --scratch-path "$SCRATCH" --product "$product" >"$ROOT/bench/out/build-$product.log" 2>&1); then
-		grep -E 'error:' "$ROOT/bench/out/build-$product.log" | head -20 >&2
-		echo "bench: swift build -c release --product $product failed (bench/out/build-$product.log)" >&2
+# fcgibench is the load generator, not the code measured: always this checkout's, so BENCH_SRC
+# may name an older tree that has none.
+build() { # package-dir scratch product
+	if ! (cd "$1" && $SWIFT build -c release --scratch-path "$2" --product "$3" >"$ROOT/bench/out/build-$3.log" 2>&1); then
+		grep -E 'error:' "$ROOT/bench/out/build-$3.log" | head -20 >&2
+		echo "bench: swift build -c release --product $3 in $1 failed (bench/out/build-$3.log)" >&2
 		exit 1
 	fi
-done
+}
+for product in fpm-testapp fpm fpmctl; do build "$SRC" "$SCRATCH" "$product"; done
+build "$ROOT" "$ROOT/.build-bench" fcgibench
 BIN="$(cd "$SRC" && $SWIFT build -c release --scratch-path "$SCRATCH" --show-bin-path)"
+FCGIBENCH="$(cd "$ROOT" && $SWIFT build -c release --scratch-path "$ROOT/.build-bench" --show-bin-path)/fcgibench"
 [ -x "$BIN/fpm-testapp" ] || { echo "bench: $BIN/fpm-testapp was not built" >&2; exit 1; }
 
 cc -O2 -Wall -o "$OUT_ROOT/libfcgi-hello" bench/libfcgi-hello.c -lfcgi
@@ -63,4 +68,4 @@ cc -O2 -Wall -o "$OUT_ROOT/libfcgi-hello" bench/libfcgi-hello.c -lfcgi
 PYTHON=python3
 [ -x /usr/bin/python3 ] && PYTHON=/usr/bin/python3
 export PYTHONDONTWRITEBYTECODE=1
-exec "$PYTHON" bench/bench.py --bin "$BIN" --libfcgi "$OUT_ROOT/libfcgi-hello" --out "$OUT_ROOT" --fcgibench "$BIN/fcgibench"
+exec "$PYTHON" bench/bench.py --bin "$BIN" --libfcgi "$OUT_ROOT/libfcgi-hello" --out "$OUT_ROOT" --fcgibench "$FCGIBENCH"
