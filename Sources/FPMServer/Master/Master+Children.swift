@@ -63,6 +63,7 @@ extension Master {
         FileIO.close(epoll.fd)
         if let channel { FileIO.close(channel.master) }
         for child in control.children.values { if let fd = child.control { FileIO.close(fd) } }
+        if let fd = pendingReload?.output { FileIO.close(fd) }
         statusListener.closeInChild()
         for other in pools where other !== pool {
             FileIO.close(other.listenFD)

@@ -53,6 +53,8 @@ final class Master {
     var validatedReload: FPMConfiguration?
     /// Listeners the validated configuration adds, bound by this image for the next one.
     var reloadListeners: [ReloadInheritance.Listener] = []
+    /// A reload whose pool preparations are running (`Master+ReloadPreparation`).
+    var pendingReload: PendingReload?
     /// -D: where the launcher waits for "started" (1) or "failed" (0).
     var daemonReadyPipe: Int32?
     /// Children whose current request was already written to the slowlog.
@@ -87,6 +89,8 @@ final class Master {
         case statusListener(Int)
         /// A status-listener connection is readable or writable.
         case statusConnection(Int)
+        /// A reload's running pool preparation wrote output (or exited).
+        case preparationOutput
 
         static let workerOutputBase: UInt64 = 1 << 32
 
@@ -97,6 +101,7 @@ final class Master {
             case .workerOutput(let fd): return Wakeup.workerOutputBase + UInt64(UInt32(bitPattern: fd))
             case .statusListener(let index): return 1 << 40 + UInt64(index)
             case .statusConnection(let id): return 1 << 41 + UInt64(id)
+            case .preparationOutput: return 2
             }
         }
 
@@ -104,6 +109,7 @@ final class Master {
             if tag >= 1 << 41 { self = .statusConnection(Int(tag - 1 << 41)); return }
             if tag >= 1 << 40 { self = .statusListener(Int(tag - 1 << 40)); return }
             if tag >= Wakeup.workerOutputBase { self = .workerOutput(fd: Int32(bitPattern: UInt32(truncatingIfNeeded: tag))); return }
+            if tag == 2 { self = .preparationOutput; return }
             if tag == 1 { self = .signal } else if tag >= 1000 { self = .pendingConnection(pool: Int(tag - 1000)) } else { return nil }
         }
     }
@@ -240,12 +246,14 @@ final class Master {
             var pendingPools: [Int] = []
             var outputs: [Int32] = []
             var statusEvents: [Wakeup] = []
+            var preparationOutput = false
             do {
                 try epoll.wait(timeout: timeoutMillis) { event in
                     switch Wakeup(tag: event.data) {
                     case .signal: signals.append(contentsOf: Signals.readSignals(signalFD))
                     case .pendingConnection(let pool): pendingPools.append(pool)
                     case .workerOutput(let fd): outputs.append(fd)
+                    case .preparationOutput: preparationOutput = true
                     case .some(let status): statusEvents.append(status)
                     case nil: break
                     }
@@ -256,6 +264,7 @@ final class Master {
             }
             // Workers' output before signals: lines come before their writer's exit.
             for fd in outputs { readWorkerOutput(fd, now: SystemClock.monotonicNanos()) }
+            if preparationOutput { readPreparationOutput() }
             for s in signals {
                 if let code = perform(control.handle(.signal(s, now: SystemClock.monotonicNanos()))) { return code }
             }
@@ -320,9 +329,17 @@ final class Master {
                 }
             case .validateReload(let reason):
                 notifySystemd(.reloadStarted(nowMono: SystemClock.monotonicNanos(), reloadFailures: reloadFailures))
-                if validateReload(reason: reason), let code = perform(control.handle(.reloadValidated)) { return code }
+                if let code = beginReload(reason: reason) { return code }
             case .execReload:
                 execReload()
+            case .startPreparation(let pool):
+                if let code = startPreparation(pool: pool) { return code }
+            case .preparationExited(let pool, _, let status, let timedOut):
+                if let code = preparationExited(pool: pool, status: status, timedOut: timedOut) { return code }
+            case .finishReload:
+                if let code = finishReload() { return code }
+            case .abortReload(let reason):
+                abortReload(reason: reason)
             case .reopenLogs:
                 reopenLogs()
             case .release(let child):

@@ -22,13 +22,24 @@ package struct PoolContext: Sendable {
 /// The master never runs app code: it forks a child that takes the pool's environment and
 /// privileges like a worker, and re-executes the binary on disk with `--prepare-pool NAME` (so
 /// after a deploy the new code prepares for the new workers), the configuration to prepare for
-/// on its standard input. The master waits for it with a deadline, reading its output. At
-/// start a failure refuses the start; on reload it aborts the reload before anything changed,
-/// so the running generation keeps serving. The decisions are here as values; the process
-/// handling is in the `Master` extension below and `run(pool:…)` (the child's side).
+/// on its standard input. At start (before any worker and before the loop) the master waits
+/// for it with a deadline, reading its output, and a failure refuses the start. On reload it
+/// must not stall the loop (signals, pm, request timeouts, status answers, the watchdog), so
+/// `ProcessControl` runs it (`ReloadPreparation`): the child is watched from the loop, its
+/// exit comes through the SIGCHLD reaping, the deadline is checked at the tick, and a failure
+/// aborts the reload before anything changed, so the running generation keeps serving. The
+/// decisions are here as values; the process handling is in the `Master` extension below and
+/// `run(pool:…)` (the child's side).
 package enum PoolPreparation {
-    /// How long a preparation may take before it is killed and counts as failed.
-    package static let deadlineNanos = 60 * 1_000_000_000
+    /// How long a preparation may take before it is killed and counts as failed: 60 s, or the
+    /// whole seconds in the master's SWIFT_FPM_PREPARE_TIMEOUT (read once; for tests and for a
+    /// migration known to take longer).
+    package static let deadlineNanos: Int = {
+        if let text = Processes.environment()["SWIFT_FPM_PREPARE_TIMEOUT"], let seconds = Int(text), seconds > 0 {
+            return seconds * 1_000_000_000
+        }
+        return 60 * 1_000_000_000
+    }()
     /// Output kept for the error log.
     package static let outputLimit = 4096
     /// The configuration is written to the child's standard input before it starts, so it must
@@ -38,6 +49,12 @@ package enum PoolPreparation {
     /// The pools of `configuration` that have something to prepare, in order.
     package static func pools(in configuration: FPMConfiguration, handlers: [String: any RequestHandler]) -> [PoolConfiguration] {
         configuration.pools.filter { $0.exec == nil && handlers[$0.handler]?.preparesPool == true }
+    }
+
+    /// Why a preparation could not be started, as the error log's line.
+    package struct NotStarted: Error {
+        package var line: String
+        init(_ line: String) { self.line = line }
     }
 
     package enum Outcome: Equatable, Sendable {
@@ -123,11 +140,13 @@ extension Master {
         return failures
     }
 
-    /// One pool's preparation: fork, wait with the deadline, reap.
-    func prepare(_ pool: PoolConfiguration, in configuration: FPMConfiguration) -> PoolPreparation.Outcome {
+    /// Forks `pool`'s preparation; its pid and the read end of its output, or the line saying
+    /// why it could not be started.
+    func launchPreparation(_ pool: PoolConfiguration, in configuration: FPMConfiguration)
+        -> Result<(pid: pid_t, output: Int32), PoolPreparation.NotStarted> {
         let input = PoolPreparation.encodeInput(path: configuration.path, text: configuration.renderEffective())
         guard input.utf8.count <= PoolPreparation.inputLimit else {
-            return .failed("[pool \(pool.name)] preparation not started: the configuration is larger than \(PoolPreparation.inputLimit) bytes")
+            return .failure(.init("[pool \(pool.name)] preparation not started: the configuration is larger than \(PoolPreparation.inputLimit) bytes"))
         }
         let stdin: (read: Int32, write: Int32)
         let output: (read: Int32, write: Int32)
@@ -135,7 +154,7 @@ extension Master {
             stdin = try FileIO.pipe()
             do { output = try FileIO.pipe() } catch { FileIO.close(stdin.read); FileIO.close(stdin.write); throw error }
         } catch {
-            return .failed("[pool \(pool.name)] preparation not started: \(error)")
+            return .failure(.init("[pool \(pool.name)] preparation not started: \(error)"))
         }
         // Fits the pipe's buffer (checked above): written before the child exists, no deadlock.
         try? FileIO.writeAll(stdin.write, input)
@@ -145,11 +164,22 @@ extension Master {
             child = try Processes.fork()
         } catch {
             FileIO.close(stdin.read); FileIO.close(output.read); FileIO.close(output.write)
-            return .failed("[pool \(pool.name)] preparation not started: \(error)")
+            return .failure(.init("[pool \(pool.name)] preparation not started: \(error)"))
         }
         if child == 0 { preparationChild(pool, stdin: stdin.read, output: output.write) }
         FileIO.close(stdin.read)
         FileIO.close(output.write)
+        return .success((child, output.read))
+    }
+
+    /// One pool's preparation at start, before the loop: fork, wait with the deadline, reap.
+    func prepare(_ pool: PoolConfiguration, in configuration: FPMConfiguration) -> PoolPreparation.Outcome {
+        let child: pid_t
+        let output: Int32
+        switch launchPreparation(pool, in: configuration) {
+        case .success(let launched): (child, output) = (launched.pid, launched.output)
+        case .failure(let notStarted): return .failed(notStarted.line)
+        }
         let deadline = SystemClock.monotonicNanos() + PoolPreparation.deadlineNanos
         var text: [UInt8] = []
         var timedOut = false
@@ -158,13 +188,13 @@ extension Master {
         while true {
             let left = (deadline - SystemClock.monotonicNanos()) / 1_000_000
             if left <= 0 { timedOut = true; break }
-            let ready = (try? Poll.wait(output.read, for: Poll.readable, timeoutMillis: Int32(min(left, 1000)))) ?? Poll.failed
+            let ready = (try? Poll.wait(output, for: Poll.readable, timeoutMillis: Int32(min(left, 1000)))) ?? Poll.failed
             if ready == 0 { continue }
-            let n = (try? chunk.withUnsafeMutableBytes { b throws(SystemError) in try FileIO.read(output.read, into: b) }) ?? 0
+            let n = (try? chunk.withUnsafeMutableBytes { b throws(SystemError) in try FileIO.read(output, into: b) }) ?? 0
             if n == 0 { break }
             if text.count < PoolPreparation.outputLimit { text += chunk[0..<min(n, PoolPreparation.outputLimit - text.count)] }
         }
-        FileIO.close(output.read)
+        FileIO.close(output)
         var status = Processes.reap(child)
         while status == nil && !timedOut {
             if SystemClock.monotonicNanos() >= deadline { timedOut = true; break }

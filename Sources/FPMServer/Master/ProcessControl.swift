@@ -94,6 +94,8 @@ package struct ProcessControl: Sendable {
         /// A worker that exits with an error sooner than this after its start is respawned
         /// this long after its exit, not at once, so a worker that cannot start does not spin.
         package var respawnBackoff = 1_000_000_000
+        /// How long one pool's preparation may run before it is killed and the reload fails.
+        package var preparationLimit = PoolPreparation.deadlineNanos
 
         package init(processControlTimeout seconds: Int) {
             drain = (seconds > 0 ? seconds : 30) * 1_000_000_000
@@ -114,6 +116,22 @@ package struct ProcessControl: Sendable {
         var isEnabled: Bool { threshold > 0 && intervalNanos > 0 }
     }
 
+    /// A reload's once-per-pool preparations (`PoolPreparation`), run one after the other in
+    /// processes of their own while the master's loop goes on; the reload proceeds when the
+    /// last one succeeded. Orthogonal to the phase: one may run during a hand-over.
+    package struct ReloadPreparation: Equatable, Sendable {
+        /// The pool being prepared.
+        package var pool: String
+        /// Its preparation's process; nil until it is forked, and once it was reaped.
+        package var pid: Int32?
+        /// When it is killed: the preparation limit, or a stop's kill grace.
+        package var deadline = 0
+        /// SIGKILL sent at the deadline.
+        package var killed = false
+        /// The pools prepared after this one, in order.
+        package var waiting: [String]
+    }
+
     package enum Event: Equatable, Sendable {
         /// Pools are open and the first workers forked.
         case started(now: Int)
@@ -128,6 +146,14 @@ package struct ProcessControl: Sendable {
         case generationReady(now: Int)
         /// The reload's new configuration checked out: go ahead and re-execute.
         case reloadValidated
+        /// The reload's new configuration loaded and passed its checks; these pools (in order)
+        /// are prepared before it goes on.
+        case reloadChecked(preparing: [String])
+        /// The preparation asked for by `startPreparation` was forked.
+        case preparationStarted(pool: String, pid: Int32, now: Int)
+        /// A preparation is over (its exit handled, or it could not be started): nil when it
+        /// succeeded, else the line that says why not.
+        case preparationFinished(pool: String, failure: String?)
         /// The process manager retires this idle worker.
         case retire(pid: Int32, now: Int)
         /// This worker must go (pm.max_memory with no room for its replacement first): ask it to
@@ -144,10 +170,20 @@ package struct ProcessControl: Sendable {
         case spawn(pool: String)
         /// Reap every exited child (each comes back as `childExited`).
         case reapChildren
-        /// Validate the configuration for a reload; answer with `reloadValidated`.
+        /// Check the configuration for a reload; answer with `reloadChecked` (nothing when invalid).
         case validateReload(reason: String)
         /// Re-execute the master with the validated configuration.
         case execReload
+        /// Fork the reload's preparation of this pool; answer with `preparationStarted`, or
+        /// `preparationFinished` with the failure when it cannot be started.
+        case startPreparation(pool: String)
+        /// The preparation's process was reaped (killed at its deadline when `timedOut`): read
+        /// the rest of its output; answer with `preparationFinished`.
+        case preparationExited(pool: String, pid: Int32, status: ExitStatus, timedOut: Bool)
+        /// Every preparation succeeded: open the new listeners; answer with `reloadValidated`.
+        case finishReload
+        /// The reload cannot go on (a preparation failed): the running generation keeps serving.
+        case abortReload(reason: String)
         case reopenLogs
         /// A child is gone: release its slot and control channel.
         case release(Child)
@@ -161,6 +197,8 @@ package struct ProcessControl: Sendable {
     package private(set) var phase = Phase.starting
     package private(set) var generation: Int
     package private(set) var children: [Int32: Child] = [:]
+    /// The reload being prepared, if one is.
+    package private(set) var preparation: ReloadPreparation?
     package let timings: Timings
     package let emergencyRestart: EmergencyRestart
     private var crashTimes: [Int] = []
@@ -180,6 +218,7 @@ package struct ProcessControl: Sendable {
         func consider(_ t: Int?) { if let t { next = min(next ?? t, t) } }
         for child in children.values { consider(child.lifecycle.deadline) }
         if case .handingOver(let deadline) = phase { consider(deadline) }
+        if let p = preparation, p.pid != nil, !p.killed { consider(p.deadline) }
         for respawn in delayedRespawns { consider(respawn.at) }
         return next
     }
@@ -216,6 +255,37 @@ package struct ProcessControl: Sendable {
             if case .handingOver = phase { handOver(now: now, into: &out) }
         case .reloadValidated:
             if phase.isServing { out.append(.execReload) }
+        case .reloadChecked(let pools):
+            guard phase.isServing, preparation == nil else { break }
+            if let first = pools.first {
+                preparation = ReloadPreparation(pool: first, waiting: Array(pools.dropFirst()))
+                out.append(.startPreparation(pool: first))
+            } else {
+                out.append(.finishReload)
+            }
+        case .preparationStarted(let pool, let pid, let now):
+            guard var p = preparation, p.pool == pool, p.pid == nil else { break }
+            p.pid = pid
+            p.deadline = now + timings.preparationLimit
+            preparation = p
+        case .preparationFinished(let pool, let failure):
+            guard var p = preparation, p.pool == pool, p.pid == nil else { break }
+            if !phase.isServing {
+                preparation = nil
+                out.append(.log(.notice, "reload abandoned: the master is stopping"))
+                exitIfDone(into: &out)
+            } else if let failure {
+                preparation = nil
+                out.append(.abortReload(reason: failure))
+            } else if !p.waiting.isEmpty {
+                p.pool = p.waiting.removeFirst()
+                p.killed = false
+                preparation = p
+                out.append(.startPreparation(pool: p.pool))
+            } else {
+                preparation = nil
+                out.append(.finishReload)
+            }
         case .retire(let pid, let now):
             guard var child = children[pid], child.lifecycle == .serving else { break }
             child.retired = true
@@ -250,6 +320,7 @@ package struct ProcessControl: Sendable {
             out.append(.log(.notice, "Terminating ..."))
             phase = .terminating
             delayedRespawns.removeAll()
+            stopPreparation(now: now, into: &out)
             for pid in children.keys.sorted() { terminate(pid, killAt: now + timings.stopKillGrace, into: &out) }
             out.append(.writeState)
             exitIfDone(into: &out)
@@ -258,6 +329,7 @@ package struct ProcessControl: Sendable {
             out.append(.log(.notice, "Finishing ..."))
             phase = .finishing
             delayedRespawns.removeAll()
+            stopPreparation(now: now, into: &out)
             for pid in children.keys.sorted() { askToQuit(pid, now: now, into: &out) }
             out.append(.writeState)
             exitIfDone(into: &out)
@@ -265,6 +337,11 @@ package struct ProcessControl: Sendable {
             out.append(.reopenLogs)
         case SIGUSR2, SIGHUP:
             guard phase.isServing else { return }
+            if let p = preparation {
+                // Coalescing would prepare twice for one deploy; the running one decides.
+                out.append(.log(.notice, "a reload is already being prepared ([pool \(p.pool)]); this reload request is ignored"))
+                return
+            }
             out.append(.validateReload(reason: "Reloading in progress ..."))
         default:
             break
@@ -272,6 +349,13 @@ package struct ProcessControl: Sendable {
     }
 
     private mutating func onExit(pid: Int32, status: ExitStatus, now: Int, into out: inout [Command]) {
+        if var p = preparation, p.pid == pid {
+            // Not a worker: no slot, no respawn, no crash count.
+            p.pid = nil
+            preparation = p
+            out.append(.preparationExited(pool: p.pool, pid: pid, status: status, timedOut: p.killed))
+            return
+        }
         guard let child = children.removeValue(forKey: pid) else {
             out.append(.log(.warning, "unknown child (\(pid)) \(status)"))
             return
@@ -316,6 +400,11 @@ package struct ProcessControl: Sendable {
             }
             children[pid] = child
         }
+        if var p = preparation, let pid = p.pid, !p.killed, now >= p.deadline {
+            p.killed = true
+            preparation = p
+            out.append(.signal(pid: pid, signal: SIGKILL))
+        }
         if case .handingOver(let deadline) = phase, now >= deadline {
             out.append(.log(.warning, "the new generation is not ready after \(timings.handoverLimit / 1_000_000_000) s; retiring the previous one anyway"))
             handOver(now: now, into: &out)
@@ -351,6 +440,16 @@ package struct ProcessControl: Sendable {
         }
     }
 
+    /// A stop ends a running preparation: SIGTERM now, SIGKILL after the stop's kill grace.
+    private mutating func stopPreparation(now: Int, into out: inout [Command]) {
+        guard var p = preparation else { return }
+        p.waiting.removeAll()
+        guard let pid = p.pid, !p.killed else { preparation = p; return }
+        p.deadline = now + timings.stopKillGrace
+        preparation = p
+        out.append(.signal(pid: pid, signal: SIGTERM))
+    }
+
     private mutating func askToQuit(_ pid: Int32, now: Int, into out: inout [Command]) {
         guard var child = children[pid], child.lifecycle == .serving else { return }
         child.lifecycle = .quitting(deadline: now + timings.drain)
@@ -362,14 +461,14 @@ package struct ProcessControl: Sendable {
         guard emergencyRestart.isEnabled else { return }
         crashTimes.append(now)
         crashTimes.removeAll { now - $0 > emergencyRestart.intervalNanos }
-        guard crashTimes.count >= emergencyRestart.threshold, phase.isServing else { return }
+        guard crashTimes.count >= emergencyRestart.threshold, phase.isServing, preparation == nil else { return }
         crashTimes.removeAll()
         let seconds = emergencyRestart.intervalNanos / 1_000_000_000
         out.append(.validateReload(reason: "failed processes threshold (\(emergencyRestart.threshold) in \(seconds) sec) is reached, initiating reload"))
     }
 
     private func exitIfDone(into out: inout [Command]) {
-        guard (phase == .finishing || phase == .terminating) && children.isEmpty else { return }
+        guard (phase == .finishing || phase == .terminating) && children.isEmpty && preparation == nil else { return }
         out.append(.log(.notice, "exiting, bye-bye!"))
         out.append(.exit(code: ExitCodes.ok))
     }

@@ -12,9 +12,10 @@ import Glibc
 /// The phases and their deadlines are `ProcessControl`'s (`.validateReload`, `.execReload`,
 /// `.handingOver`, `.generationReady`); this file does the I/O they ask for.
 extension Master {
-    /// Loads and checks the configuration a reload would apply; keeps it for `execReload`.
-    /// False (logged, counted, and told to `fpmctl` through the state file) when it is invalid.
-    func validateReload(reason: String) -> Bool {
+    /// Loads and checks the configuration a reload would apply (its preparations and new
+    /// listeners follow, `Master+ReloadPreparation`). Nil (logged, counted, and told to
+    /// `fpmctl` through the state file) when it is invalid.
+    func checkReload(reason: String) -> FPMConfiguration? {
         log.notice(reason)
         do {
             let candidate = try Launcher.loadConfiguration(options: options, environment: Processes.environment(),
@@ -22,20 +23,20 @@ extension Master {
             let problems = StartChecks.problems(in: candidate, allowRoot: options.allowRoot, forceStderr: options.forceStderr)
                 .filter { $0.severity == .error }
             if !problems.isEmpty { throw ConfigurationError(diagnostics: problems) }
-            // The new generation's once-per-pool preparation, before anything changes.
-            let failures = preparePools(for: candidate)
-            if !failures.isEmpty { throw StartError(failures.joined(separator: "\n")) }
-            try openNewListeners(for: candidate)
-            validatedReload = candidate
-            return true
+            return candidate
         } catch {
-            reloadFailures += 1
-            lastReloadError = "\(error)"
-            for line in "\(error)".split(separator: "\n") { log.error(String(line)) }
-            log.error("reload aborted: the new configuration is invalid; generation \(generation) keeps serving")
-            writeState()
-            return false
+            reloadAborted(error)
+            return nil
         }
+    }
+
+    /// A reload that cannot go on: logged, counted, and told to `fpmctl` through the state file.
+    func reloadAborted(_ error: any Error) {
+        reloadFailures += 1
+        lastReloadError = "\(error)"
+        for line in "\(error)".split(separator: "\n") { log.error(String(line)) }
+        log.error("reload aborted: the new configuration is invalid; generation \(generation) keeps serving")
+        writeState()
     }
 
     /// Binds, in this image, every address the new configuration listens on that no pool

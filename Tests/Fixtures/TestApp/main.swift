@@ -9,13 +9,15 @@ import Glibc
 /// Its pool preparation (`PoolPreparing`) is on only when the master's environment has
 /// TESTAPP_PREPARE (so other tests' pools start no preparation); it then appends "prepare" to
 /// the file in the pool's env[TESTAPP_EVENTS] (setUp appends "setup PID"), and fails when the
-/// pool's env[TESTAPP_PREPARE_FAIL] is set.
+/// pool's env[TESTAPP_PREPARE_FAIL] is set; it first sleeps env[TESTAPP_PREPARE_SLEEP_MS].
 final class TestApp: Handler, PoolPreparing {
     var preparesPool: Bool { getenv("TESTAPP_PREPARE") != nil }
 
     func prepare(_ pool: PoolInfo) throws {
         let env = Dictionary(pool.environment, uniquingKeysWith: { $1 })
         if let path = env["TESTAPP_EVENTS"] { append("prepare \(getpid())\n", to: path) }
+        // A slow migration: the master must keep serving its loop meanwhile (on reload).
+        if let ms = env["TESTAPP_PREPARE_SLEEP_MS"].flatMap({ UInt32($0) }) { usleep(ms * 1000) }
         struct PrepareFailed: Error, CustomStringConvertible { var description: String }
         if let reason = env["TESTAPP_PREPARE_FAIL"] { throw PrepareFailed(description: "test preparation failed: \(reason)") }
     }
