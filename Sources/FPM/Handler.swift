@@ -35,7 +35,10 @@ extension Handler {
 /// master refuses to start; on reload the reload is aborted and the running generation keeps
 /// serving. It never runs in the master itself. Its standard output and error go to the master,
 /// which logs them with a failure. A pool with `chroot` needs the binary at the same path inside
-/// the chroot. The deadline is 60 s; the master's loop waits meanwhile (the workers serve on).
+/// the chroot. The deadline is 60 s (the master's `SWIFT_FPM_PREPARE_TIMEOUT`, in seconds, sets
+/// another). At start the master waits for it; on reload it runs beside the master's loop, which
+/// goes on handling signals, the process manager and its status socket, and a reload asked for
+/// meanwhile is ignored with a notice.
 public protocol PoolPreparing {
     /// Whether there is anything to run; a router with no `prepare` closure says no, and no
     /// process is started for it.
