@@ -106,12 +106,13 @@ import Testing
         server.writeConfig(pools: Self.slowPool(sleepMillis: 2500))
         kill(server.pid, SIGUSR2)
         #expect(server.waitForLog("[pool www] preparing the new generation"), "\(server.log)")
-        // The master's own status answer, while the migration sleeps: well under its 2.5 s.
+        // The master's own status answer, while the migration sleeps: well under its 2.5 s (before
+        // this change it came only once the preparation was over).
         let asked = Date()
         let page = try StatusListenerTests.get(status, "/", timeout: 2)
         let took = Date().timeIntervalSince(asked)
         #expect(page.status == 200)
-        #expect(took < 0.5, "the status answer took \(took) s during the preparation")
+        #expect(took < 1, "the status answer took \(took) s during the preparation")
         // A second reload meanwhile is refused with a notice; SIGUSR1 is still handled at once.
         kill(server.pid, SIGUSR2)
         #expect(server.waitForLog("a reload is already being prepared ([pool www]); this reload request is ignored", timeout: 1))
