@@ -10,7 +10,8 @@ struct ReloadCommand: ParsableCommand {
         commandName: "reload", abstract: "Reload gracefully (SIGUSR2) and wait until the new generation serves.")
     @OptionGroup var locator: MasterLocator
     @ParentCommand var root: FPMCtl
-    @Option(help: "Seconds to wait for the new generation.") var timeout: Double = 30
+    /// Longer than a pool preparation may run (60 s) plus the new generation's start.
+    @Option(help: "Seconds to wait for the new generation (a pool preparation may take up to 60 s).") var timeout: Double = 90
 
     func run() throws {
         let pid = try locator.or(root.locator).masterPID()
