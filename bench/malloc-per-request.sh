@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Heap allocations per served request in a worker: fpm-testapp (release) with one worker and
-# pm.max_requests = R, under bench/malloc-exit-counter.so (LD_PRELOAD), which writes the
+# pm.max_requests = R, under bench/codec/malloc-counter.c (LD_PRELOAD), which writes the
 # worker's allocation count when it leaves (_exit). Two runs (R1, R2 requests, from
 # fcgibench) and the difference per request removes start-up and exit allocations.
 #   bench/malloc-per-request.sh [BIN_DIR] [URI]     (BIN_DIR: release bin path with fpm-testapp, fcgibench)
@@ -15,7 +15,7 @@ R1=${MALLOC_R1:-200}
 R2=${MALLOC_R2:-1200}
 TMP=$(mktemp -d /tmp/perf-malloc.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
-cc -O2 -shared -fPIC -o "$TMP/counter.so" bench/malloc-exit-counter.c
+cc -O2 -shared -fPIC -o "$TMP/counter.so" bench/codec/malloc-counter.c
 
 count_for() { # requests, extra fcgibench flags → the worker's allocation count
 	local requests=$1; shift

@@ -7,7 +7,7 @@ import Testing
 ///
 /// Each of `sites` is the body of one `<VirtualHost>` on its own 127.0.0.1 port (`ports[i]`),
 /// so one httpd serves several front-end setups at once.
-final class ApacheServer {
+final class ApacheServer: FrontEndServer {
     let dir: String
     let ports: [Int]
     var child: ChildProcess!
@@ -64,26 +64,10 @@ final class ApacheServer {
             conf += "Listen 127.0.0.1:\(port)\n<VirtualHost 127.0.0.1:\(port)>\n\(site)\n</VirtualHost>\n"
         }
         TestSupport.write(dir + "/httpd.conf", conf)
-        child = try withDefaultSignalMask { try ChildProcess(binary, ["-d", dir, "-f", dir + "/httpd.conf", "-DFOREGROUND"], directory: dir) }
-        let ports = self.ports
-        let started = TestSupport.waitUntil(timeout: 10) { ports.allSatisfy { TestSupport.canConnect(port: $0) } || !child.process.isRunning }
-        guard started, child.process.isRunning else {
-            throw FPMServer.ServerError("apache2 did not start: \(child.stderr) \(errorLog)\nconfig:\n\(conf)")
-        }
+        child = try startForeground(binary, ["-d", dir, "-f", dir + "/httpd.conf", "-DFOREGROUND"]) { "\(errorLog)\nconfig:\n\(conf)" }
     }
 
     var errorLog: String { TestSupport.read(dir + "/logs/error.log") }
 
-    /// One request to the `site`th virtual host.
-    func get(_ path: String, site: Int = 0, method: String = "GET", body: [UInt8] = [],
-             headers: [(String, String)] = []) throws -> HTTPResponse {
-        try HTTPClient.request(port: ports[site], method: method, path: path, body: body, headers: headers)
-    }
-
-    deinit {
-        child?.stop()
-        if ProcessInfo.processInfo.environment["KEEP_TEST_DIRS"] == nil {
-            try? FileManager.default.removeItem(atPath: dir)
-        }
-    }
+    deinit { stopAndClean(child) }
 }

@@ -23,3 +23,38 @@ func distinctFreePorts(_ n: Int, besides taken: Set<Int> = []) -> [Int] {
     }
     return ports
 }
+
+/// A web server in front of fpm (apache2, lighttpd), one site per port on 127.0.0.1.
+protocol FrontEndServer: AnyObject {
+    var dir: String { get }
+    var ports: [Int] { get }
+}
+
+extension FrontEndServer {
+    /// Starts the server in the foreground (with the default signal mask) and waits until every
+    /// port accepts; throws with `diagnostics()` (its logs, its config) when it does not.
+    func startForeground(_ binary: String, _ arguments: [String], diagnostics: () -> String) throws -> ChildProcess {
+        let child = try withDefaultSignalMask { try ChildProcess(binary, arguments, directory: dir) }
+        let ports = self.ports
+        let started = TestSupport.waitUntil(timeout: 10) { ports.allSatisfy { TestSupport.canConnect(port: $0) } || !child.process.isRunning }
+        guard started, child.process.isRunning else {
+            child.stop()
+            throw FPMServer.ServerError("\((binary as NSString).lastPathComponent) did not start: \(child.stderr) \(diagnostics())")
+        }
+        return child
+    }
+
+    /// One request to the `site`th port.
+    func get(_ path: String, site: Int = 0, method: String = "GET", body: [UInt8] = [],
+             headers: [(String, String)] = []) throws -> HTTPResponse {
+        try HTTPClient.request(port: ports[site], method: method, path: path, body: body, headers: headers)
+    }
+
+    /// Stops the server and removes its temp dir (kept with KEEP_TEST_DIRS=1).
+    func stopAndClean(_ child: ChildProcess?) {
+        child?.stop()
+        if ProcessInfo.processInfo.environment["KEEP_TEST_DIRS"] == nil {
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+    }
+}

@@ -6,7 +6,7 @@ import Testing
 ///
 /// Each of `sites` is the body of one `$SERVER["socket"]` block on its own 127.0.0.1 port
 /// (`ports[i]`), typically a `fastcgi.server = (…)`, so one lighttpd serves several setups.
-final class LighttpdServer {
+final class LighttpdServer: FrontEndServer {
     let dir: String
     let ports: [Int]
     var child: ChildProcess!
@@ -40,26 +40,10 @@ final class LighttpdServer {
             conf += i == 0 ? "\(site)\n" : "$SERVER[\"socket\"] == \"127.0.0.1:\(port)\" {\n\(site)\n}\n"
         }
         TestSupport.write(dir + "/lighttpd.conf", conf)
-        child = try withDefaultSignalMask { try ChildProcess(binary, ["-D", "-f", dir + "/lighttpd.conf"], directory: dir) }
-        let ports = self.ports
-        let started = TestSupport.waitUntil(timeout: 10) { ports.allSatisfy { TestSupport.canConnect(port: $0) } || !child.process.isRunning }
-        guard started, child.process.isRunning else {
-            throw FPMServer.ServerError("lighttpd did not start: \(child.stderr) \(errorLog)\nconfig:\n\(conf)")
-        }
+        child = try startForeground(binary, ["-D", "-f", dir + "/lighttpd.conf"]) { "\(errorLog)\nconfig:\n\(conf)" }
     }
 
     var errorLog: String { TestSupport.read(dir + "/error.log") }
 
-    /// One request to the `site`th socket.
-    func get(_ path: String, site: Int = 0, method: String = "GET", body: [UInt8] = [],
-             headers: [(String, String)] = []) throws -> HTTPResponse {
-        try HTTPClient.request(port: ports[site], method: method, path: path, body: body, headers: headers)
-    }
-
-    deinit {
-        child?.stop()
-        if ProcessInfo.processInfo.environment["KEEP_TEST_DIRS"] == nil {
-            try? FileManager.default.removeItem(atPath: dir)
-        }
-    }
+    deinit { stopAndClean(child) }
 }
