@@ -24,7 +24,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        // 1.16: LogHandler.log(event:).
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
@@ -109,7 +110,7 @@ let package = Package(
         ),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"], swiftSettings: swiftSettings),
         .testTarget(name: "FPMConfigurationTests", dependencies: ["FPMConfiguration"], swiftSettings: swiftSettings),
-        .testTarget(name: "FPMServerTests", dependencies: ["FPMServer", "FPMSystem", "FastCGI", "FPMConfiguration"], swiftSettings: swiftSettings),
+        .testTarget(name: "FPMServerTests", dependencies: ["FPMServer", "FPMSystem", "FastCGI", "FPMConfiguration", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         .testTarget(
             name: "FPMTests",
             dependencies: ["FPM", "FPMTesting", "FPMServer", "FastCGI", .product(name: "HTTPTypes", package: "swift-http-types")],

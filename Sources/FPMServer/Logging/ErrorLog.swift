@@ -129,18 +129,17 @@ package struct ErrorLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    package func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
-                    file: String, function: String, line: UInt) {
+    package func log(event: LogEvent) {
         let severity: LogSeverity
-        switch level {
+        switch event.level {
         case .trace, .debug: severity = .debug
         case .info, .notice: severity = .notice
         case .warning: severity = .warning
         case .error: severity = .error
         case .critical: severity = .alert
         }
-        var text = "[\(label)] \(message)"
-        let all = self.metadata.merging(metadata ?? [:]) { $1 }
+        var text = "[\(label)] \(event.message)"
+        let all = self.metadata.merging(event.metadata ?? [:]) { $1 }
         if !all.isEmpty { text += " " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") }
         errorLog.log(severity, text)
     }
