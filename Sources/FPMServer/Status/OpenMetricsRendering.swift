@@ -62,29 +62,31 @@ enum OpenMetricsRendering {
             sample("process_state", pid: p.pid, extra: ("state", p.state.rawValue), into: &out)
             out.append(contentsOf: " 1\n".utf8)
         }
-        family("process_requests", "The number of requests each worker served.", .counter, into: &out)
-        for p in processes {
-            sample(strict ? "process_requests_total" : "process_requests", pid: p.pid, into: &out)
-            out.append(UInt8(ascii: " "))
-            TextRendering.appendDecimal(p.requests, to: &out)
-            out.append(UInt8(ascii: "\n"))
+        perWorker("process_requests", "The number of requests each worker served.", .counter,
+                  sample: strict ? "process_requests_total" : "process_requests", processes, into: &out) {
+            TextRendering.appendDecimal($0.requests, to: &$1)
         }
-        family("process_request_duration_seconds",
-               "The duration of each worker's last request when idle, else of its current request so far.",
-               .gauge, into: &out)
-        for p in processes {
-            sample("process_request_duration_seconds", pid: p.pid, into: &out)
-            out.append(UInt8(ascii: " "))
-            TextRendering.appendFixed(Double(p.requestDuration) / 1e6, decimals: 6, to: &out)
-            out.append(UInt8(ascii: "\n"))
+        perWorker("process_request_duration_seconds",
+                  "The duration of each worker's last request when idle, else of its current request so far.",
+                  .gauge, processes, into: &out) {
+            TextRendering.appendFixed(Double($0.requestDuration) / 1e6, decimals: 6, to: &$1)
         }
-        family("process_last_request_memory_bytes",
-               "The memory each worker used in its last request (0 while it serves one, as php-fpm reports).",
-               .gauge, into: &out)
+        perWorker("process_last_request_memory_bytes",
+                  "The memory each worker used in its last request (0 while it serves one, as php-fpm reports).",
+                  .gauge, processes, into: &out) {
+            TextRendering.appendDecimal($0.lastRequestMemory, to: &$1)
+        }
+    }
+
+    /// One family with a `pid`-labelled sample per worker, its value written by `value`.
+    private static func perWorker(_ name: String, _ help: String, _ type: StatusPage.MetricType, sample: String? = nil,
+                                  _ processes: [ProcessStatus], into out: inout [UInt8],
+                                  value: (ProcessStatus, inout [UInt8]) -> Void) {
+        family(name, help, type, into: &out)
         for p in processes {
-            sample("process_last_request_memory_bytes", pid: p.pid, into: &out)
+            self.sample(sample ?? name, pid: p.pid, into: &out)
             out.append(UInt8(ascii: " "))
-            TextRendering.appendDecimal(p.lastRequestMemory, to: &out)
+            value(p, &out)
             out.append(UInt8(ascii: "\n"))
         }
     }
