@@ -68,10 +68,16 @@ extension Scoreboard.Limits {
 /// or on PATH_INFO when SCRIPT_NAME is empty, as lighttpd sends for an app mounted at "/" with
 /// `"fix-root-scriptname" => "enable"` (SCRIPT_NAME "", PATH_INFO "/status").
 enum BuiltInPages {
+    /// The path the pages are matched on: SCRIPT_NAME, or PATH_INFO when SCRIPT_NAME is empty.
+    /// The workers' pages and the master's status listener both match with this.
+    static func matchedPath(scriptName: String, pathInfo: String?) -> String {
+        scriptName.isEmpty ? pathInfo ?? "" : scriptName
+    }
+
     static func serve(pool: PoolRuntime, request: ServerRequest, response: ServerResponse) throws -> Bool {
         let config = pool.config
         guard config.pingPath != nil || config.statusPath != nil else { return false }
-        let scriptName = request.scriptName.isEmpty ? request.pathInfo ?? "" : request.scriptName
+        let scriptName = matchedPath(scriptName: request.scriptName, pathInfo: request.pathInfo)
         let page: StatusPage.ServerResponse
         if let ping = config.pingPath, scriptName == ping {
             page = PingPage.render(response: config.pingResponse)

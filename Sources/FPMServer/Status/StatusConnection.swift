@@ -48,8 +48,7 @@ package struct StatusConnection {
         /// SCRIPT_NAME, or PATH_INFO when SCRIPT_NAME is empty (lighttpd's `fix-root-scriptname`
         /// for an app at "/"), as the workers' status and ping pages match it.
         package var scriptName: String {
-            let script = params["SCRIPT_NAME"] ?? ""
-            return script.isEmpty ? params["PATH_INFO"] ?? "" : script
+            BuiltInPages.matchedPath(scriptName: params["SCRIPT_NAME"] ?? "", pathInfo: params["PATH_INFO"])
         }
         package var queryString: String { params["QUERY_STRING"] ?? "" }
         package var isHead: Bool { params["REQUEST_METHOD"] == "HEAD" }
