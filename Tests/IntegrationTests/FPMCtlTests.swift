@@ -163,13 +163,15 @@ import Testing
     }
 
     /// In a terminal (a pseudo-terminal from util-linux's `script`): frames are redrawn, and a
-    /// key quits and gives the terminal back (normal screen, cursor shown).
+    /// key quits and gives the terminal back (normal screen, cursor shown). `exec`, because
+    /// `script` runs the command through `$SHELL -c` (dash where SHELL is unset, as in CI), and a
+    /// shell left waiting in the foreground group dies of the Ctrl-C that top handles.
     @Test(arguments: ["q", "\u{03}"]) func topRedrawsInATerminalUntilAKeyQuits(key: String) throws {
         let server = try FPMServer()
         let keys = Pipe()
         var env = ProcessInfo.processInfo.environment
         env["SWIFT_FPM_RUNTIME_DIR"] = server.dir
-        let top = try ChildProcess("/usr/bin/script", ["-qfec", "\(TestSupport.fpmctlPath) top --interval 0.2 --pid \(server.pidPath)", "/dev/null"],
+        let top = try ChildProcess("/usr/bin/script", ["-qfec", "exec \(TestSupport.fpmctlPath) top --interval 0.2 --pid \(server.pidPath)", "/dev/null"],
                                    environment: env, directory: server.dir, standardInput: keys.fileHandleForReading)
         defer { top.stop() }
         // Two frames drawn: it refreshes.
