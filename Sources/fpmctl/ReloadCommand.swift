@@ -34,7 +34,11 @@ struct ReloadCommand: ParsableCommand {
             }
             return false
         }
-        guard done, let outcome else { throw timedOut("the reload did not complete within \(TextFigures.seconds(timeout)) s") }
+        guard done, let outcome else {
+            let preparing = MasterStateFile.read(pid: pid)?.preparing ?? ""
+            throw timedOut("the reload did not complete within \(TextFigures.seconds(timeout)) s"
+                           + (preparing.isEmpty ? "" : " (pool \(preparing) is still preparing)"))
+        }
         let state = try outcome.get()
         print("reloaded: generation \(state.generation) is serving (pid \(pid))")
     }

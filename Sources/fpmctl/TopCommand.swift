@@ -77,7 +77,7 @@ struct TopCommand: ParsableCommand {
             pools.append(TopView.Pool(status: status, workers: workers))
         }
         let clock = TopView.clock(epoch: SystemClock.epochSeconds())
-        return TopView.Snapshot(masterPID: pid, generation: state?.generation ?? 0, phase: state?.phase.rawValue ?? "?",
+        return TopView.Snapshot(masterPID: pid, generation: state?.generation ?? 0, phase: state?.phaseDescription ?? "?",
                                 clock: clock, pools: pools)
     }
 }

@@ -91,6 +91,16 @@ import Testing
         #expect(parsed == state)
     }
 
+    @Test func carriesThePoolBeingPrepared() {
+        var state = MasterStateFile(pid: 42, generation: 1, phase: .running, config: "(embedded)", pools: ["www"],
+                                    reloadFailures: 0, lastReloadError: "", preparing: "www")
+        #expect(MasterStateFile.parse(state.render()) == state)
+        #expect(state.phaseDescription == "running, preparing pool www")
+        state.preparing = ""
+        #expect(state.phaseDescription == "running")
+        #expect(MasterStateFile.parse("pid=1\ngeneration=1\nstate=running\n")?.preparing == "", "a file from before this field")
+    }
+
     @Test func everyPhaseOfProcessControlHasAName() {
         #expect(MasterStateFile.Phase(.starting) == .starting)
         #expect(MasterStateFile.Phase(.running) == .running)

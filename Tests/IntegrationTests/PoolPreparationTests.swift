@@ -113,6 +113,9 @@ import Testing
         let took = Date().timeIntervalSince(asked)
         #expect(page.status == 200)
         #expect(took < 1, "the status answer took \(took) s during the preparation")
+        // fpmctl shows what the master is doing: not a hang, a preparation.
+        let top = try server.fpmctl(["top", "--once", "--pid", server.pidPath])
+        #expect(top.stdout.hasPrefix("swift-fpm master \(server.pid), generation 1, running, preparing pool www"), "\(top.stdout)")
         // A second reload meanwhile is refused with a notice; SIGUSR1 is still handled at once.
         kill(server.pid, SIGUSR2)
         #expect(server.waitForLog("a reload is already being prepared ([pool www]); this reload request is ignored", timeout: 1))
@@ -126,6 +129,8 @@ import Testing
         #expect(server.count("Reloading in progress") == 1)
         #expect(TestSupport.waitUntil(timeout: 10) { events(server).filter { $0.hasPrefix("setup ") }.count == 4 })
         #expect(try server.request("/pid").status == 200)
+        let state = (try? String(contentsOfFile: "\(server.dir)/swift-fpm.\(server.pid).state", encoding: .utf8)) ?? ""
+        #expect(state.contains("\npreparing=\n"), "\(state)")
     }
 
     @Test func aPreparationPastItsDeadlineIsKilledAndTheOldGenerationKeepsServing() throws {

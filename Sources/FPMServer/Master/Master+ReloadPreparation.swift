@@ -54,7 +54,9 @@ extension Master {
                 log.warning("[pool \(name)] the preparation's output cannot be watched: \(error)")
             }
             log.notice("[pool \(name)] preparing the new generation (pid \(launched.pid))")
-            return perform(control.handle(.preparationStarted(pool: name, pid: launched.pid, now: SystemClock.monotonicNanos())))
+            let code = perform(control.handle(.preparationStarted(pool: name, pid: launched.pid, now: SystemClock.monotonicNanos())))
+            writeState()
+            return code
         }
     }
 

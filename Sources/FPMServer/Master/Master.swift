@@ -193,7 +193,8 @@ final class Master {
         let state = MasterStateFile(pid: pid, generation: generation, phase: MasterStateFile.Phase(control.phase),
                                     config: configuration.path ?? "(embedded)", pools: pools.map(\.name),
                                     reloadFailures: reloadFailures, lastReloadError: lastReloadError,
-                                    reopens: reopens, lastReopenError: lastReopenError)
+                                    reopens: reopens, lastReopenError: lastReopenError,
+                                    preparing: control.preparation?.pool ?? "")
         try? state.write(directory: runtimeDirectory)
         systemdStateChanged()
     }

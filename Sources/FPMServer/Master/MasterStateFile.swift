@@ -31,9 +31,13 @@ package struct MasterStateFile: Sendable, Equatable {
     /// (empty: every log reopened): how `fpmctl reopen` learns the outcome.
     package var reopens: Int
     package var lastReopenError: String
+    /// The pool whose once-per-pool preparation a reload is running (empty when none): a slow
+    /// migration shows as such in `fpmctl top` and in a reload's timeout, not as a hang.
+    package var preparing: String
 
     package init(pid: Int32, generation: Int, phase: Phase, config: String, pools: [String], reloadFailures: Int,
-                 lastReloadError: String, reopens: Int = 0, lastReopenError: String = "") {
+                 lastReloadError: String, reopens: Int = 0, lastReopenError: String = "", preparing: String = "") {
+        self.preparing = preparing
         self.reopens = reopens
         self.lastReopenError = lastReopenError
         self.pid = pid
@@ -70,6 +74,7 @@ package struct MasterStateFile: Sendable, Equatable {
         last_reload_error=\(flat(lastReloadError))
         reopens=\(reopens)
         last_reopen_error=\(flat(lastReopenError))
+        preparing=\(flat(preparing))
 
         """
     }
@@ -87,11 +92,17 @@ package struct MasterStateFile: Sendable, Equatable {
                                reloadFailures: values["reload_failures"].flatMap { Int($0) } ?? 0,
                                lastReloadError: values["last_reload_error"] ?? "",
                                reopens: values["reopens"].flatMap { Int($0) } ?? 0,
-                               lastReopenError: values["last_reopen_error"] ?? "")
+                               lastReopenError: values["last_reopen_error"] ?? "",
+                               preparing: values["preparing"] ?? "")
     }
 
     package func write(directory: String) throws(SystemError) {
         try FileIO.writeFileAtomically(Self.path(directory: directory, pid: pid), render())
+    }
+
+    /// The phase as an operator reads it: `running, preparing pool www` during a reload's preparation.
+    package var phaseDescription: String {
+        preparing.isEmpty ? phase.rawValue : "\(phase.rawValue), preparing pool \(preparing)"
     }
 
     package static func read(pid: Int32) -> MasterStateFile? {
