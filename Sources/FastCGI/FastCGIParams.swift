@@ -18,6 +18,8 @@ public struct FastCGIParams: Sendable {
 
     @usableFromInline var storage: [UInt8]
     @usableFromInline var entries: [Entry]
+    /// Where the well-known names are (`KnownParamNames`), found while indexing.
+    @usableFromInline var known = KnownParamNames()
 
     /// No params.
     public init() {
@@ -31,34 +33,36 @@ public struct FastCGIParams: Sendable {
         self = try! FastCGIParams(encoded: NameValuePairs.encode(pairs), maxCount: Int.max)
     }
 
+    /// The index's first capacity (12 bytes an entry).
+    static let usualCount = 48
+
     /// Indexes an encoded PARAMS stream, taking ownership of `encoded`.
     /// Throws `.truncatedNameValuePair` or `.tooManyParams(limit: maxCount)`.
     public init(encoded: [UInt8], maxCount: Int) throws(FastCGIError) {
         precondition(encoded.count <= Int(UInt32.max), "params storage over 4 GiB")
-        var entries: [Entry] = []
-        try withBytes(encoded) { (bytes) throws(FastCGIError) in
-            // Count the pairs first (lengths only), so the index is allocated once at its size
-            // instead of regrowing when the pairs are shorter than a guess.
-            var pairs = 0
+        // One pass: room for what nginx or Apache send with a browser's headers (20 to 40
+        // pairs) at once, so the index is one allocation; a longer request regrows it once or
+        // twice rather than every request decoding its pairs twice to count them. The index
+        // is built in the closure's own locals (captured ones would be boxed).
+        let capacity = Swift.min(maxCount, Self.usualCount)
+        (entries, known) = try withBytes(encoded) { (bytes) throws(FastCGIError) in
+            var entries: [Entry] = []
+            entries.reserveCapacity(capacity)
+            var known = KnownParamNames()
             var offset = 0
-            while offset < bytes.count {
-                offset = try NameValuePairs.decodePair(bytes, at: offset).next
-                pairs += 1
-                guard pairs <= maxCount else { throw .tooManyParams(limit: maxCount) }
-            }
-            entries.reserveCapacity(pairs)
-            offset = 0
             while offset < bytes.count {
                 let (span, next) = try NameValuePairs.decodePair(bytes, at: offset)
                 guard entries.count < maxCount else { throw .tooManyParams(limit: maxCount) }
+                let name = UnsafeRawBufferPointer(rebasing: bytes[span.nameStart..<span.nameStart + span.nameCount])
+                if let slot = KnownParamNames.slot(of: name) { known.record(slot, entry: entries.count) }
                 entries.append(Entry(
                     nameStart: UInt32(span.nameStart), nameCount: UInt32(span.nameCount),
                     valueCount: UInt32(span.valueCount)))
                 offset = next
             }
+            return (entries, known)
         }
         self.storage = encoded
-        self.entries = entries
     }
 
     /// The number of pairs, duplicates included.
@@ -109,6 +113,11 @@ public struct FastCGIParams: Sendable {
 
     @inlinable
     func index(of name: UnsafeRawBufferPointer, in raw: UnsafeRawBufferPointer) -> Entry? {
+        if let slot = KnownParamNames.slot(of: name) {
+            let found = known.entry(slot)
+            if found == KnownParamNames.absent { return nil }
+            if found != KnownParamNames.unindexed { return entries[Int(found)] }
+        }
         var i = entries.count
         while i > 0 {
             i -= 1

@@ -52,6 +52,32 @@ public struct ResponseWriter: Sendable {
     public mutating func stdout(_ string: String) { frameUTF8(.stdout, string) }
     public mutating func stdout<C: Collection<UInt8>>(_ bytes: C) { frameCollection(.stdout, bytes) }
 
+    /// Frames the STDOUT bytes that `compose` appends to the framed buffer itself: a response
+    /// head is written in place, with no buffer or string of its own. Content over one record's
+    /// limit (a head over 64 KiB) is reframed into several records.
+    public mutating func stdout(composing compose: (inout [UInt8]) throws -> Void) rethrows {
+        precondition(!isEnded, "output after the end of request \(requestID)")
+        let headerAt = buffer.count
+        RecordHeader(type: .stdout, requestID: requestID, contentLength: 0).encode(into: &buffer)
+        do {
+            try compose(&buffer)
+        } catch {
+            buffer.removeSubrange(headerAt...)
+            throw error
+        }
+        let n = buffer.count - headerAt - RecordHeader.size
+        if n == 0 {
+            buffer.removeSubrange(headerAt...)  // an empty record would end the stream
+        } else if n <= fcgiMaxContentLength {
+            buffer[headerAt + 4] = UInt8(truncatingIfNeeded: n >> 8)
+            buffer[headerAt + 5] = UInt8(truncatingIfNeeded: n)
+        } else {
+            let content = Array(buffer[(headerAt + RecordHeader.size)...])
+            buffer.removeSubrange(headerAt...)
+            content.withUnsafeBytes { frame(.stdout, $0) }
+        }
+    }
+
     // MARK: STDERR
 
     public mutating func stderr(_ bytes: UnsafeRawBufferPointer) { frame(.stderr, bytes) }

@@ -29,6 +29,32 @@ struct ResponseWriterTests {
         #expect(EndRequestBody.decode(r[2].1) == EndRequestBody(appStatus: 0, protocolStatus: .requestComplete))
     }
 
+    @Test("output composed in place frames as the same bytes written at once", arguments: [0, 1, 200, 65535, 65536, 140000])
+    func composedInPlace(size: Int) {
+        let content = (0..<size).map { UInt8(truncatingIfNeeded: $0 * 13) }
+        var composed = ResponseWriter(requestID: 9)
+        composed.stdout("before")
+        composed.stdout(composing: { $0.append(contentsOf: content) })
+        composed.stdout("after")
+        var written = ResponseWriter(requestID: 9)
+        written.stdout("before")
+        written.stdout(content)
+        written.stdout("after")
+        #expect(composed.bytes == written.bytes)
+        #expect(records(composed.bytes).count == 2 + (size + 65534) / 65535, "no empty record for nothing composed")
+    }
+
+    @Test("a compose that throws leaves the output as it was")
+    func composeThatThrows() {
+        struct Refused: Error {}
+        var w = ResponseWriter(requestID: 2)
+        w.stdout("kept")
+        #expect(throws: Refused.self) { try w.stdout(composing: { $0.append(1); throw Refused() }) }
+        var plain = ResponseWriter(requestID: 2)
+        plain.stdout("kept")
+        #expect(w.bytes == plain.bytes)
+    }
+
     @Test("output is split into records of at most 65535 bytes", arguments: [65535, 65536, 131070, 131071, 200000])
     func splitsAt65535(size: Int) {
         let body = (0..<size).map { UInt8(truncatingIfNeeded: $0 * 7) }

@@ -23,15 +23,18 @@ package struct InvalidHeader: Error, Equatable, Sendable, CustomStringConvertibl
     /// Checks a header before it is stored; walks the UTF-8 bytes, no allocation.
     @inline(__always)
     package static func check(_ name: String, _ value: String) throws(InvalidHeader) {
-        var empty = true
-        for b in name.utf8 {
-            empty = false
-            guard isTokenByte(b) else { throw InvalidHeader(name: name, reason: .nameNotAToken) }
-        }
-        if empty { throw InvalidHeader(name: name, reason: .emptyName) }
-        for b in value.utf8 where b == 0x0D || b == 0x0A || b == 0 {
+        if name.isEmpty { throw InvalidHeader(name: name, reason: .emptyName) }
+        guard allBytes(of: name, isTokenByte) else { throw InvalidHeader(name: name, reason: .nameNotAToken) }
+        guard allBytes(of: value, { $0 != 0x0D && $0 != 0x0A && $0 != 0 }) else {
             throw InvalidHeader(name: name, reason: .controlCharacterInValue)
         }
+    }
+
+    /// Whether every UTF-8 byte of `string` passes: over its contiguous storage when it has
+    /// one (every native string), which is several times cheaper than the view's iterator.
+    @inline(__always)
+    static func allBytes(of string: String, _ test: (UInt8) -> Bool) -> Bool {
+        string.utf8.withContiguousStorageIfAvailable { $0.allSatisfy(test) } ?? string.utf8.allSatisfy(test)
     }
 
     /// RFC 9110 `tchar`.

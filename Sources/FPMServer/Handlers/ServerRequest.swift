@@ -14,7 +14,7 @@ package final class ServerRequest {
     package let params: FastCGIParams
     package let role: Role
     let source: RequestBodySource?
-    package private(set) var bodyBytesRead = 0
+    @exclusivity(unchecked) package private(set) var bodyBytesRead = 0
 
     package init(params: FastCGIParams, role: Role = .responder, body: RequestBodySource?) {
         self.params = params
@@ -124,11 +124,24 @@ extension String {
     func caseInsensitiveEquals(_ other: String) -> Bool {
         let a = self.utf8, b = other.utf8
         guard a.count == b.count else { return false }
-        for (x, y) in zip(a, b) where x != y {
-            let lx = x >= 65 && x <= 90 ? x + 32 : x
-            let ly = y >= 65 && y <= 90 ? y + 32 : y
-            if lx != ly { return false }
+        // Header names are short native strings: compare their contiguous bytes (no iterator);
+        // the indexed walk is for the rare string without contiguous storage.
+        if let equal = a.withContiguousStorageIfAvailable({ x in
+            b.withContiguousStorageIfAvailable { y in
+                for i in 0..<x.count where x[i] != y[i] && Self.lowered(x[i]) != Self.lowered(y[i]) { return false }
+                return true
+            }
+        }), let equal { return equal }
+        var i = a.startIndex, j = b.startIndex
+        while i != a.endIndex {
+            if a[i] != b[j] && Self.lowered(a[i]) != Self.lowered(b[j]) { return false }
+            a.formIndex(after: &i)
+            b.formIndex(after: &j)
         }
         return true
+    }
+
+    @inline(__always) private static func lowered(_ byte: UInt8) -> UInt8 {
+        byte >= 65 && byte <= 90 ? byte + 32 : byte
     }
 }

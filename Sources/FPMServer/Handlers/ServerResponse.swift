@@ -7,18 +7,29 @@ package protocol ResponseSink: AnyObject {
     func writeOutput(_ bytes: UnsafeRawBufferPointer) throws
     /// Diagnostics for FCGI_STDERR (nginx logs them as "FastCGI sent in stderr").
     func writeError(_ bytes: UnsafeRawBufferPointer) throws
+    /// Output that `compose` appends in place (the CGI head): into the sink's own framed
+    /// buffer where it has one, so the head costs no buffer or string of its own.
+    func writeOutput(composing compose: (inout [UInt8]) -> Void) throws
+}
+
+extension ResponseSink {
+    package func writeOutput(composing compose: (inout [UInt8]) -> Void) throws {
+        var bytes: [UInt8] = []
+        compose(&bytes)
+        try bytes.withUnsafeBytes { try writeOutput($0) }
+    }
 }
 
 /// A CGI-style response: status and headers, then a body written in one piece or streamed.
 /// The head goes out with the first body bytes (or at the end), so a small response leaves the
-/// worker in one write.
+/// worker in one write. Its state is `@exclusivity(unchecked)`, as `Worker`'s is (one thread).
 package final class ServerResponse {
-    package var status: Int = 200
-    package private(set) var headers: [(name: String, value: String)] = []
-    package private(set) var headSent = false
-    package private(set) var bodyBytesWritten = 0
+    @exclusivity(unchecked) package var status: Int = 200
+    @exclusivity(unchecked) package private(set) var headers: [(name: String, value: String)] = []
+    @exclusivity(unchecked) package private(set) var headSent = false
+    @exclusivity(unchecked) package private(set) var bodyBytesWritten = 0
     /// When false, body bytes are counted but dropped (HEAD requests).
-    package var sendsBody = true
+    @exclusivity(unchecked) package var sendsBody = true
     let sink: ResponseSink
 
     package init(sink: ResponseSink) {
@@ -77,22 +88,38 @@ package final class ServerResponse {
         try s.withUTF8 { try sink.writeError(UnsafeRawBufferPointer($0)) }
     }
 
-    /// Sends the head now (also done by the first write, or at the end of the request).
+    /// Sends the head now (also done by the first write, or at the end of the request). It is
+    /// composed as bytes straight into the sink's framed output: the hottest few lines of a
+    /// small response, so no string is built for it.
     package func sendHead() throws {
         guard !headSent else { return }
         headSent = true
-        var head = "Status: \(status) \(ServerResponse.reason(status))\r\n"
-        var hasType = false
-        for (name, value) in headers {
-            if name.caseInsensitiveEquals("Content-Type") { hasType = true }
-            head += name
-            head += ": "
-            head += value
-            head += "\r\n"
+        let status = self.status, headers = self.headers
+        try sink.writeOutput { out in
+            out.appendUTF8("Status: " as StaticString)
+            ServerResponse.appendDecimal(status, to: &out)
+            out.append(UInt8(ascii: " "))
+            out.appendUTF8(ServerResponse.reason(status))
+            out.appendUTF8("\r\n" as StaticString)
+            var hasType = false
+            for (name, value) in headers {
+                if !hasType && name.caseInsensitiveEquals("Content-Type") { hasType = true }
+                out.appendUTF8(name)
+                out.appendUTF8(": " as StaticString)
+                out.appendUTF8(value)
+                out.appendUTF8("\r\n" as StaticString)
+            }
+            if !hasType { out.appendUTF8("Content-Type: text/html; charset=UTF-8\r\n" as StaticString) }
+            out.appendUTF8("\r\n" as StaticString)
         }
-        if !hasType { head += "Content-Type: text/html; charset=UTF-8\r\n" }
-        head += "\r\n"
-        try head.withUTF8 { try sink.writeOutput(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// `value` in ASCII decimal: a status code's three digits without a string for them.
+    static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        guard (100...999).contains(value) else { return out.append(contentsOf: String(value).utf8) }
+        out.append(UInt8(ascii: "0") + UInt8(value / 100))
+        out.append(UInt8(ascii: "0") + UInt8(value / 10 % 10))
+        out.append(UInt8(ascii: "0") + UInt8(value % 10))
     }
 
     /// Called by the worker once the handler returned.
@@ -143,4 +170,20 @@ package final class BufferResponseSink: ResponseSink {
     package init() {}
     package func writeOutput(_ bytes: UnsafeRawBufferPointer) throws { output.append(contentsOf: bytes) }
     package func writeError(_ bytes: UnsafeRawBufferPointer) throws { errors.append(contentsOf: bytes) }
+}
+
+extension Array where Element == UInt8 {
+    /// A string's UTF-8 bytes, copied at once from its contiguous storage (a native string's),
+    /// not through the view's generic iterator.
+    @inline(__always)
+    mutating func appendUTF8(_ string: String) {
+        if string.utf8.withContiguousStorageIfAvailable({ append(contentsOf: $0) }) == nil {
+            append(contentsOf: string.utf8)
+        }
+    }
+
+    @inline(__always)
+    mutating func appendUTF8(_ string: StaticString) {
+        append(contentsOf: UnsafeBufferPointer(start: string.utf8Start, count: string.utf8CodeUnitCount))
+    }
 }

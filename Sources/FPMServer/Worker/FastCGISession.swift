@@ -36,34 +36,35 @@ struct ClientTimeout: Error, CustomStringConvertible {
 /// the next request's params, runs the handler against this session and ends the request.
 ///
 /// Recycled across connections (`attach`/`close`), so the parser's and writer's buffers are
-/// allocated once per worker, not per connection.
+/// allocated once per worker, not per connection. Its mutable state is `@exclusivity(unchecked)`,
+/// as `Worker`'s is (one thread; the dynamic checks cost more than the bookkeeping they guard).
 final class FastCGISession: ResponseSink, RequestBodySource {
     /// The connection's socket; nil while the session waits in the worker's spares.
-    private(set) var socket: Int32?
+    @exclusivity(unchecked) private(set) var socket: Int32?
     private(set) var peer = PeerAddress.unix
-    private var parser: RequestParser
-    private var writer = ResponseWriter(requestID: 1)
+    @exclusivity(unchecked) private var parser: RequestParser
+    @exclusivity(unchecked) private var writer = ResponseWriter(requestID: 1)
     private let receiveBuffer: ReceiveBuffer
 
     /// Whether the worker watches it as a kept connection (its epoll and kept list); the
     /// worker's bookkeeping, kept here so finding it costs no lookup.
-    var watched = false
+    @exclusivity(unchecked) var watched = false
 
     /// Whether the web server asked to keep the connection after this request (FCGI_KEEP_CONN).
-    private(set) var keepsConnection = false
-    private(set) var requestID: UInt16 = 1
-    private(set) var role: Role = .responder
+    @exclusivity(unchecked) private(set) var keepsConnection = false
+    @exclusivity(unchecked) private(set) var requestID: UInt16 = 1
+    @exclusivity(unchecked) private(set) var role: Role = .responder
 
     /// Whether bytes of the next request are here (so its deadline is the socket's, not the
     /// 5 s a new connection gets for its first bytes).
-    private var requestArrived = false
+    @exclusivity(unchecked) private var requestArrived = false
 
     /// Where the request body stands.
     private enum Body { case open, ended, aborted }
-    private var body = Body.open
+    @exclusivity(unchecked) private var body = Body.open
     /// Stdin bytes already parsed but not yet handed to the handler. They share the parser's
     /// buffer, so this is emptied before the parser is given more bytes (no copy-on-write).
-    private var pendingBody: ArraySlice<UInt8> = []
+    @exclusivity(unchecked) private var pendingBody: ArraySlice<UInt8> = []
 
     /// Whether bytes of another request are already buffered (pipelined).
     var hasBufferedInput: Bool { parser.bufferedCount > 0 }
@@ -77,7 +78,7 @@ final class FastCGISession: ResponseSink, RequestBodySource {
     let readTimeout: Int
     let writeTimeout: Int
     /// When the head of the request in progress must be in (monotonic ns; 0: no deadline).
-    private var headDeadline = 0
+    @exclusivity(unchecked) private var headDeadline = 0
 
     init(management: ManagementValues, limits: ParserLimits, receiveBuffer: ReceiveBuffer,
          readTimeout: Int = 0, writeTimeout: Int = 0) {
@@ -202,6 +203,11 @@ final class FastCGISession: ResponseSink, RequestBodySource {
 
     func writeOutput(_ bytes: UnsafeRawBufferPointer) throws {
         writer.stdout(bytes)
+        if writer.count >= Self.flushThreshold { try flush() }
+    }
+
+    func writeOutput(composing compose: (inout [UInt8]) -> Void) throws {
+        writer.stdout(composing: compose)
         if writer.count >= Self.flushThreshold { try flush() }
     }
 
