@@ -111,6 +111,23 @@ public struct FastCGIParams: Sendable {
         }
     }
 
+    /// Where the value of `name` (its last occurrence) lies in `withEncodedBytes`' bytes, or
+    /// nil: several values read in one pass over the storage, without a closure per name.
+    @inlinable
+    public func valueRange(_ name: StaticString) -> Range<Int>? {
+        precondition(name.hasPointerRepresentation, "parameter names are not single scalars")
+        let bytes = UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
+        return storage.withUnsafeBytes { raw in
+            index(of: bytes, in: raw).map { $0.valueStart..<$0.valueStart + Int($0.valueCount) }
+        }
+    }
+
+    /// Calls `body` with the encoded PARAMS bytes that `valueRange` positions point into.
+    @inlinable
+    public func withEncodedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try storage.withUnsafeBytes(body)
+    }
+
     @inlinable
     func index(of name: UnsafeRawBufferPointer, in raw: UnsafeRawBufferPointer) -> Entry? {
         if let slot = KnownParamNames.slot(of: name) {

@@ -21,6 +21,23 @@ struct FastCGIParamsTests {
         #expect(p["HTTP_"] == nil)
     }
 
+    @Test("value ranges point at the last occurrence's bytes in the encoded storage")
+    func valueRanges() {
+        let p = FastCGIParams([("SCRIPT_NAME", "/a"), ("X_Y", "1"), ("SCRIPT_NAME", "/bc"), ("EMPTY", "")])
+        let text = p.withEncodedBytes { raw in
+            ["SCRIPT_NAME", "X_Y", "EMPTY"].map { name -> String in
+                let range: Range<Int>? = switch name {
+                case "SCRIPT_NAME": p.valueRange("SCRIPT_NAME")
+                case "X_Y": p.valueRange("X_Y")
+                default: p.valueRange("EMPTY")
+                }
+                return range.map { String(decoding: UnsafeRawBufferPointer(rebasing: raw[$0]), as: UTF8.self) } ?? "nil"
+            }
+        }
+        #expect(text == ["/bc", "1", ""])
+        #expect(p.valueRange("QUERY_STRING") == nil && p.valueRange("NOPE") == nil)
+    }
+
     @Test("params equal by pairs, whatever their length encoding")
     func equalityIgnoresEncoding() throws {
         let minimal = FastCGIParams([("K", "v")])

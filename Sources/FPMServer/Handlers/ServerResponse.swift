@@ -95,31 +95,44 @@ package final class ServerResponse {
         guard !headSent else { return }
         headSent = true
         let status = self.status, headers = self.headers
-        try sink.writeOutput { out in
-            out.appendUTF8("Status: " as StaticString)
-            ServerResponse.appendDecimal(status, to: &out)
-            out.append(UInt8(ascii: " "))
-            out.appendUTF8(ServerResponse.reason(status))
-            out.appendUTF8("\r\n" as StaticString)
-            var hasType = false
-            for (name, value) in headers {
-                if !hasType && name.caseInsensitiveEquals("Content-Type") { hasType = true }
-                out.appendUTF8(name)
-                out.appendUTF8(": " as StaticString)
-                out.appendUTF8(value)
-                out.appendUTF8("\r\n" as StaticString)
-            }
-            if !hasType { out.appendUTF8("Content-Type: text/html; charset=UTF-8\r\n" as StaticString) }
-            out.appendUTF8("\r\n" as StaticString)
+        let reason = ServerResponse.reason(status)
+        let defaultType: StaticString = "Content-Type: text/html; charset=UTF-8\r\n"
+        // Its exact length first, so the bytes are put in place in one resize.
+        var length = "Status: 000 \r\n\r\n".utf8.count + reason.utf8.count
+        var hasType = false
+        for (name, value) in headers {
+            length += name.utf8.count + value.utf8.count + 4
+            if !hasType && name.caseInsensitiveEquals("Content-Type") { hasType = true }
         }
-    }
-
-    /// `value` in ASCII decimal: a status code's three digits without a string for them.
-    static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
-        guard (100...999).contains(value) else { return out.append(contentsOf: String(value).utf8) }
-        out.append(UInt8(ascii: "0") + UInt8(value / 100))
-        out.append(UInt8(ascii: "0") + UInt8(value / 10 % 10))
-        out.append(UInt8(ascii: "0") + UInt8(value % 10))
+        if !hasType { length += defaultType.utf8CodeUnitCount }
+        if !(100...999).contains(status) { length += String(status).utf8.count - 3 }
+        try sink.writeOutput { out in
+            let start = out.count
+            out.append(contentsOf: repeatElement(0, count: length))
+            out.withUnsafeMutableBytes { buffer in
+                var head = HeadBytes(buffer, at: start)
+                head.put("Status: ")
+                if (100...999).contains(status) {
+                    head.put(UInt8(ascii: "0") + UInt8(status / 100))
+                    head.put(UInt8(ascii: "0") + UInt8(status / 10 % 10))
+                    head.put(UInt8(ascii: "0") + UInt8(status % 10))
+                } else {
+                    head.put(String(status))
+                }
+                head.put(UInt8(ascii: " "))
+                head.put(reason)
+                head.put("\r\n")
+                for (name, value) in headers {
+                    head.put(name)
+                    head.put(": ")
+                    head.put(value)
+                    head.put("\r\n")
+                }
+                if !hasType { head.put(defaultType) }
+                head.put("\r\n")
+                assert(head.offset == buffer.count, "the head's length was counted right")
+            }
+        }
     }
 
     /// Called by the worker once the handler returned.
@@ -172,18 +185,34 @@ package final class BufferResponseSink: ResponseSink {
     package func writeError(_ bytes: UnsafeRawBufferPointer) throws { errors.append(contentsOf: bytes) }
 }
 
-extension Array where Element == UInt8 {
-    /// A string's UTF-8 bytes, copied at once from its contiguous storage (a native string's),
-    /// not through the view's generic iterator.
-    @inline(__always)
-    mutating func appendUTF8(_ string: String) {
-        if string.utf8.withContiguousStorageIfAvailable({ append(contentsOf: $0) }) == nil {
-            append(contentsOf: string.utf8)
-        }
+/// Puts a head's pieces into bytes already sized for them (a memcpy each, no growth checks).
+struct HeadBytes {
+    let buffer: UnsafeMutableRawBufferPointer
+    var offset: Int
+
+    init(_ buffer: UnsafeMutableRawBufferPointer, at offset: Int) {
+        self.buffer = buffer
+        self.offset = offset
     }
 
-    @inline(__always)
-    mutating func appendUTF8(_ string: StaticString) {
-        append(contentsOf: UnsafeBufferPointer(start: string.utf8Start, count: string.utf8CodeUnitCount))
+    @inline(__always) mutating func put(_ byte: UInt8) {
+        buffer[offset] = byte
+        offset += 1
+    }
+
+    @inline(__always) mutating func put(_ bytes: UnsafeRawBufferPointer) {
+        precondition(offset + bytes.count <= buffer.count, "head longer than counted")
+        if let source = bytes.baseAddress, bytes.count > 0 { (buffer.baseAddress! + offset).copyMemory(from: source, byteCount: bytes.count) }
+        offset += bytes.count
+    }
+
+    @inline(__always) mutating func put(_ string: StaticString) {
+        put(UnsafeRawBufferPointer(start: string.utf8Start, count: string.utf8CodeUnitCount))
+    }
+
+    @inline(__always) mutating func put(_ string: String) {
+        if string.utf8.withContiguousStorageIfAvailable({ put(UnsafeRawBufferPointer($0)) }) == nil {
+            for byte in string.utf8 { put(byte) }
+        }
     }
 }

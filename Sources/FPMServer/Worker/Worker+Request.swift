@@ -89,19 +89,15 @@ extension Worker {
     /// Puts the request's identity in the scoreboard, reading the params' bytes in place (no
     /// String per field); returns whether it is a HEAD request.
     func recordInfo(_ params: FastCGIParams) -> Bool {
-        let contentLength = params.withValue("CONTENT_LENGTH") { Worker.decimal($0) }
-        return params.withValue("REQUEST_METHOD") { method in
-            params.withValue("SCRIPT_NAME") { uri in
-                params.withValue("QUERY_STRING") { query in
-                    params.withValue("SCRIPT_FILENAME") { script in
-                        params.withValue("REMOTE_USER") { user in
-                            slot.requestInfo(method: method, uri: uri, query: query, script: script, user: user,
-                                             contentLength: contentLength, now: SystemClock.monotonicNanos())
-                        }
-                    }
-                }
-            }
-            return method.map { $0.elementsEqual("HEAD".utf8) } ?? false
+        let method = params.valueRange("REQUEST_METHOD"), uri = params.valueRange("SCRIPT_NAME")
+        let query = params.valueRange("QUERY_STRING"), script = params.valueRange("SCRIPT_FILENAME")
+        let user = params.valueRange("REMOTE_USER"), length = params.valueRange("CONTENT_LENGTH")
+        return params.withEncodedBytes { raw in
+            func value(_ range: Range<Int>?) -> UnsafeRawBufferPointer? { range.map { UnsafeRawBufferPointer(rebasing: raw[$0]) } }
+            let methodBytes = value(method)
+            slot.requestInfo(method: methodBytes, uri: value(uri), query: value(query), script: value(script), user: value(user),
+                             contentLength: Worker.decimal(value(length)), now: SystemClock.monotonicNanos())
+            return methodBytes.map { $0.elementsEqual("HEAD".utf8) } ?? false
         }
     }
 
