@@ -859,6 +859,8 @@ def report(results):
         f"{results['versions'].get('cpus')} cpus  load {' '.join(results['loadavg_start'])} -> {' '.join(results.get('loadavg_end', []))}")
     add(f"{cfg['workers']} workers each (pm static), nginx 1 worker per backend, wrk {cfg['wrk']} -d{cfg['duration_s']}s "
         f"after {cfg['warmup_s']}s warm-up, {cfg['rounds']} rounds interleaved; medians of rounds")
+    runtime = "linked in (--static-swift-stdlib)" if os.environ.get("BENCH_STATIC_STDLIB", "0") != "0" else "shared libswiftCore.so"
+    add(f"swift-fpm's Swift runtime: {runtime}")
     add("")
     scen_order = []
     for r in results["runs"]:

@@ -15,6 +15,7 @@
 #   BENCH_KEEPALIVE 0 skips the nginx upstream keepalive scenario
 #   BENCH_STRACE    0 skips the syscalls-per-request measurement
 #   BENCH_RELOAD    0 skips the reload comparison
+#   BENCH_STATIC_STDLIB 1 links the Swift runtime into swift-fpm's binaries (as make install does)
 # Results: a table on stdout and bench/out/<timestamp>/ (results.json, summary.txt, raw wrk output).
 set -euo pipefail
 
@@ -22,7 +23,11 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 SWIFT=${SWIFT:-swift}
 SRC=$(cd "${BENCH_SRC:-$ROOT}" && pwd)
-SCRATCH=${BENCH_SCRATCH:-$SRC/.build-bench}
+# BENCH_STATIC_STDLIB=1 builds swift-fpm with the Swift runtime linked in (--static-swift-stdlib,
+# as `make install` does), in its own scratch folder.
+SWIFT_FLAGS=""
+if [ "${BENCH_STATIC_STDLIB:-0}" != 0 ]; then SWIFT_FLAGS="--static-swift-stdlib"; fi
+SCRATCH=${BENCH_SCRATCH:-$SRC/.build-bench${SWIFT_FLAGS:+-static}}
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
 
@@ -49,14 +54,14 @@ mkdir -p "$OUT_ROOT"
 echo "bench: building swift-fpm in release ($SRC, scratch $SCRATCH)"
 # fcgibench is the load generator, not the code measured: always this checkout's, so BENCH_SRC
 # may name an older tree that has none.
-build() { # package-dir scratch product
-	if ! (cd "$1" && $SWIFT build -c release --scratch-path "$2" --product "$3" >"$ROOT/bench/out/build-$3.log" 2>&1); then
+build() { # package-dir scratch product [swift build flags]
+	if ! (cd "$1" && $SWIFT build -c release $4 --scratch-path "$2" --product "$3" >"$ROOT/bench/out/build-$3.log" 2>&1); then
 		grep -E 'error:' "$ROOT/bench/out/build-$3.log" | head -20 >&2
 		echo "bench: swift build -c release --product $3 in $1 failed (bench/out/build-$3.log)" >&2
 		exit 1
 	fi
 }
-for product in fpm-testapp fpm fpmctl; do build "$SRC" "$SCRATCH" "$product"; done
+for product in fpm-testapp fpm fpmctl; do build "$SRC" "$SCRATCH" "$product" "$SWIFT_FLAGS"; done
 build "$ROOT" "$ROOT/.build-bench" fcgibench
 BIN="$(cd "$SRC" && $SWIFT build -c release --scratch-path "$SCRATCH" --show-bin-path)"
 FCGIBENCH="$(cd "$ROOT" && $SWIFT build -c release --scratch-path "$ROOT/.build-bench" --show-bin-path)/fcgibench"
