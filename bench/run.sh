@@ -55,7 +55,7 @@ echo "bench: building swift-fpm in release ($SRC, scratch $SCRATCH)"
 # fcgibench is the load generator, not the code measured: always this checkout's, so BENCH_SRC
 # may name an older tree that has none.
 build() { # package-dir scratch product [swift build flags]
-	if ! (cd "$1" && $SWIFT build -c release $4 --scratch-path "$2" --product "$3" >"$ROOT/bench/out/build-$3.log" 2>&1); then
+	if ! (cd "$1" && $SWIFT build -c release ${4:-} --scratch-path "$2" --product "$3" >"$ROOT/bench/out/build-$3.log" 2>&1); then
 		grep -E 'error:' "$ROOT/bench/out/build-$3.log" | head -20 >&2
 		echo "bench: swift build -c release --product $3 in $1 failed (bench/out/build-$3.log)" >&2
 		exit 1
