@@ -7,10 +7,6 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
-/// The slowlog's stack names functions from the dynamic symbol table (dladdr, in a signal
-/// handler): executables export their symbols. An app's own package adds the same flag.
-let slowlogSymbols: [LinkerSetting] = [.unsafeFlags(["-Xlinker", "--export-dynamic"])]
-
 let package = Package(
     name: "swift-fpm",
     products: [
@@ -79,8 +75,7 @@ let package = Package(
         .executableTarget(
             name: "fpm",
             dependencies: ["FPM", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            swiftSettings: swiftSettings,
-            linkerSettings: slowlogSymbols
+            swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "fpmctl",
@@ -105,8 +100,7 @@ let package = Package(
             name: "fpm-testapp",
             dependencies: ["FPM", "FPMSystem"],
             path: "Tests/Fixtures/TestApp",
-            swiftSettings: swiftSettings,
-            linkerSettings: slowlogSymbols
+            swiftSettings: swiftSettings
         ),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"], swiftSettings: swiftSettings),
         .testTarget(name: "FPMConfigurationTests", dependencies: ["FPMConfiguration"], swiftSettings: swiftSettings),

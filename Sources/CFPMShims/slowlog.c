@@ -14,7 +14,8 @@
 /* The slowlog's stack: the master writes an entry's header and then signals the worker, whose
    handler appends its own backtrace, one frame a line, with async-signal-safe calls only:
    backtrace() (loaded and warmed up at install, so its first-call dlopen of libgcc never runs
-   in the handler), dladdr() (what glibc's AS-safe backtrace_symbols_fd uses), stat/open/dup2
+   in the handler), dladdr() (what glibc's AS-safe backtrace_symbols_fd uses), the executable's
+   own symbol table mapped at install (exe_symbols.c) for what dladdr cannot name, stat/open/dup2
    and write. The frames are formatted into a static buffer and written in as few write(2)s as
    fit, O_APPEND, so they follow the header the master wrote just before. */
 
@@ -122,12 +123,16 @@ static void slowlog_handler(int sig, siginfo_t *info, void *context) {
         slowlog_puts(fd, "[");
         slowlog_hex(fd, address, 16);
         slowlog_puts(fd, "] ");
-        if (known && where.dli_sname != NULL) {
+        const char *name = known ? where.dli_sname : NULL;
+        uintptr_t into = known && name != NULL ? address - (uintptr_t)where.dli_saddr : 0;
+        /* Not a dynamic symbol: the executable's own table may know it (internal functions). */
+        if (name == NULL && (!known || where.dli_fbase == slowlog_exe_base)) name = cfpm_exe_symbol(address, &into);
+        if (name != NULL) {
             /* C names get php-fpm's "name()"; Swift's mangled ones demangle with their
                parameters, so they stay as they are for `swift demangle`. */
-            slowlog_puts(fd, where.dli_sname);
-            slowlog_puts(fd, where.dli_sname[0] == '$' ? "+" : "()+");
-            slowlog_hex(fd, address - (uintptr_t)where.dli_saddr, 0);
+            slowlog_puts(fd, name);
+            slowlog_puts(fd, name[0] == '$' ? "+" : "()+");
+            slowlog_hex(fd, into, 0);
         } else {
             slowlog_puts(fd, "???");
             if (known && where.dli_fbase != NULL) {
@@ -169,6 +174,7 @@ int cfpm_slowlog_install(int fd, const char *path, int depth, int sig, pid_t mas
     if (dladdr((void *)&cfpm_slowlog_install, &where)) slowlog_exe_base = where.dli_fbase;
     ssize_t n = readlink("/proc/self/exe", slowlog_exe, sizeof(slowlog_exe) - 1);
     slowlog_exe[n > 0 ? n : 0] = '\0';
+    (void)cfpm_exe_symbols_load();
     slowlog_fd = fd;
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));

@@ -97,6 +97,14 @@ void cfpm_answer_disarm(void);
 int cfpm_slowlog_install(int fd, const char *path, int depth, int sig, pid_t master);
 extern const int CFPM_SLOWLOG_SIGNAL;
 
+/* ---- ops: the executable's own symbols (exe_symbols.c) ---------------------------------- */
+/* Maps /proc/self/exe read-only and finds its .symtab (once); returns the number of symbols,
+   0 when there is none (stripped) or it cannot be read. Normal context only. */
+int cfpm_exe_symbols_load(void);
+/* The function of the executable containing `address` and the offset into it, or NULL.
+   Async-signal-safe (reads the mapped table only). */
+const char *cfpm_exe_symbol(uintptr_t address, uintptr_t *offset);
+
 /* ---- ops: process titles (proctitle.c) ------------------------------------------------- */
 /* Writes `title` over the argv area (extended over the environment strings, which move to the
    heap on first use) so ps and /proc/PID/cmdline show it; cut to the room there is. */
