@@ -42,11 +42,6 @@ public struct Request {
     /// The request's path, as routes see it: `SCRIPT_NAME` + `PATH_INFO`, which is the path
     /// whatever the web server in front (see ``RequestPath``).
     public var path: String {
-        // The usual case, taken without joining strings: SCRIPT_NAME alone, and absolute.
-        if base.params.withValue("PATH_INFO", { $0?.isEmpty ?? true }),
-           let script = base.params["SCRIPT_NAME"], script.utf8.first == UInt8(ascii: "/") {
-            return script
-        }
         return RequestPath.path(scriptName: base.params["SCRIPT_NAME"], pathInfo: base.params["PATH_INFO"],
                          requestURI: base.params["REQUEST_URI"])
     }
