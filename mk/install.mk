@@ -53,7 +53,7 @@ install: install-binaries man
 	@# The shipped configuration, its pid file moved to $(RUNDIR).
 	@for f in fpm.conf pool.d/www.conf; do \
 		dest=$(DESTDIR)$(SYSCONFDIR)/$$f; [ -e $$dest ] && dest=$$dest.new; \
-		sed -e 's|^pid = .*|pid = $(RUNDIR)/swift-fpm.pid|' conf/$$f > $$dest.tmp && chmod 644 $$dest.tmp && mv $$dest.tmp $$dest; \
+		sed -e 's|^;*pid = .*|pid = $(RUNDIR)/swift-fpm.pid|' conf/$$f > $$dest.tmp && chmod 644 $$dest.tmp && mv $$dest.tmp $$dest; \
 		echo "installed $$dest"; \
 	done
 	$(SUBST) examples/systemd/swift-fpm.service > $(DESTDIR)$(UNITDIR)/swift-fpm.service

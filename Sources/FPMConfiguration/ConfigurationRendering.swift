@@ -22,6 +22,7 @@ extension FPMConfiguration {
         out.optional("rlimit_core", global.rlimitCore?.description)
         out.optional("events.mechanism", global.eventsMechanism.map(ValueParsing.renderString))
         out.line("systemd_interval", ValueParsing.renderSeconds(global.systemdInterval))
+        out.optional("status.group", global.statusGroup.map(ValueParsing.renderString))
         for pool in pools {
             out.blank()
             Self.render(pool, into: &out)

@@ -65,6 +65,9 @@ struct ConfigurationValidation {
         if global.logLimit < 512 {
             globalError("log_limit", String(global.logLimit), "log_limit must be greater than 512")
         }
+        if let group = global.statusGroup, !fileSystem.groupExists(group) {
+            globalError("status.group", group, "cannot get gid for group '\(group)'")
+        }
         if global.processMax < 0 {
             globalError("process.max", String(global.processMax), "process_max can't be negative")
         }

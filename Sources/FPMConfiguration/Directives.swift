@@ -20,6 +20,7 @@ enum Directives {
         "pid", "error_log", "syslog.ident", "syslog.facility", "log_buffering", "log_level", "log_limit",
         "emergency_restart_threshold", "emergency_restart_interval", "process_control_timeout", "process.max",
         "process.priority", "daemonize", "rlimit_files", "rlimit_core", "events.mechanism", "systemd_interval",
+        "status.group",
     ]
 
     static let poolNames: [String] = [
@@ -52,6 +53,7 @@ enum Directives {
         }
         switch assignment.name {
         case "pid": global.pid = try nonEmpty(value)
+        case "status.group": global.statusGroup = try nonEmpty(value)
         case "error_log": global.errorLog = try nonEmpty(value)
         case "syslog.ident": global.syslogIdent = try nonEmpty(value)
         case "syslog.facility":

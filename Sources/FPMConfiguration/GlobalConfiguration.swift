@@ -32,6 +32,10 @@ public struct GlobalConfiguration: Sendable, Equatable {
     public var daemonize: Bool = true
     /// `rlimit_files`, nil = system default.
     public var rlimitFiles: Int? = nil
+    /// `status.group` (swift-fpm's own): the group that may read the master's runtime files
+    /// (scoreboards and state file, so `fpmctl status`/`top`) besides their owner; nil = the
+    /// owner alone. Like `listen.group` for a socket.
+    public var statusGroup: String? = nil
     /// `rlimit_core`, nil = system default.
     public var rlimitCore: RLimitValue? = nil
     /// `events.mechanism`: accepted and checked; swift-fpm always uses its own poll loop.

@@ -127,19 +127,11 @@ package enum FileIO {
         _ = try retrying("rename(\(from), \(to))") { Glibc.rename(from, to) }
     }
 
-    /// Writes a whole small file atomically (temp file + rename).
-    package static func writeFileAtomically(_ path: String, _ contents: String, mode: mode_t = 0o644) throws(SystemError) {
-        let tmp = path + ".tmp.\(getpid())"
-        let fd = try open(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
-        defer { close(fd) }
-        do throws(SystemError) {
-            try writeAll(fd, contents)
-            _ = Glibc.fchmod(fd, mode)
-            try rename(tmp, path)
-        } catch {
-            unlink(tmp)
-            throw error
-        }
+    /// Writes a whole small file atomically; see `PrivateFiles.writeAtomically` (nothing
+    /// planted at the temporary or the final name is followed).
+    package static func writeFileAtomically(_ path: String, _ contents: String, mode: mode_t = 0o644,
+                                            group: gid_t? = nil) throws(SystemError) {
+        try PrivateFiles.writeAtomically(path, contents, mode: mode, group: group)
     }
 
     /// Reads a whole (small) file, or nil when it cannot be opened.

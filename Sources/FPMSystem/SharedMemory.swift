@@ -17,11 +17,12 @@ package final class SharedMemory: @unchecked Sendable {
     }
 
     /// Creates (replacing atomically) a zero-filled file of `size` bytes at `path` and maps it.
-    package static func create(path: String, size: Int, mode: mode_t = 0o644) throws(SystemError) -> SharedMemory {
-        let tmp = path + ".new.\(getpid())"
-        let fd = try FileIO.open(tmp, O_RDWR | O_CREAT | O_TRUNC, mode: mode)
+    /// The file is new (`PrivateFiles.createNew`: nothing planted is adopted), readable by its
+    /// owner and `group` only with the default mode.
+    package static func create(path: String, size: Int, mode: mode_t = 0o640, group: gid_t? = nil) throws(SystemError) -> SharedMemory {
+        let tmp = PrivateFiles.temporaryName(for: path, "new")
+        let fd = try PrivateFiles.createNew(tmp, mode: mode, group: group)
         defer { FileIO.close(fd) }
-        _ = Glibc.fchmod(fd, mode)
         do throws(SystemError) {
             _ = try retrying("ftruncate(\(tmp))") { ftruncate(fd, off_t(size)) }
             let p = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
@@ -36,7 +37,7 @@ package final class SharedMemory: @unchecked Sendable {
 
     /// Maps an existing file, read-only unless asked otherwise.
     package static func open(path: String, writable: Bool = false) throws(SystemError) -> SharedMemory {
-        let fd = try FileIO.open(path, writable ? O_RDWR : O_RDONLY)
+        let fd = try FileIO.open(path, (writable ? O_RDWR : O_RDONLY) | O_NOFOLLOW)
         defer { FileIO.close(fd) }
         var st = stat()
         _ = try checked("fstat(\(path))") { fstat(fd, &st) }

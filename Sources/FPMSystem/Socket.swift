@@ -190,7 +190,7 @@ package enum Socket {
             throw ListenError(message: "unable to bind listening socket for address '\(path)': \(e) (\(e.rawValue))")
         }
         if owner != nil || group != nil {
-            if Glibc.chown(path, owner ?? uid_t.max, group ?? gid_t.max) != 0 {
+            if Glibc.lchown(path, owner ?? uid_t.max, group ?? gid_t.max) != 0 {
                 let e = Errno(rawValue: errno)
                 Glibc.close(fd)
                 throw ListenError(message: "failed to chown() the socket '\(path)': \(e) (\(e.rawValue))")

@@ -70,18 +70,24 @@ struct MasterLocator: ParsableArguments {
         return pid
     }
 
-    /// The one live master whose state file is in the runtime directory.
+    /// The one live master whose state file is in a runtime directory fpmctl searches.
     func onlyRunningMaster() throws -> Int32 {
-        let directory = MasterStateFile.runtimeDirectory()
+        let directories = RuntimeDirectory.searchPaths()
         var masters: [Int32] = []
-        for name in FileSystem.entries(of: directory) where name.hasPrefix("swift-fpm.") && name.hasSuffix(".state") {
-            let middle = name.dropFirst("swift-fpm.".count).dropLast(".state".count)
-            guard let pid = Int32(middle), Processes.isAlive(pid), !ProcessSample.hasExited(pid) else { continue }
-            masters.append(pid)
+        var closed: [String] = []
+        for directory in directories {
+            if FileSystem.isDirectory(directory) && !FileSystem.canAccess(directory, [.read, .execute]) { closed.append(directory) }
+            for name in FileSystem.entries(of: directory) where name.hasPrefix("swift-fpm.") && name.hasSuffix(".state") {
+                let middle = name.dropFirst("swift-fpm.".count).dropLast(".state".count)
+                guard let pid = Int32(middle), Processes.isAlive(pid), !ProcessSample.hasExited(pid), !masters.contains(pid) else { continue }
+                masters.append(pid)
+            }
         }
         switch masters.count {
         case 1: return masters[0]
-        case 0: throw ControlError("no running master found (no pid file configured, no state file in \(directory)); give --pid FILE or -y CONFIG")
+        case 0:
+            let denied = closed.isEmpty ? "" : "; \(closed.joined(separator: ", ")) is not readable by this user (run as the master's user or a member of its status.group)"
+            throw ControlError("no running master found (no pid file configured, no state file in \(directories.joined(separator: " or "))\(denied)); give --pid FILE or -y CONFIG")
         default: throw ControlError("several masters run (\(masters.sorted().map(String.init).joined(separator: ", "))); give --pid FILE or -y CONFIG")
         }
     }

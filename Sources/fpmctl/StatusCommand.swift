@@ -36,7 +36,7 @@ enum Scoreboards {
     static func open(pid: Int32) throws -> [Scoreboard] {
         let paths = MasterStateFile.scoreboardPaths(pid: pid)
         guard !paths.isEmpty else {
-            throw ControlError("no scoreboard found for master \(pid) in \(MasterStateFile.runtimeDirectory())")
+            throw ControlError("no scoreboard found for master \(pid) in \(RuntimeDirectory.searchPaths().joined(separator: " or ")) (its runtime files are readable by its user and its status.group only)")
         }
         var boards: [Scoreboard] = []
         for path in paths {

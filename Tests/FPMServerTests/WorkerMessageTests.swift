@@ -24,26 +24,19 @@ import Testing
         #expect(ControlMessage.receive(from: worker) == .none)
     }
 
-    @Test func reopenedLogsArriveAsTheWorkersOwnDescriptors() throws {
+    @Test func aReopenedAccessLogArrivesAsTheWorkersOwnDescriptor() throws {
         let (master, worker) = try FileIO.socketPair()
         defer { FileIO.close(master); FileIO.close(worker) }
-        let errorLog = try FileIO.pipe(), accessLog = try FileIO.pipe()
-        defer { [errorLog.read, errorLog.write, accessLog.read, accessLog.write].forEach(FileIO.close) }
+        let accessLog = try FileIO.pipe()
+        defer { [accessLog.read, accessLog.write].forEach(FileIO.close) }
 
-        #expect(ControlMessage.reopenLogs(errorLog: errorLog.write, accessLog: accessLog.write).send(over: master))
-        #expect(ControlMessage.reopenLogs(errorLog: errorLog.write, accessLog: nil).send(over: master))
-        guard case .message(.reopenLogs(let e1, let a1?)) = ControlMessage.receive(from: worker) else {
-            Issue.record("expected reopenLogs with both logs"); return
+        #expect(ControlMessage.reopenAccessLog(accessLog.write).send(over: master))
+        guard case .message(.reopenAccessLog(let a1)) = ControlMessage.receive(from: worker) else {
+            Issue.record("expected reopenAccessLog"); return
         }
-        defer { FileIO.close(e1); FileIO.close(a1) }
-        #expect(e1 != errorLog.write && a1 != accessLog.write)
-        #expect(try Self.proveSameFile(e1, as: errorLog))
+        defer { FileIO.close(a1) }
+        #expect(a1 != accessLog.write)
         #expect(try Self.proveSameFile(a1, as: accessLog))
-        guard case .message(.reopenLogs(let e2, nil)) = ControlMessage.receive(from: worker) else {
-            Issue.record("expected reopenLogs with the error log only"); return
-        }
-        defer { FileIO.close(e2) }
-        #expect(try Self.proveSameFile(e2, as: errorLog))
     }
 
     @Test func theMasterGoingAwayIsSeenAsClosed() throws {

@@ -18,6 +18,9 @@ package final class ErrorLog: @unchecked Sendable {
     package var limit: Int
     /// The descriptor lines are written to (2 for stderr).
     package private(set) var fd: Int32 = 2
+    /// In a worker: the pipe its lines travel to the master through (-1: dropped, when the
+    /// pipe could not be made). nil in the master, which writes the log itself.
+    package private(set) var forwardFD: Int32? = nil
 
     package init(destination: Destination, level: LogSeverity, limit: Int = 1024) throws {
         self.destination = destination
@@ -68,25 +71,21 @@ package final class ErrorLog: @unchecked Sendable {
         self.limit = limit
     }
 
-    /// A worker takes over a descriptor the master reopened, at its own descriptor number.
-    package func adopt(_ newFD: Int32) {
-        if fd > 2 {
-            try? FileIO.dup2(newFD, fd)
-            FileIO.close(newFD)
-        } else {
-            FileIO.close(newFD)
-        }
-    }
-
-    /// A worker whose stderr becomes a pipe or /dev/null (`catch_workers_output`) while the log
-    /// is stderr: its own lines keep going there, through a copy of descriptor 2.
-    package func moveOffStandardError() {
-        guard fd == 2, destination == .stderr, let copy = try? StandardStreams.duplicateStandardError() else { return }
-        fd = copy
+    /// In a new worker: let go of the master's log (its file descriptor is closed; stderr is
+    /// redirected apart) and send every line through `pipe` to the master from now on
+    /// (`WorkerLogLine`). A log reopen then concerns the master alone.
+    package func forward(to pipe: Int32) {
+        if fd > 2 { FileIO.close(fd) }
+        fd = -1
+        forwardFD = pipe
     }
 
     package func log(_ severity: LogSeverity, _ message: String) {
         guard severity >= level else { return }
+        if let forwardFD {
+            if forwardFD >= 0 { try? FileIO.writeAll(forwardFD, WorkerLogLine.encode(severity, message, limit: limit)) }
+            return
+        }
         if case .syslog = destination {
             let priority: Int32
             switch severity {

@@ -31,6 +31,7 @@ extension Master {
             }
         }
         let output = prepareWorkerOutput(pool)
+        let logPipe = prepareWorkerLog(pool)
         let childPID: pid_t
         do {
             childPID = try Processes.fork()
@@ -40,13 +41,15 @@ extension Master {
             pool.usedSlots.remove(slotIndex)
             if let channel { FileIO.close(channel.master); FileIO.close(channel.worker) }
             output?.closeAll()
+            if let logPipe { FileIO.close(logPipe.read); FileIO.close(logPipe.write) }
             return nil
         }
         if childPID == 0 {
-            childMain(pool: pool, slotIndex: slotIndex, channel: channel, output: output)
+            childMain(pool: pool, slotIndex: slotIndex, channel: channel, output: output, logPipe: logPipe)
         }
         if let channel { FileIO.close(channel.worker) }
         adoptWorkerOutput(output, pid: childPID, pool: pool)
+        adoptWorkerLog(logPipe, pid: childPID, pool: pool)
         slot.setPID(childPID)
         _ = control.handle(.spawned(ProcessControl.Child(
             pid: childPID, pool: pool.name, generation: generation, slot: slotIndex, control: channel?.master,
@@ -58,7 +61,8 @@ extension Master {
 
     /// The child side of `spawn`: shed the master's descriptors, become the pool's worker.
     func childMain(pool: PoolRuntime, slotIndex: Int, channel: (master: Int32, worker: Int32)?,
-                   output: WorkerOutputPipes?) -> Never {
+                   output: WorkerOutputPipes?, logPipe: (read: Int32, write: Int32)?) -> Never {
+        useWorkerLog(logPipe)
         FileIO.close(signalFD)
         FileIO.close(epoll.fd)
         if let channel { FileIO.close(channel.master) }

@@ -48,7 +48,7 @@ extension Master {
             let scoreboard = try Scoreboard(create: sbPath, pool: config.name, listen: key, pm: config.pm.rawIndex,
                                             slots: slots, maxChildren: config.maxChildren,
                                             limits: Scoreboard.Limits(pool: config), masterPID: pid,
-                                            generation: generation)
+                                            generation: generation, group: runtimeGroup)
             // The backlog as the kernel has it, from the start (not only from the first tick).
             if let q = Socket.listenQueue(fd) { scoreboard.listenQueueLength = q.backlog }
             if let old {

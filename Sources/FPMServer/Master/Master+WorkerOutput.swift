@@ -29,11 +29,36 @@ extension Master {
         }
     }
 
+    /// The pipe a new worker's own log lines reach the master through (nil when it cannot be
+    /// made: the worker's lines are then dropped, never written to the master's log directly).
+    func prepareWorkerLog(_ pool: PoolRuntime) -> (read: Int32, write: Int32)? {
+        do {
+            let pipe = try FileIO.pipe()
+            do { try FileIO.setNonBlocking(pipe.read, true) } catch { FileIO.close(pipe.read); FileIO.close(pipe.write); throw error }
+            return pipe
+        } catch {
+            log.error("[pool \(pool.name)] failed to prepare the log pipe: \(error)")
+            return nil
+        }
+    }
+
+    /// In the child, first thing: the master's log descriptor goes, lines go through the pipe.
+    func useWorkerLog(_ pipe: (read: Int32, write: Int32)?) {
+        if let pipe { FileIO.close(pipe.read) }
+        log.forward(to: pipe?.write ?? -1)
+    }
+
+    /// In the master after fork: keep the read end and watch it like a caught output.
+    func adoptWorkerLog(_ pipe: (read: Int32, write: Int32)?, pid: pid_t, pool: PoolRuntime) {
+        guard let pipe else { return }
+        FileIO.close(pipe.write)
+        watchWorkerOutput(fd: pipe.read, pid: pid, pool: pool.name, name: WorkerOutputStream.logName, decorated: false)
+    }
+
     /// In the child: stdout and stderr become the pipes, or /dev/null. The worker's own log
     /// lines keep their destination (a copy of the master's stderr when that is the log).
     func useWorkerOutput(_ pipes: WorkerOutputPipes?, pool: PoolRuntime) {
         for fd in workerOutputs.streams.keys { FileIO.close(fd) }
-        log.moveOffStandardError()
         do {
             if let pipes {
                 FileIO.close(pipes.stdout.read)
@@ -141,7 +166,10 @@ extension Master {
     }
 
     func writeEntry(_ text: [UInt8], of stream: WorkerOutputStream, suffix: String = "") {
-        if stream.decorated {
+        if stream.name == WorkerOutputStream.logName {
+            let (severity, message) = WorkerLogLine.decode(text)
+            log.log(severity, WorkerLogLine.attributed(message, pool: stream.pool, pid: stream.pid))
+        } else if stream.decorated {
             log.warning(stream.decoration + String(decoding: text, as: UTF8.self) + "\"" + suffix)
         } else {
             log.writeUndecorated(text)

@@ -39,6 +39,8 @@ final class Master {
     let signalFD: Int32
     let pid: pid_t
     let runtimeDirectory: String
+    /// `status.group`'s gid: the group of the runtime folder and files (nil: the user alone).
+    var runtimeGroup: gid_t?
     let executablePath: String
     var pidFile: String?
     /// What the previous image of this master handed over (nil on a first start).
@@ -124,7 +126,7 @@ final class Master {
         self.epoll = try Epoll()
         self.signalFD = try Signals.makeSignalFD(Signals.masterSignals)
         self.pid = Processes.pid
-        self.runtimeDirectory = MasterStateFile.runtimeDirectory()
+        self.runtimeDirectory = RuntimeDirectory.path()
         self.executablePath = Master.currentExecutable()
         let global = configuration.global
         control = ProcessControl(
@@ -148,6 +150,11 @@ final class Master {
             ProcessTitle.set("fpm: master process (\(configuration.path ?? "embedded default"))", name: "fpm: master")
             try epoll.add(signalFD, events: Epoll.input, data: Wakeup.signal.tag)
             Signals.ignore(SIGPIPE)
+            if let name = configuration.global.statusGroup {
+                guard let gid = Processes.group(name) else { throw StartError("[global] status.group: cannot get gid for group '\(name)'") }
+                runtimeGroup = gid
+            }
+            try RuntimeDirectory.prepare(runtimeDirectory, group: runtimeGroup)
             adoptInheritance()
             adoptActivatedSockets()
             noteIgnoredUsers()
@@ -195,7 +202,7 @@ final class Master {
                                     reloadFailures: reloadFailures, lastReloadError: lastReloadError,
                                     reopens: reopens, lastReopenError: lastReopenError,
                                     preparing: control.preparation?.pool ?? "")
-        try? state.write(directory: runtimeDirectory)
+        try? state.write(directory: runtimeDirectory, group: runtimeGroup)
         systemdStateChanged()
     }
 

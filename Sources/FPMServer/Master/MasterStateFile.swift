@@ -49,13 +49,8 @@ package struct MasterStateFile: Sendable, Equatable {
         self.lastReloadError = lastReloadError
     }
 
-    /// Where the runtime files of masters live (scoreboards, state): `SWIFT_FPM_RUNTIME_DIR`,
-    /// else /dev/shm when writable, else `TMPDIR` or /tmp.
-    package static func runtimeDirectory() -> String {
-        if let dir = ProcessEnvironment.value("SWIFT_FPM_RUNTIME_DIR") { return dir }
-        if FileSystem.canAccess("/dev/shm", .write) { return "/dev/shm" }
-        return ProcessEnvironment.value("TMPDIR") ?? "/tmp"
-    }
+    /// Where the runtime files of masters live: see `RuntimeDirectory`.
+    package static func runtimeDirectory() -> String { RuntimeDirectory.path() }
 
     package static func path(directory: String = runtimeDirectory(), pid: Int32) -> String {
         "\(directory)/swift-fpm.\(pid).state"
@@ -96,8 +91,9 @@ package struct MasterStateFile: Sendable, Equatable {
                                preparing: values["preparing"] ?? "")
     }
 
-    package func write(directory: String) throws(SystemError) {
-        try FileIO.writeFileAtomically(Self.path(directory: directory, pid: pid), render())
+    /// Written as a new file and renamed into place, readable by the master's user and `group`.
+    package func write(directory: String, group: gid_t? = nil) throws(SystemError) {
+        try PrivateFiles.writeAtomically(Self.path(directory: directory, pid: pid), render(), mode: 0o640, group: group)
     }
 
     /// The phase as an operator reads it: `running, preparing pool www` during a reload's preparation.
@@ -105,14 +101,19 @@ package struct MasterStateFile: Sendable, Equatable {
         preparing.isEmpty ? phase.rawValue : "\(phase.rawValue), preparing pool \(preparing)"
     }
 
+    /// The folder that holds the state file of master `pid`, among those `fpmctl` searches.
+    package static func directory(of pid: Int32) -> String? {
+        RuntimeDirectory.searchPaths().first { FileSystem.canAccess(path(directory: $0, pid: pid), .read) }
+    }
+
     package static func read(pid: Int32) -> MasterStateFile? {
-        guard let bytes = FileIO.readFile(path(pid: pid)) else { return nil }
+        guard let directory = directory(of: pid), let bytes = FileIO.readFile(path(directory: directory, pid: pid)) else { return nil }
         return parse(String(decoding: bytes, as: UTF8.self))
     }
 
     /// The scoreboard files of a master's pools.
     package static func scoreboardPaths(pid: Int32) -> [String] {
-        guard let state = read(pid: pid) else { return [] }
-        return state.pools.map { Scoreboard.path(directory: runtimeDirectory(), masterPID: pid, pool: $0) }
+        guard let directory = directory(of: pid), let state = read(pid: pid) else { return [] }
+        return state.pools.map { Scoreboard.path(directory: directory, masterPID: pid, pool: $0) }
     }
 }

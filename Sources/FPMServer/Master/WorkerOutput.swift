@@ -83,6 +83,9 @@ final class WorkerOutputStream {
         self.splitter = splitter
     }
 
+    /// The name of the stream that carries the worker's own log lines (`WorkerLogLine`).
+    static let logName = "log"
+
     /// The decoration before the text: `[pool www] child 123 said into stderr: "`.
     var decoration: String { "[pool \(pool)] child \(pid) said into \(name): \"" }
 }

@@ -125,8 +125,10 @@ package final class Scoreboard: @unchecked Sendable {
     /// `slots` may exceed `maxChildren` (by one, under pm.max_memory) so a replacement can start
     /// before the worker it replaces leaves.
     package init(create path: String, pool: String, listen: String, pm: Int, slots: Int, maxChildren: Int? = nil,
-                 limits: Limits = Limits(), masterPID: Int32, generation: Int) throws(SystemError) {
-        memory = try SharedMemory.create(path: path, size: Scoreboard.size(slots: slots))
+                 limits: Limits = Limits(), masterPID: Int32, generation: Int, group: gid_t? = nil) throws(SystemError) {
+        // 0640: a scoreboard holds live URIs and query strings; only the master's user and the
+        // status group read it.
+        memory = try SharedMemory.create(path: path, size: Scoreboard.size(slots: slots), mode: 0o640, group: group)
         slotCount = slots
         store(UInt64(Scoreboard.magic), at: H.magic)
         store(UInt32(Scoreboard.version), at: H.version)

@@ -4,8 +4,9 @@ import FPMSystem
 package enum ControlMessage: Equatable, Sendable {
     /// Finish the request in hand, then exit (graceful stop without a signal interrupting handler code).
     case quit
-    /// The error log (and the pool's access log) were reopened: take these descriptors over.
-    case reopenLogs(errorLog: Int32, accessLog: Int32?)
+    /// The pool's access log was reopened: take this descriptor over. (The error log never
+    /// travels: a worker's lines reach it through the master, see `ErrorLog.forward`.)
+    case reopenAccessLog(Int32)
 }
 
 /// What one non-blocking receive on the control channel found.
@@ -18,13 +19,13 @@ package enum ControlReceipt: Equatable, Sendable {
 }
 
 // The wire format, encoded and decoded only here: one code byte per message; the descriptors
-// of `reopenLogs` travel with that byte as SCM_RIGHTS (error log first), so a stream socket
+// of `reopenAccessLog` travel with that byte as SCM_RIGHTS, so a stream socket
 // cannot split a message from its descriptors.
 extension ControlMessage {
     /// The code byte of each message ('Q', 'L': readable in strace).
     enum Code: UInt8 {
         case quit = 0x51
-        case reopenLogs = 0x4C
+        case reopenAccessLog = 0x4C
     }
 
     /// Sends without blocking (MSG_DONTWAIT|MSG_NOSIGNAL); false when it could not be sent.
@@ -36,11 +37,10 @@ extension ControlMessage {
         case .quit:
             code = Code.quit.rawValue
             count = 0
-        case .reopenLogs(let errorLog, let accessLog):
-            code = Code.reopenLogs.rawValue
-            descriptors.0 = errorLog
-            if let accessLog { descriptors.1 = accessLog }
-            count = accessLog == nil ? 1 : 2
+        case .reopenAccessLog(let accessLog):
+            code = Code.reopenAccessLog.rawValue
+            descriptors.0 = accessLog
+            count = 1
         }
         return withUnsafeBytes(of: &code) { payload in
             withUnsafeBytes(of: &descriptors) { raw in
@@ -75,10 +75,8 @@ extension ControlMessage {
         switch Code(rawValue: code) {
         case .quit where descriptors.isEmpty:
             return .quit
-        case .reopenLogs where descriptors.count == 1:
-            return .reopenLogs(errorLog: descriptors[0], accessLog: nil)
-        case .reopenLogs where descriptors.count == 2:
-            return .reopenLogs(errorLog: descriptors[0], accessLog: descriptors[1])
+        case .reopenAccessLog where descriptors.count == 1:
+            return .reopenAccessLog(descriptors[0])
         default:
             return nil
         }

@@ -196,13 +196,10 @@ final class Worker {
             case .message(.quit):
                 quitting = true
                 toldToQuit = true
-            case .message(.reopenLogs(let errorLog, let accessLog)):
-                // Reopened log files: take them over at the same descriptor numbers.
-                log.adopt(errorLog)
-                if let accessLog {
-                    if let current = pool.accessLogFD { try? FileIO.dup2(accessLog, current) }
-                    FileIO.close(accessLog)
-                }
+            case .message(.reopenAccessLog(let accessLog)):
+                // The reopened access log: taken over at the same descriptor number.
+                if let current = pool.accessLogFD { try? FileIO.dup2(accessLog, current) }
+                FileIO.close(accessLog)
             }
         }
     }
