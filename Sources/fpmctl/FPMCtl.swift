@@ -12,7 +12,9 @@ struct FPMCtl: ParsableCommand {
         discussion: """
         The master is found from --pid FILE, else from the pid directive of the configuration \
         (-y FILE, else conf/fpm.conf or /etc/swift-fpm/fpm.conf), else as the only running master \
-        that left its state file in the runtime directory (SWIFT_FPM_RUNTIME_DIR, /dev/shm or TMPDIR).
+        that left its state file in a runtime directory (SWIFT_FPM_RUNTIME_DIR; else this user's, \
+        $XDG_RUNTIME_DIR/swift-fpm or /dev/shm/swift-fpm-UID, then root's /run/swift-fpm). Reading a \
+        master's status takes its user or a member of its status.group.
 
         Exit codes: 0 done; 1 failed (the message says why); \(ControlExit.timeout.rawValue) the \
         master did not finish within --timeout; 64 bad usage.

@@ -41,6 +41,9 @@ struct RuntimeFilesSecurityTests {
             let read = try Self.asNobody(["/bin/cat", file])
             #expect(read.status != 0 && !read.stdout.contains("SECRET"), "nobody read \(file)")
         }
+        // Nothing can be planted beside them (the issue's `<state>.tmp.<pid>` link, before a reopen).
+        let plant = try Self.asNobody(["/bin/ln", "-s", "/etc/shadow", "\(server.dir)/swift-fpm.\(server.pid).state.tmp.\(server.pid)"])
+        #expect(plant.status != 0)
         let status = try Self.asNobody([TestSupport.fpmctlPath, "status", "--pid", server.pidPath],
                                        environment: ["SWIFT_FPM_RUNTIME_DIR": server.dir])
         #expect(status.status != 0)
@@ -150,6 +153,34 @@ struct RuntimeFilesSecurityTests {
         #expect(victimUntouched())
         #expect(TestSupport.read(pidPath) == "\(server.pid)\n")
         #expect(Self.mode(pidPath)?.link == false)
+    }
+
+    /// A unix socket path in a shared folder where another user planted a link: the link is
+    /// removed, never followed (bind, then lchown/umask: no chown through a link).
+    @Test func aLinkPlantedAtTheSocketPathIsReplaced() throws {
+        let shared = TestSupport.makeTempDirectory("rt-sock")
+        defer { try? FileManager.default.removeItem(atPath: shared) }
+        chmod(shared, 0o1777)
+        let victim = TestSupport.makeTempDirectory("rt-sock-victim") + "/secret"
+        TestSupport.write(victim, "root's secret\n")
+        chmod(victim, 0o600)
+        let socketPath = shared + "/www.sock"
+        #expect(try Self.asNobody(["/bin/ln", "-s", victim, socketPath]).status == 0)
+        let server = try FPMServer(name: "rt-sockpool", pools: """
+            [www]
+            listen = \(socketPath)
+            listen.owner = nobody
+            listen.group = nogroup
+            listen.mode = 0660
+            pm = static
+            pm.max_children = 1
+            handler = testapp
+            """)
+        defer { server.stop() }
+        var st = stat()
+        #expect(lstat(socketPath, &st) == 0 && st.st_mode & S_IFMT == S_IFSOCK && st.st_uid == 65534)
+        #expect(stat(victim, &st) == 0 && st.st_uid == 0 && st.st_mode & 0o777 == 0o600)
+        #expect(TestSupport.read(victim) == "root's secret\n")
     }
 
     /// Workers write their lines through the master: none has the error log open, and a line a
