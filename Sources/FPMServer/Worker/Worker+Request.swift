@@ -18,10 +18,14 @@ extension Worker {
             if handsOffWhenSlow { SlowRequestHandoff.busy(fd: fd, startedNanos: requestStarted) }
         }
         let request = ServerRequest(params: params, role: session.role, body: session)
-        let response = ServerResponse(sink: session)
+        var response = ServerResponse(sink: session)
         if isHead { response.sendsBody = false }
         var failed = false
         do {
+            if session.bodyLength == .invalid {
+                // Refused before any code of the pool runs: its body cannot be delimited.
+                throw RequestBodyError.invalidLength
+            }
             if try !BuiltInPages.serve(pool: pool, request: request, response: response) {
                 if let handler = pool.handler {
                     try handler.handle(request, response)
@@ -33,6 +37,8 @@ extension Worker {
         } catch let timeout as ClientTimeout {
             failed = true
             logTimeout(timeout, peer: session.peer)
+        } catch is RequestBodyError {
+            failed = true // answered below, from what the session saw
         } catch {
             failed = true
             log.warning("[pool \(pool.name)] child \(pid): handler error for \"\(request.method) \(request.uri)\": \(error)")
@@ -40,6 +46,19 @@ extension Worker {
                 response.status = 500
                 try? response.setHeader("Content-Type", "text/plain; charset=utf-8")
                 try? response.write("Internal Server Error\n")
+            }
+        }
+        if let bodyFailure = session.bodyFailure {
+            // Whatever the handler made of a broken body, its answer is not sent: a 400 instead
+            // (none after an abort) unless part of it already left.
+            failed = true
+            log.warning("[pool \(pool.name)] child \(pid): request \"\(request.method) \(request.uri)\": \(bodyFailure)\(bodyFailure.isAnswered ? "" : "; no answer sent")")
+            if bodyFailure.isAnswered && !session.outputFlushed {
+                session.discardOutput()
+                response = ServerResponse(sink: session)
+                response.status = 400
+                try? response.setHeader("Content-Type", "text/plain; charset=utf-8")
+                try? response.write("Bad Request: \(bodyFailure)\n")
             }
         }
         let reusable: Bool
@@ -53,6 +72,9 @@ extension Worker {
         } catch {
             session.discardOutput()
             reusable = false
+        }
+        if session.endedBodyExcess > 0 {
+            log.warning("[pool \(pool.name)] child \(pid): request \"\(request.method) \(request.uri)\": \(session.endedBodyExcess) bytes past CONTENT_LENGTH discarded")
         }
         LastAnswer.disarm()
         if handsOffWhenSlow { SlowRequestHandoff.idle() }
