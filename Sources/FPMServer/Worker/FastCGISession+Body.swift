@@ -42,8 +42,10 @@ extension FastCGISession: RequestBodySource {
                 buffer.baseAddress!.copyMemory(from: src.baseAddress!, byteCount: n)
             }
             body.delivered(n)
-            // What is left past the length is excess: dropped here, counted by `body`.
-            pendingBody = body.remaining == 0 ? [] : pendingBody.dropFirst(n)
+            // What is left past the length is excess: dropped here, counted by `body`. An empty
+            // slice is replaced, not kept: it would still share the parser's buffer, and the
+            // next append would copy that buffer (copy-on-write) for every chunk.
+            pendingBody = body.remaining == 0 || n == pendingBody.count ? [] : pendingBody.dropFirst(n)
             return n
         }
         if let failure = body.failure { throw failure }
