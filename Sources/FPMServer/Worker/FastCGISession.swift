@@ -77,6 +77,8 @@ final class FastCGISession: ResponseSink {
 
     /// Output bigger than this is flushed while the handler writes (streamed responses).
     static let flushThreshold = 64 * 1024
+    /// One write larger than this goes out in pieces this big.
+    static let largeWritePiece = 256 * 1024
     /// php-fpm gives a new connection 5 s to send its first bytes.
     static let firstBytesTimeoutMillis: Int32 = 5000
 
@@ -122,6 +124,7 @@ final class FastCGISession: ResponseSink {
         pendingBody = []
         bodyIdleSince = 0
         outputFlushed = false
+        writer.releaseCapacity(above: 1 << 20)
     }
 
     // MARK: the request head
@@ -216,8 +219,20 @@ final class FastCGISession: ResponseSink {
 
     func writeOutput(_ bytes: UnsafeRawBufferPointer) throws {
         if body.dropsAnswer { return }
-        writer.stdout(bytes)
-        if writer.count >= Self.flushThreshold { try flush() }
+        guard bytes.count > Self.largeWritePiece else {
+            writer.stdout(bytes)
+            if writer.count >= Self.flushThreshold { try flush() }
+            return
+        }
+        // A large write is framed and sent in pieces, so the framed buffer (kept for the life of
+        // the worker) never grows to the size of one response.
+        var offset = 0
+        while offset < bytes.count {
+            let end = min(bytes.count, offset + Self.largeWritePiece)
+            writer.stdout(UnsafeRawBufferPointer(rebasing: bytes[offset..<end]))
+            try flush()
+            offset = end
+        }
     }
 
     func writeOutput(composing compose: (inout [UInt8]) -> Void) throws {

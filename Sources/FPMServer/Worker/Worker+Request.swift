@@ -81,9 +81,15 @@ extension Worker {
         served += 1
         let peakMemory = record(request: request, response: response, peer: session.peer, started: started,
                                 startWall: startWall, cpuBefore: cpuBefore)
+        // A large body (read, or written in one piece) leaves its freed blocks in malloc's
+        // heap: give them back, so the worker returns near its usual size.
+        if request.bodyBytesRead >= Self.trimAfterBytes || response.bodyBytesWritten >= Self.trimAfterBytes { Heap.trim() }
         if pool.config.maxMemory > 0 && peakMemory >= pool.config.maxMemory { checkMemory() }
         return reusable
     }
+
+    /// Request or response bodies from this size up are followed by `Heap.trim()`.
+    static let trimAfterBytes = 4 << 20
 
     /// pm.max_memory: once this worker's private memory passes the limit, flag the slot so the
     /// master starts a replacement and then asks this one to quit; it serves on meanwhile, so
