@@ -188,4 +188,35 @@ import Testing
         // ~0.3 MB/s before the body moved without waiting out the poll tick (3.5 min for this).
         #expect(seconds < 10, "64 MiB took \(seconds) s")
     }
+
+    // MARK: bounded scripts
+
+    @Test func aScriptPastCgiRlimitAsFailsAt500AndTheNextRequestIsServed() throws {
+        let f = try CGIFixture(pool: "cgi.rlimit_as = 64M", scripts: [
+            "hog.cgi": "#!/bin/sh\nx=a\nwhile :; do x=\"$x$x\"; done\n",
+            "ok.cgi": "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\nok\\n'\n",
+        ])
+        let start = Date()
+        let r = try f.request("/hog.cgi", timeout: 20)
+        #expect(r.status == 500, "\(r.bodyText)")
+        #expect(Date().timeIntervalSince(start) < 5)
+        #expect(f.server.waitForLog("failed before its response head"))
+        let next = try f.request("/ok.cgi")
+        #expect(next.status == 200 && next.bodyText == "ok\n")
+    }
+
+    @Test func aScriptPastCgiRlimitCpuIsAnsweredAt504WithinSeconds() throws {
+        let f = try CGIFixture(pool: "cgi.rlimit_cpu = 1\nrequest_terminate_timeout = 60s", scripts: [
+            "spin.cgi": "#!/bin/sh\nwhile :; do :; done\n",
+            "ok.cgi": "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\nok\\n'\n",
+        ])
+        let start = Date()
+        let r = try f.request("/spin.cgi", timeout: 30)
+        let seconds = Date().timeIntervalSince(start)
+        #expect(r.status == 504, "\(r.bodyText)")
+        #expect(r.bodyText.contains("cgi.rlimit_cpu"))
+        #expect(seconds < 5, "answered after \(seconds) s")
+        #expect(f.server.waitForLog("used up cgi.rlimit_cpu (1s)"))
+        #expect(try f.request("/ok.cgi").status == 200)
+    }
 }
