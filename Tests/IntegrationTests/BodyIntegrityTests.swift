@@ -136,6 +136,39 @@ import Testing
         #expect(try server.request("/pid", timeout: 2).status == 200)
     }
 
+    /// Resident memory of `pid` in KiB (VmRSS).
+    static func residentKiB(_ pid: Int32) -> Int {
+        let status = TestSupport.read("/proc/\(pid)/status")
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return -1 }
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? -1
+    }
+
+    @Test func swiftAWorkerReturnsNearItsSizeAfterA60MebibyteBody() throws {
+        let server = try Self.swiftPool()
+        let first = try server.request("/pid")
+        let pid = try #require(first.header("X-Worker-PID").flatMap { Int32($0) })
+        let baseline = Self.residentKiB(pid)
+        let body = [UInt8](repeating: 0x42, count: 60 << 20)
+        for uri in ["/count", "/echo"] {
+            let client = try server.client(timeout: 60)
+            defer { client.close() }
+            var bytes = Records.beginRequest(requestID: 1, role: .responder, keepConnection: false)
+            let params = TestSupport.params(uri: uri, method: "POST", extra: [("CONTENT_LENGTH", String(body.count))])
+            Records.appendStream(type: .params, requestID: 1, content: NameValuePairs.encode(params), to: &bytes)
+            Records.appendStream(type: .stdin, requestID: 1, content: body, to: &bytes)
+            let box = UncheckedBox(client)
+            let framed = bytes
+            let sender = BackgroundTask { try? box.value.sendRaw(framed) }
+            let r = try client.readResponse(requestID: 1)
+            sender.wait(timeout: 60)
+            #expect(r.status == 200)
+            #expect(uri == "/echo" ? r.body.count == body.count : r.bodyText == "read \(body.count)\n")
+        }
+        let after = Self.residentKiB(pid)
+        // The body itself is 60 MiB (read whole, and echoed whole): none of it stays.
+        #expect(after - baseline < 16 << 10, "RSS \(baseline) KiB before, \(after) KiB after")
+    }
+
     // MARK: cgi pool
 
     @Test func cgiAShortBodyIsNeverSeenByTheScript() throws {
