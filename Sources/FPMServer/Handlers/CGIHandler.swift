@@ -18,11 +18,16 @@ import Glibc
 ///   the RFC's required meta-variables the web server did not send (see `CGIEnvironment`). The
 ///   script runs in its own directory with argv = [its path].
 /// - **I/O.** The request body streams to the script's stdin while its stdout and stderr are
-///   read (one poll loop; neither a large body nor a large output can deadlock). The output's
+///   read (one poll loop watching whichever side the body waits for, the script's stdin or the
+///   client's socket, so it moves as fast as both go; neither a large body nor a large output
+///   can deadlock). The script gets exactly CONTENT_LENGTH bytes, then EOF. A body that turns
+///   out short or aborted kills the script's group before it can see EOF and act on a partial
+///   body; the error goes to the worker (400, or no answer after an abort). The output's
 ///   head is parsed: `Status:` sets the status, `Location:` without a Status is a 302 (a local
 ///   redirect, a path, is answered the same way: behind a web server a gateway cannot re-run
 ///   the request internally), other fields pass through. stderr goes to FCGI_STDERR and, line
-///   by line, to the pool's log. Output without a complete head is a 502.
+///   by line, to the pool's log. A script that fails before its head (exit code ≠ 0, a signal)
+///   is a 500; one that ends cleanly without a complete head, or a malformed one, a 502.
 /// - **Processes.** The script leads its own process group, starts with default signal
 ///   dispositions, an empty signal mask and only descriptors 0–2. When it outlives
 ///   `request_terminate_timeout` (measured from the start of the request) the whole group is
@@ -30,7 +35,9 @@ import Glibc
 ///   or closed its output, what it left running gets `lingerSeconds` to finish, then the group
 ///   is killed: no process of a request survives it. If the worker is terminated meanwhile
 ///   (SIGTERM/SIGINT) the group is killed first; if the worker dies any other way the kernel
-///   kills the script (PR_SET_PDEATHSIG).
+///   kills the script (PR_SET_PDEATHSIG). `cgi.rlimit_as` / `cgi.rlimit_cpu` are set in the
+///   script's process before exec: past the first, allocations fail (answered 500); past the
+///   second, SIGXCPU (answered 504).
 package final class CGIHandler: RequestHandler {
     package var policy: CGIScriptPolicy
     /// request_terminate_timeout in seconds (0: none).
@@ -380,14 +387,5 @@ final class CGIRun {
         if line.last == 0x0D { line.removeLast() }
         stderrLine.removeAll(keepingCapacity: true)
         handler.log("script '\(name)' said into stderr: \"\(String(decoding: line, as: UTF8.self))\"")
-    }
-}
-
-extension ResourceLimits {
-    /// Whether the script ended on the signal RLIMIT_CPU sends: SIGXCPU when its time is up,
-    /// SIGKILL a second later if it ignored that (only counted when the limit is set).
-    func stoppedByCPULimit(_ status: ExitStatus) -> Bool {
-        guard cpuSeconds != nil, case .signaled(let signal, _) = status else { return false }
-        return signal == SIGXCPU || signal == SIGKILL
     }
 }
