@@ -10,7 +10,15 @@ extension Request {
     public var bodyBytesRead: Int { base.bodyBytesRead }
 
     /// Reads the next body bytes into `buffer`, up to `buffer.count`, and returns how many
-    /// (`buffer[0..<n]`); 0 at the end of the body. For streaming a large body in chunks:
+    /// (`buffer[0..<n]`); 0 at the end of the body, which is exactly `CONTENT_LENGTH` bytes
+    /// (bytes past it are never returned).
+    ///
+    /// Throws when the body cannot be read whole: it ended short of `CONTENT_LENGTH`, the web
+    /// server aborted the request, or the connection closed. Let the error through: the server
+    /// answers 400 for a short body and nothing after an abort, and does so even when the
+    /// handler catches the error and answers itself (a partial body is never taken as whole).
+    /// The other body readers (``body(limit:)``, ``text(limit:)``, ``form(limit:)``,
+    /// ``decode(_:limit:decoder:)``) throw the same way. For streaming a large body in chunks:
     ///
     /// ```swift
     /// var chunk = [UInt8](repeating: 0, count: 65536)

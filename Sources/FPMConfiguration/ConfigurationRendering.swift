@@ -75,6 +75,8 @@ extension FPMConfiguration {
         out.line("request_write_timeout", ValueParsing.renderSeconds(pool.requestWriteTimeout))
         out.optional("rlimit_files", pool.rlimitFiles.map { String($0) })
         out.optional("rlimit_core", pool.rlimitCore?.description)
+        out.line("cgi.rlimit_as", ValueParsing.renderBytes(pool.cgiRlimitAS))
+        out.line("cgi.rlimit_cpu", ValueParsing.renderSeconds(pool.cgiRlimitCPU))
         out.optional("chroot", pool.chroot.map(string))
         out.optional("chdir", pool.chdir.map(string))
         out.line("catch_workers_output", yesNo(pool.catchWorkersOutput))

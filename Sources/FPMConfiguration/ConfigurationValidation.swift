@@ -240,6 +240,16 @@ struct ConfigurationValidation {
             }
         }
 
+        // cgi script limits: below 1 MiB of address space not even /bin/sh starts.
+        if pool.cgiRlimitAS > 0 && pool.cgiRlimitAS < 1 << 20 {
+            error("cgi.rlimit_as", ValueParsing.renderBytes(pool.cgiRlimitAS), "must be 0 (no limit) or at least 1M")
+        }
+        if (pool.cgiRlimitAS > 0 || pool.cgiRlimitCPU > 0) && (pool.exec != nil || pool.handler != "cgi") {
+            let directive = pool.cgiRlimitAS > 0 ? "cgi.rlimit_as" : "cgi.rlimit_cpu"
+            let value = pool.cgiRlimitAS > 0 ? ValueParsing.renderBytes(pool.cgiRlimitAS) : ValueParsing.renderSeconds(pool.cgiRlimitCPU)
+            warning(directive, value, "applies to the scripts of a 'handler = cgi' pool only; ignored")
+        }
+
         // Access log format, checked by the logging code through the hook.
         if let validator = accessFormatValidator, pool.accessLog != nil || source.isSet("access.format"),
             let message = validator(pool.accessFormat)

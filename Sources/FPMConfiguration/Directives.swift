@@ -1,5 +1,6 @@
 /// The directive table: every `[global]` and pool directive php-fpm 8.2 knows, plus swift-fpm's own
-/// (`handler`, `exec`, `pm.max_requests_jitter`, `pm.max_memory`), each read into its typed field.
+/// (`handler`, `exec`, `pm.max_requests_jitter`, `pm.max_memory`, `cgi.rlimit_as`, `cgi.rlimit_cpu`),
+/// each read into its typed field.
 ///
 /// Accepted but not acted on by swift-fpm (a warning is given when set away from the default):
 /// `events.mechanism` (other than epoll), `listen.acl_users`,
@@ -31,6 +32,7 @@ enum Directives {
         "pm.max_requests_jitter", "pm.max_memory", "pm.status_path", "pm.status_listen", "ping.path", "ping.response", "access.log",
         "access.format", "access.suppress_path", "slowlog", "request_slowlog_timeout", "request_slowlog_trace_depth",
         "request_terminate_timeout", "request_terminate_timeout_track_finished", "request_read_timeout", "request_write_timeout", "rlimit_files", "rlimit_core",
+        "cgi.rlimit_as", "cgi.rlimit_cpu",
         "chroot", "chdir", "catch_workers_output", "decorate_workers_output", "clear_env", "security.limit_extensions",
         "apparmor_hat", "env", "handler", "exec", "php_value", "php_flag", "php_admin_value", "php_admin_flag",
     ]
@@ -148,6 +150,8 @@ enum Directives {
             pool.requestTerminateTimeoutTrackFinished = try ValueParsing.bool(value)
         case "rlimit_files": pool.rlimitFiles = try rlimitFiles(value)
         case "rlimit_core": pool.rlimitCore = try ValueParsing.rlimit(value, allowUnlimited: true)
+        case "cgi.rlimit_as": pool.cgiRlimitAS = try ValueParsing.bytes(value)
+        case "cgi.rlimit_cpu": pool.cgiRlimitCPU = try ValueParsing.seconds(value)
         case "chroot": pool.chroot = try nonEmpty(value)
         case "chdir": pool.chdir = try nonEmpty(value)
         case "catch_workers_output": pool.catchWorkersOutput = try ValueParsing.bool(value)

@@ -66,6 +66,13 @@ public struct PoolConfiguration: Sendable, Equatable {
     public var requestWriteTimeout: Int = 60
     public var rlimitFiles: Int? = nil
     public var rlimitCore: RLimitValue? = nil
+    /// `cgi.rlimit_as` (swift-fpm), bytes; 0 = no limit. The address space each script of a
+    /// `handler = cgi` pool may use (RLIMIT_AS, set in the script's process before exec): past
+    /// it allocations fail, so a runaway script ends in its own error, answered 500.
+    public var cgiRlimitAS: Int = 0
+    /// `cgi.rlimit_cpu` (swift-fpm), seconds; 0 = no limit. The CPU time each script may use
+    /// (RLIMIT_CPU): SIGXCPU when it is used up, SIGKILL a second later; answered 504.
+    public var cgiRlimitCPU: Int = 0
     public var chroot: String? = nil
     public var chdir: String? = nil
     public var catchWorkersOutput: Bool = false

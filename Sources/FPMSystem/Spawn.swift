@@ -14,6 +14,20 @@ package struct SpawnedProcess {
     package var group: pid_t { pid }
 }
 
+/// Resource limits a spawned program starts with (each nil: inherited). Applied in the child
+/// before exec, so they bound the program and what it starts, never the caller.
+package struct ResourceLimits: Sendable, Equatable {
+    /// RLIMIT_AS, bytes of address space: an allocation past it fails (malloc returns NULL).
+    package var addressSpace: Int?
+    /// RLIMIT_CPU, seconds of CPU time: SIGXCPU when used up, SIGKILL one second later.
+    package var cpuSeconds: Int?
+
+    package init(addressSpace: Int? = nil, cpuSeconds: Int? = nil) {
+        self.addressSpace = addressSpace
+        self.cpuSeconds = cpuSeconds
+    }
+}
+
 /// fork + exec of a helper program with pipes, in its own process group: what the CGI runner
 /// needs, and the only place that does it.
 ///
@@ -27,14 +41,15 @@ package enum Spawn {
     /// is reported on the child's stderr and exit code 127, as a shell would.
     /// The corresponding C functions are `fork`, `setpgid`, `dup2`, `close_range` and `execve`.
     package static func start(_ path: String, arguments: [String], environment: [String],
-                             directory: String? = nil) throws(SystemError) -> SpawnedProcess {
-        try start(path, arguments: arguments, environment: environment.map { Array($0.utf8) }, directory: directory)
+                             directory: String? = nil, limits: ResourceLimits = .init()) throws(SystemError) -> SpawnedProcess {
+        try start(path, arguments: arguments, environment: environment.map { Array($0.utf8) }, directory: directory,
+                  limits: limits)
     }
 
     /// `start` with the environment as raw bytes (`NAME=value`, no NUL): CGI params need not be
-    /// UTF-8.
+    /// UTF-8. `limits` are set in the child (`setrlimit`) before exec.
     package static func start(_ path: String, arguments: [String], environment: [[UInt8]],
-                             directory: String? = nil) throws(SystemError) -> SpawnedProcess {
+                             directory: String? = nil, limits: ResourceLimits = .init()) throws(SystemError) -> SpawnedProcess {
         let input = try FileIO.pipe()
         let output: (read: Int32, write: Int32)
         let errors: (read: Int32, write: Int32)
@@ -82,7 +97,7 @@ package enum Spawn {
         let pid = Glibc.fork()
         if pid == 0 {
             childAfterFork(path: cPath, argv: &argv, envp: &envp, directory: cDirectory, parent: parent,
-                           stdin: input.read, stdout: output.write, stderr: errors.write)
+                           stdin: input.read, stdout: output.write, stderr: errors.write, limits: limits)
         }
         let forkErrno = Glibc.errno
         sigprocmask(SIG_SETMASK, &previous, nil)
@@ -103,7 +118,7 @@ package enum Spawn {
     private static func childAfterFork(path: UnsafeMutablePointer<CChar>, argv: inout [UnsafeMutablePointer<CChar>?],
                                        envp: inout [UnsafeMutablePointer<CChar>?],
                                        directory: UnsafeMutablePointer<CChar>?, parent: pid_t,
-                                       stdin: Int32, stdout: Int32, stderr: Int32) -> Never {
+                                       stdin: Int32, stdout: Int32, stderr: Int32, limits: ResourceLimits) -> Never {
         _ = setpgid(0, 0)
         _ = cfpm_prctl_set_pdeathsig(SIGKILL)
         if getppid() != parent { _exit(127) }
@@ -120,12 +135,30 @@ package enum Spawn {
         if let directory, Glibc.chdir(directory) != 0 {
             fail("cannot change to the script's directory", path)
         }
+        if let bytes = limits.addressSpace, !lower(RLIMIT_AS.rawValue, soft: UInt64(bytes), hard: UInt64(bytes)) {
+            fail("cannot set RLIMIT_AS for", path)
+        }
+        if let seconds = limits.cpuSeconds, !lower(RLIMIT_CPU.rawValue, soft: UInt64(seconds), hard: UInt64(seconds) + 1) {
+            fail("cannot set RLIMIT_CPU for", path)
+        }
         argv.withUnsafeMutableBufferPointer { a in
             envp.withUnsafeMutableBufferPointer { e in
                 _ = execve(path, a.baseAddress!, e.baseAddress!)
             }
         }
         fail("cannot execute", path)
+    }
+
+    /// Lowers a limit in the child (never above the hard limit it inherited, which an
+    /// unprivileged process cannot raise). The corresponding C functions are `getrlimit` and
+    /// `setrlimit`.
+    private static func lower(_ resource: UInt32, soft: UInt64, hard: UInt64) -> Bool {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(resource), &limit) == 0 else { return false }
+        let ceiling = UInt64(limit.rlim_max)
+        limit.rlim_max = rlim_t(min(hard, ceiling))
+        limit.rlim_cur = rlim_t(min(soft, ceiling))
+        return setrlimit(__rlimit_resource_t(resource), &limit) == 0
     }
 
     private static func fail(_ what: StaticString, _ path: UnsafeMutablePointer<CChar>) -> Never {

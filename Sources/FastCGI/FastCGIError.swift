@@ -29,6 +29,9 @@ public enum FastCGIError: Error, Equatable, Sendable, CustomStringConvertible {
     case unexpectedRecordType(type: UInt8, requestID: UInt16)
     /// A management record type (GET_VALUES) with a non-zero request id.
     case managementRecordWithRequestID(type: UInt8, requestID: UInt16)
+    /// A record that belongs to a request (BEGIN_REQUEST, ABORT_REQUEST, PARAMS, STDIN, DATA)
+    /// with request id 0, the id of management records.
+    case requestRecordWithNullID(type: UInt8)
     /// More management or ignorable records arrived with no request active than
     /// `ParserLimits.maxRecordsBeforeBegin` allows.
     case tooManyRecordsBeforeBegin(limit: Int)
@@ -64,6 +67,8 @@ public enum FastCGIError: Error, Equatable, Sendable, CustomStringConvertible {
             return "FastCGI: \(RecordType.name(of: type)) record (request \(id)) is not one an application receives"
         case .managementRecordWithRequestID(let type, let id):
             return "FastCGI: management record \(RecordType.name(of: type)) with request id \(id), not 0"
+        case .requestRecordWithNullID(let type):
+            return "FastCGI: \(RecordType.name(of: type)) record with request id 0 (the management id)"
         case .tooManyRecordsBeforeBegin(let limit):
             return "FastCGI: more than \(limit) records with no request active"
         case .truncatedRecord(let buffered):

@@ -37,7 +37,8 @@ public enum ParserEvent: Sendable, Equatable {
 /// Tolerances (as libfcgi and php-fpm): empty STDIN records while no request is active are
 /// skipped; ABORT_REQUEST for an id that is not active is ignored. Strictness beyond libfcgi:
 /// records for an id that is neither active nor refused are an error, as are PARAMS records
-/// after the PARAMS stream ended and STDIN/DATA before it ended.
+/// after the PARAMS stream ended and STDIN/DATA before it ended, and a request's record
+/// (BEGIN_REQUEST, ABORT_REQUEST, PARAMS, STDIN, DATA) with request id 0.
 ///
 /// After `nextEvent()` throws, the connection is unusable: close it and `reset()`.
 public struct RequestParser: Sendable {
@@ -159,7 +160,16 @@ public struct RequestParser: Sendable {
     /// of bytes that will never be valid (php-fpm resets at once too).
     private func checkHeader(version: UInt8, type: UInt8, requestID: UInt16, contentLength: Int) throws(FastCGIError) {
         guard version == fcgiVersion1 else { throw .unsupportedVersion(version) }
-        guard requestID != 0 else { return }
+        guard requestID != 0 else {
+            // Request id 0 is the management channel: a record that belongs to a request there
+            // can start nothing, and waiting for what it promises would hold the worker.
+            switch RecordType(rawValue: type) {
+            case .beginRequest?, .abortRequest?, .params?, .stdin?, .data?:
+                throw .requestRecordWithNullID(type: type)
+            default:
+                return
+            }
+        }
         switch RecordType(rawValue: type) {
         case .beginRequest?:
             guard contentLength == BeginRequestBody.size else { throw .invalidBeginRequestBody(length: contentLength) }

@@ -45,6 +45,14 @@ public struct ResponseWriter: Sendable {
         buffer.removeAll(keepingCapacity: true)
     }
 
+    /// Gives back a buffer that grew past `limit` bytes (one exceptionally large write) so it
+    /// does not stay allocated for the life of the worker; a usual one is kept.
+    public mutating func releaseCapacity(above limit: Int) {
+        guard buffer.capacity > limit, buffer.isEmpty else { return }
+        buffer = []
+        buffer.reserveCapacity(16 * 1024)
+    }
+
     // MARK: STDOUT
 
     public mutating func stdout(_ bytes: UnsafeRawBufferPointer) { frame(.stdout, bytes) }

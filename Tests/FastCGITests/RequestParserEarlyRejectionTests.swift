@@ -80,4 +80,11 @@ struct RequestParserEarlyRejectionTests {
             #expect(!parser.closeAfterReply)
         }
     }
+
+    @Test("a request's record with request id 0 is rejected from its header",
+          arguments: [RecordType.beginRequest, .abortRequest, .params, .stdin, .data])
+    func requestRecordOnTheManagementID(_ type: RecordType) {
+        let record = Wire.record(type, 0, [UInt8](repeating: 0, count: 8))
+        #expect(errorFromPrefix(record, 8) == .requestRecordWithNullID(type: type.rawValue))
+    }
 }

@@ -151,6 +151,7 @@ exec cat
             "local.cgi": "#!/bin/sh\nprintf 'Location: /elsewhere?x=1\\n\\n'\n",
             "nohead.cgi": "#!/bin/sh\necho 'Status 200 without colon'\necho\n",
             "silent.cgi": "#!/bin/sh\nexit 3\n",
+            "empty.cgi": "#!/bin/sh\nexit 0\n",
         ])
         let r = try f.request("/missing.cgi")
         #expect(r.status == 404)
@@ -165,9 +166,15 @@ exec cat
         #expect(local.header("Location") == "/elsewhere?x=1")
         let malformed = try f.request("/nohead.cgi")
         #expect(malformed.status == 502)
+        // A script that fails (exit ≠ 0, a signal) before its head: its own error, a 500; one
+        // that ends cleanly without a head gave a malformed answer, a 502.
         let silent = try f.request("/silent.cgi")
-        #expect(silent.status == 502)
+        #expect(silent.status == 500)
+        #expect(silent.bodyText.contains("exited with code 3"))
+        let empty = try f.request("/empty.cgi")
+        #expect(empty.status == 502)
         #expect(f.server.waitForLog("premature end of script headers"))
+        #expect(f.server.waitForLog("failed before its response head"))
         #expect(f.server.waitForLog("exited with code 3"))
     }
 

@@ -26,6 +26,8 @@ int cfpm_clearenv(void);
 int cfpm_execvpe(const char *file, char *const argv[], char *const envp[]);
 int cfpm_initgroups(const char *user, gid_t group);
 int cfpm_tcp_listen_queue(int fd, uint32_t *unacked, uint32_t *sacked);
+/* malloc_trim(0) (<malloc.h> is not in Glibc's Swift module): see heap_trim.c. */
+int cfpm_malloc_trim(void);
 
 int cfpm_wifexited(int status);
 int cfpm_wexitstatus(int status);

@@ -18,11 +18,16 @@ import Glibc
 ///   the RFC's required meta-variables the web server did not send (see `CGIEnvironment`). The
 ///   script runs in its own directory with argv = [its path].
 /// - **I/O.** The request body streams to the script's stdin while its stdout and stderr are
-///   read (one poll loop; neither a large body nor a large output can deadlock). The output's
+///   read (one poll loop watching whichever side the body waits for, the script's stdin or the
+///   client's socket, so it moves as fast as both go; neither a large body nor a large output
+///   can deadlock). The script gets exactly CONTENT_LENGTH bytes, then EOF. A body that turns
+///   out short or aborted kills the script's group before it can see EOF and act on a partial
+///   body; the error goes to the worker (400, or no answer after an abort). The output's
 ///   head is parsed: `Status:` sets the status, `Location:` without a Status is a 302 (a local
 ///   redirect, a path, is answered the same way: behind a web server a gateway cannot re-run
 ///   the request internally), other fields pass through. stderr goes to FCGI_STDERR and, line
-///   by line, to the pool's log. Output without a complete head is a 502.
+///   by line, to the pool's log. A script that fails before its head (exit code ≠ 0, a signal)
+///   is a 500; one that ends cleanly without a complete head, or a malformed one, a 502.
 /// - **Processes.** The script leads its own process group, starts with default signal
 ///   dispositions, an empty signal mask and only descriptors 0–2. When it outlives
 ///   `request_terminate_timeout` (measured from the start of the request) the whole group is
@@ -30,11 +35,15 @@ import Glibc
 ///   or closed its output, what it left running gets `lingerSeconds` to finish, then the group
 ///   is killed: no process of a request survives it. If the worker is terminated meanwhile
 ///   (SIGTERM/SIGINT) the group is killed first; if the worker dies any other way the kernel
-///   kills the script (PR_SET_PDEATHSIG).
+///   kills the script (PR_SET_PDEATHSIG). `cgi.rlimit_as` / `cgi.rlimit_cpu` are set in the
+///   script's process before exec: past the first, allocations fail (answered 500); past the
+///   second, SIGXCPU (answered 504).
 package final class CGIHandler: RequestHandler {
     package var policy: CGIScriptPolicy
     /// request_terminate_timeout in seconds (0: none).
     package var terminateTimeout: Int
+    /// `cgi.rlimit_as` / `cgi.rlimit_cpu`: set in each script's process before exec.
+    package var limits = ResourceLimits()
     /// How long a script's leftovers may run after it exited or closed its output.
     package var lingerSeconds: Double = 1
     var poolName = "cgi"
@@ -53,6 +62,8 @@ package final class CGIHandler: RequestHandler {
         policy.allowedExtensions = config.securityLimitExtensions ?? CGIScriptPolicy.defaultExtensions
         if let root = config.chroot, !CGIScriptPolicy.isChrooted() { policy.confinedTo = root }
         terminateTimeout = config.requestTerminateTimeout
+        limits = ResourceLimits(addressSpace: config.cgiRlimitAS > 0 ? config.cgiRlimitAS : nil,
+                                cpuSeconds: config.cgiRlimitCPU > 0 ? config.cgiRlimitCPU : nil)
     }
 
     package func handle(_ request: ServerRequest, _ response: ServerResponse) throws {
@@ -95,10 +106,16 @@ final class CGIRun {
     var parser = CGIResponseHeadParser()
     var headDone = false
     var headError: CGIResponseHead.ParseError?
-    /// Body bytes read from the request and not yet written to the script.
-    var pending: [UInt8] = []
-    var pendingOffset = 0
+    /// Body bytes read from the request and not yet written to the script:
+    /// `bodyBuffer[bodyStart..<bodyEnd]`.
+    var bodyBuffer = [UInt8](repeating: 0, count: CGIRun.chunkSize)
+    var bodyStart = 0
+    var bodyEnd = 0
     var bodyEnded = false
+    /// The body waits for the request's connection to bring more bytes.
+    var bodyWaitsForClient = false
+    /// The script's exit status, once reaped.
+    var status: ExitStatus?
     var stderrLine: [UInt8] = []
     var exited = false
     /// When the script exited or closed its output: the linger period starts.
@@ -108,6 +125,8 @@ final class CGIRun {
 
     static let chunkSize = 64 * 1024
     static let tickMillis: Int32 = 200
+    /// Body bytes moved to the script before its output is read again (one round of the loop).
+    static let maxBodyPerRound = 4 << 20
 
     init(script: String, name: String, request: ServerRequest, response: ServerResponse, deadline: Int?, lingerNanos: Int,
          handler: CGIHandler) {
@@ -125,7 +144,7 @@ final class CGIRun {
         let proc: SpawnedProcess
         do {
             proc = try Spawn.start(script, arguments: [script], environment: environment,
-                                   directory: CGIScriptPolicy.directory(of: script))
+                                   directory: CGIScriptPolicy.directory(of: script), limits: handler.limits)
         } catch {
             CGIGroupGuard.disarm()
             handler.log("cannot start '\(name)': \(error)")
@@ -134,13 +153,29 @@ final class CGIRun {
         process = proc
         CGIGroupGuard.watch(proc.group)
         defer { finish() }
-        try loop()
+        do {
+            try loop()
+        } catch {
+            // A broken body (or a stalled client): the script is killed before it can see the
+            // end of its stdin and act on a partial body; what it wrote is not its answer.
+            stoppedEarly = true
+            throw error
+        }
+        let exitStatus = finish()
         if let headError {
             handler.log("script '\(name)': \(headError)")
             if !response.headSent { try fail(502, "Bad Gateway: malformed response header from the script (\(headError))") }
         } else if !headDone {
             if timedOut {
                 try fail(504, "Gateway Timeout: the script did not answer within request_terminate_timeout")
+            } else if let exitStatus, !stoppedEarly, handler.limits.stoppedByCPULimit(exitStatus) {
+                handler.log("script '\(name)' (request: \"\(request.method) \(request.uri)\") used up cgi.rlimit_cpu (\(handler.limits.cpuSeconds ?? 0)s): \(exitStatus)")
+                try fail(504, "Gateway Timeout: the script used up its CPU time (cgi.rlimit_cpu)")
+            } else if let exitStatus, exitStatus != .exited(code: 0), !stoppedEarly {
+                // It failed (an error, a crash, an allocation refused under cgi.rlimit_as):
+                // the application's own error, not a malformed answer.
+                handler.log("script '\(name)' failed before its response head")
+                try fail(500, "Internal Server Error: the script failed before its response head (\(exitStatus))")
             } else {
                 handler.log("script '\(name)': premature end of script headers")
                 try fail(502, "Bad Gateway: premature end of script headers")
@@ -158,13 +193,15 @@ final class CGIRun {
         try response.write(message + "\n")
     }
 
-    /// Kills what is left of the group, reaps the script, closes the pipes.
-    func finish() {
-        guard var proc = process else { return }
+    /// Kills what is left of the group, reaps the script, closes the pipes; the script's exit
+    /// status (once reaped, the same on every call).
+    @discardableResult
+    func finish() -> ExitStatus? {
+        guard var proc = process else { return status }
         // The script is not reaped yet, so its pid (and the group id) cannot have been reused.
         Spawn.signalGroup(proc.group, SIGKILL)
         CGIGroupGuard.watch(0)
-        let status = Spawn.reap(proc.pid)
+        status = Spawn.reap(proc.pid)
         CGIGroupGuard.disarm()
         for fd in [proc.stdin, proc.stdout, proc.stderr] where fd >= 0 { FileIO.close(fd) }
         proc.stdin = -1; proc.stdout = -1; proc.stderr = -1
@@ -173,27 +210,21 @@ final class CGIRun {
         if let status, !timedOut, !stoppedEarly, status != .exited(code: 0) {
             handler.log("script '\(name)' \(status)")
         }
+        return status
     }
 
     func loop() throws {
         guard var proc = process else { return }
         defer { process = proc }
         var chunk = [UInt8](repeating: 0, count: CGIRun.chunkSize)
+        let client = request.bodyDescriptor
+        // Bounded by the script: each pass moves bytes or waits in poll, and the script's end,
+        // request_terminate_timeout and the linger period each end the loop.
         while true {
             let now = SystemClock.monotonicNanos()
             if let deadline, now >= deadline { timedOut = true; return }
             if headError != nil { stoppedEarly = true; return }
-            // Body: read the next piece when the previous one has been written.
-            if proc.stdin >= 0 && pendingOffset >= pending.count && !bodyEnded {
-                let n = try chunk.withUnsafeMutableBytes { try request.read(into: $0) }
-                if n == 0 {
-                    bodyEnded = true
-                    FileIO.close(proc.stdin); proc.stdin = -1
-                } else {
-                    pending = Array(chunk[0..<n]); pendingOffset = 0
-                }
-            }
-            if proc.stdin >= 0 && pendingOffset < pending.count { writeBody(&proc) }
+            if proc.stdin >= 0 { try moveBody(&proc) }
 
             let outputClosed = proc.stdout < 0 && proc.stderr < 0
             if !exited { exited = Spawn.hasExited(proc.pid) }
@@ -204,8 +235,13 @@ final class CGIRun {
                 return
             }
 
+            // Whichever side the body waits for is watched, so it moves as fast as both go.
             var fds: [pollfd] = []
-            if proc.stdin >= 0 && pendingOffset < pending.count { fds.append(pollfd(fd: proc.stdin, events: Poll.writable, revents: 0)) }
+            if proc.stdin >= 0 && bodyStart < bodyEnd {
+                fds.append(pollfd(fd: proc.stdin, events: Poll.writable, revents: 0))
+            } else if proc.stdin >= 0 && bodyWaitsForClient, let client {
+                fds.append(pollfd(fd: client, events: Poll.readable, revents: 0))
+            }
             if proc.stdout >= 0 { fds.append(pollfd(fd: proc.stdout, events: Poll.readable, revents: 0)) }
             if proc.stderr >= 0 { fds.append(pollfd(fd: proc.stderr, events: Poll.readable, revents: 0)) }
             var wait = Int(CGIRun.tickMillis)
@@ -223,29 +259,60 @@ final class CGIRun {
                 } else if p.fd == proc.stderr {
                     if !readErrors(proc.stderr, &chunk) { FileIO.close(proc.stderr); proc.stderr = -1 }
                 }
+                // The client's descriptor: the next `moveBody` reads what it brought.
             }
         }
     }
 
-    /// Writes what it can of the pending body piece (non-blocking).
-    func writeBody(_ proc: inout SpawnedProcess) {
-        let fd = proc.stdin, offset = pendingOffset
-        do {
-            let n = try pending.withUnsafeBytes { b throws(SystemError) in
-                try FileIO.writeNonBlocking(fd, UnsafeRawBufferPointer(rebasing: b[offset...]))
+    /// Moves body bytes from the request to the script's stdin until one side would block
+    /// (`bodyWaitsForClient` tells which), the body ends (stdin is closed: the script sees
+    /// EOF), or `maxBodyPerRound` bytes moved. Throws `RequestBodyError` for a broken body.
+    func moveBody(_ proc: inout SpawnedProcess) throws {
+        bodyWaitsForClient = false
+        var moved = 0
+        while proc.stdin >= 0 && moved < CGIRun.maxBodyPerRound {
+            if bodyStart == bodyEnd {
+                guard !bodyEnded else { return }
+                guard let n = try bodyBuffer.withUnsafeMutableBytes({ try request.readAvailable(into: $0) }) else {
+                    bodyWaitsForClient = true
+                    return
+                }
+                if n == 0 {
+                    bodyEnded = true
+                    closeStdin(&proc)
+                    return
+                }
+                bodyStart = 0
+                bodyEnd = n
             }
-            if let n { pendingOffset += n }
+            let written = writeBody(&proc)
+            guard written > 0 else { return }
+            moved += written
+        }
+    }
+
+    /// Writes what the pipe takes of the pending body bytes (non-blocking); how many.
+    func writeBody(_ proc: inout SpawnedProcess) -> Int {
+        let fd = proc.stdin, start = bodyStart, end = bodyEnd
+        do {
+            let n = try bodyBuffer.withUnsafeBytes { b throws(SystemError) in
+                try FileIO.writeNonBlocking(fd, UnsafeRawBufferPointer(rebasing: b[start..<end]))
+            }
+            guard let n else { return 0 }
+            bodyStart += n
+            return n
         } catch {
             // EPIPE: the script does not read its stdin (any more); the worker drains the rest.
             closeStdin(&proc)
+            return 0
         }
     }
 
     func closeStdin(_ proc: inout SpawnedProcess) {
         FileIO.close(proc.stdin)
         proc.stdin = -1
-        pending = []
-        pendingOffset = 0
+        bodyStart = 0
+        bodyEnd = 0
     }
 
     /// One read from stdout into the response; false at EOF.

@@ -3,8 +3,23 @@ import FastCGI
 
 /// Supplies request body bytes as the handler reads them (the worker's connection).
 package protocol RequestBodySource: AnyObject {
-    /// Copies up to `buffer.count` body bytes; 0 means the body has ended.
+    /// Copies up to `buffer.count` body bytes; 0 means the body has ended. Throws
+    /// `RequestBodyError` when the body cannot be read whole (short, aborted, bad length).
     func readBody(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+    /// As `readBody`, without waiting: nil when no byte is here yet (wait for `bodyDescriptor`
+    /// to be readable, then call again).
+    func readBodyAvailable(into buffer: UnsafeMutableRawBufferPointer) throws -> Int?
+    /// The descriptor whose readability brings more body bytes; nil when `readBodyAvailable`
+    /// never answers nil.
+    var bodyDescriptor: Int32? { get }
+}
+
+extension RequestBodySource {
+    package func readBodyAvailable(into buffer: UnsafeMutableRawBufferPointer) throws -> Int? {
+        try readBody(into: buffer)
+    }
+
+    package var bodyDescriptor: Int32? { nil }
 }
 
 /// One FastCGI request as a handler sees it: the CGI environment nginx sent, and the body as a
@@ -33,7 +48,11 @@ package final class ServerRequest {
     package var pathInfo: String? { params["PATH_INFO"] }
     package var queryString: String { params["QUERY_STRING"] ?? "" }
     package var contentType: String? { params["CONTENT_TYPE"] }
-    package var contentLength: Int? { params["CONTENT_LENGTH"].flatMap { Int($0) } }
+    /// CONTENT_LENGTH when it is a byte count (nil when absent, empty or invalid).
+    package var contentLength: Int? {
+        if case .exactly(let n) = params.contentLength { return n }
+        return nil
+    }
     package var remoteAddress: String? { params["REMOTE_ADDR"] }
 
     /// An HTTP request header by its HTTP name (`Accept-Language` → HTTP_ACCEPT_LANGUAGE).
@@ -59,6 +78,18 @@ package final class ServerRequest {
         bodyBytesRead += n
         return n
     }
+
+    /// As `read`, without waiting for the connection: nil when no body byte is here yet (poll
+    /// `bodyDescriptor` for readable). For a handler that moves the body while doing other I/O.
+    package func readAvailable(into buffer: UnsafeMutableRawBufferPointer) throws -> Int? {
+        guard let source, buffer.count > 0 else { return 0 }
+        let n = try source.readBodyAvailable(into: buffer)
+        if let n { bodyBytesRead += n }
+        return n
+    }
+
+    /// Where more body bytes come from (see `readAvailable`).
+    package var bodyDescriptor: Int32? { source?.bodyDescriptor }
 
     package struct BodyTooLarge: Error, CustomStringConvertible {
         package var limit: Int

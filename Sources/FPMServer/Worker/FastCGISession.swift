@@ -38,7 +38,7 @@ struct ClientTimeout: Error, CustomStringConvertible {
 /// Recycled across connections (`attach`/`close`), so the parser's and writer's buffers are
 /// allocated once per worker, not per connection. Its mutable state is `@exclusivity(unchecked)`,
 /// as `Worker`'s is (one thread; the dynamic checks cost more than the bookkeeping they guard).
-final class FastCGISession: ResponseSink, RequestBodySource {
+final class FastCGISession: ResponseSink {
     /// The connection's socket; nil while the session waits in the worker's spares.
     @exclusivity(unchecked) private(set) var socket: Int32?
     private(set) var peer = PeerAddress.unix
@@ -59,18 +59,26 @@ final class FastCGISession: ResponseSink, RequestBodySource {
     /// 5 s a new connection gets for its first bytes).
     @exclusivity(unchecked) private var requestArrived = false
 
-    /// Where the request body stands.
-    private enum Body { case open, ended, aborted }
-    @exclusivity(unchecked) private var body = Body.open
+    /// The request body counted against its CONTENT_LENGTH (see `FastCGISession+Body`).
+    @exclusivity(unchecked) var body = RequestBody()
     /// Stdin bytes already parsed but not yet handed to the handler. They share the parser's
     /// buffer, so this is emptied before the parser is given more bytes (no copy-on-write).
-    @exclusivity(unchecked) private var pendingBody: ArraySlice<UInt8> = []
+    @exclusivity(unchecked) var pendingBody: ArraySlice<UInt8> = []
+    /// When the body last had to wait for bytes (monotonic ns; 0: it did not since its last
+    /// bytes): the non-blocking read's measure of request_read_timeout.
+    @exclusivity(unchecked) var bodyIdleSince = 0
+    /// STDIN bytes past CONTENT_LENGTH that the request just ended dropped (for its log line).
+    @exclusivity(unchecked) private(set) var endedBodyExcess = 0
+    /// Whether part of this request's answer has left the worker (it can no longer be replaced).
+    @exclusivity(unchecked) private(set) var outputFlushed = false
 
     /// Whether bytes of another request are already buffered (pipelined).
     var hasBufferedInput: Bool { parser.bufferedCount > 0 }
 
     /// Output bigger than this is flushed while the handler writes (streamed responses).
     static let flushThreshold = 64 * 1024
+    /// One write larger than this goes out in pieces this big.
+    static let largeWritePiece = 256 * 1024
     /// php-fpm gives a new connection 5 s to send its first bytes.
     static let firstBytesTimeoutMillis: Int32 = 5000
 
@@ -104,7 +112,7 @@ final class FastCGISession: ResponseSink, RequestBodySource {
         socket = nil
     }
 
-    private var fd: Int32 {
+    var fd: Int32 {
         guard let socket else { preconditionFailure("I/O on a FastCGI session without a connection") }
         return socket
     }
@@ -112,8 +120,11 @@ final class FastCGISession: ResponseSink, RequestBodySource {
     private func startRequest() {
         requestArrived = false
         headDeadline = 0
-        body = .open
+        body = RequestBody()
         pendingBody = []
+        bodyIdleSince = 0
+        outputFlushed = false
+        writer.releaseCapacity(above: 1 << 20)
     }
 
     // MARK: the request head
@@ -163,6 +174,7 @@ final class FastCGISession: ResponseSink, RequestBodySource {
                 keepsConnection = keep
             case .params(let params):
                 writer.reset(requestID: requestID)
+                body = RequestBody(length: params.contentLength)
                 return .ready(params)
             case .abort:
                 // Aborted before the handler ran: end it, and go on to the next request if kept.
@@ -182,14 +194,18 @@ final class FastCGISession: ResponseSink, RequestBodySource {
 
     /// The handler is done: drops the body it did not read (so a kept connection stays in
     /// step), ends the request (END_REQUEST, app status 1 when `failed`) and sends what is left.
-    /// Returns whether the connection serves another request: the web server keeps it and did
-    /// not abort this one. After a throw the connection is out of step: close it.
+    /// An aborted request's unsent answer is dropped: END_REQUEST alone ends it. Returns whether
+    /// the connection serves another request: the web server keeps it and did not abort this
+    /// one. After a throw the connection is out of step: close it.
     func endRequest(failed: Bool) throws -> Bool {
+        endedBodyExcess = 0
         try drainBody()
+        if body.dropsAnswer { writer.removeAll() }
         writer.end(appStatus: failed ? 1 : 0, protocolStatus: .requestComplete)
         try flush()
         parser.requestFinished()
-        let reusable = keepsConnection && body != .aborted
+        let reusable = keepsConnection && !body.dropsAnswer
+        endedBodyExcess = body.excess
         startRequest()
         return reusable
     }
@@ -202,16 +218,31 @@ final class FastCGISession: ResponseSink, RequestBodySource {
     // MARK: output (ResponseSink)
 
     func writeOutput(_ bytes: UnsafeRawBufferPointer) throws {
-        writer.stdout(bytes)
-        if writer.count >= Self.flushThreshold { try flush() }
+        if body.dropsAnswer { return }
+        guard bytes.count > Self.largeWritePiece else {
+            writer.stdout(bytes)
+            if writer.count >= Self.flushThreshold { try flush() }
+            return
+        }
+        // A large write is framed and sent in pieces, so the framed buffer (kept for the life of
+        // the worker) never grows to the size of one response.
+        var offset = 0
+        while offset < bytes.count {
+            let end = min(bytes.count, offset + Self.largeWritePiece)
+            writer.stdout(UnsafeRawBufferPointer(rebasing: bytes[offset..<end]))
+            try flush()
+            offset = end
+        }
     }
 
     func writeOutput(composing compose: (inout [UInt8]) -> Void) throws {
+        if body.dropsAnswer { return }
         writer.stdout(composing: compose)
         if writer.count >= Self.flushThreshold { try flush() }
     }
 
     func writeError(_ bytes: UnsafeRawBufferPointer) throws {
+        if body.dropsAnswer { return }
         writer.stderr(bytes)
         if writer.count >= Self.flushThreshold { try flush() }
     }
@@ -220,6 +251,7 @@ final class FastCGISession: ResponseSink, RequestBodySource {
         guard writer.count > 0 else { return }
         try writer.withBytes { try send($0) }
         writer.removeAll()
+        outputFlushed = true
         LastAnswer.responseStarted()
     }
 
@@ -243,7 +275,7 @@ final class FastCGISession: ResponseSink, RequestBodySource {
 
     /// Waits for the client's next bytes until `deadline` (monotonic ns; 0: none), throwing
     /// `ClientTimeout` when it passes first.
-    private func waitForInput(until deadline: Int, stage: ClientTimeout.Stage) throws {
+    func waitForInput(until deadline: Int, stage: ClientTimeout.Stage) throws {
         var timeout: Int32 = -1
         if deadline > 0 {
             let left = (deadline - SystemClock.monotonicNanos() + 999_999) / 1_000_000
@@ -255,71 +287,11 @@ final class FastCGISession: ResponseSink, RequestBodySource {
         }
     }
 
-    // MARK: the body (RequestBodySource)
-
-    func readBody(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        while pendingBody.isEmpty {
-            guard body == .open else { return 0 }
-            pendingBody = []
-            if try !pumpBody() { return 0 }
-        }
-        let n = min(buffer.count, pendingBody.count)
-        pendingBody.withUnsafeBytes { src in
-            buffer.baseAddress!.copyMemory(from: src.baseAddress!, byteCount: n)
-        }
-        pendingBody = pendingBody.dropFirst(n)
-        return n
-    }
-
-    /// Takes parser events until something for the body arrives, reading the socket when the
-    /// parser needs bytes. Returns false when the connection ended (the request is aborted).
-    /// The body may pause for request_read_timeout at most between its bytes (a total would cut
-    /// slow uploads nginx streams with `fastcgi_request_buffering off`).
-    private func pumpBody() throws -> Bool {
-        while true {
-            guard let event = try nextEvent() else {
-                switch try receive(wait: false) {
-                case .bytes: continue
-                case .wouldBlock:
-                    let deadline = readTimeout > 0 ? SystemClock.monotonicNanos() + readTimeout * 1_000_000_000 : 0
-                    try waitForInput(until: deadline, stage: .readingBody)
-                    continue
-                case .endOfStream:
-                    body = .aborted
-                    return false
-                }
-            }
-            switch event {
-            case .stdin(let chunk):
-                pendingBody = chunk
-                return true
-            case .stdinEnd:
-                body = .ended
-                return true
-            case .abort:
-                body = .aborted
-                return true
-            case .data, .dataEnd, .reply:
-                continue
-            case .begin, .params:
-                throw FastCGIError.unexpectedRecordType(type: RecordType.beginRequest.rawValue, requestID: requestID)
-            }
-        }
-    }
-
-    private func drainBody() throws {
-        while body == .open {
-            pendingBody = []
-            if try !pumpBody() { break }
-        }
-        pendingBody = []
-    }
-
     // MARK: input
 
     /// The parser's next event, with management replies (GET_VALUES_RESULT, UNKNOWN_TYPE,
     /// refusals) already sent: whatever phase the request is in, they are answered the same.
-    private func nextEvent() throws -> ParserEvent? {
+    func nextEvent() throws -> ParserEvent? {
         while let event = try parser.nextEvent() {
             guard case .reply(let bytes) = event else { return event }
             try bytes.withUnsafeBytes { try send($0) }
@@ -328,7 +300,7 @@ final class FastCGISession: ResponseSink, RequestBodySource {
     }
 
     /// Reads what the socket has into the parser; `wait` false: without blocking.
-    private func receive(wait: Bool) throws -> SocketIO.Received {
+    func receive(wait: Bool) throws -> SocketIO.Received {
         let result = try SocketIO.receive(fd, into: receiveBuffer.bytes, wait: wait)
         if case .bytes(let n) = result {
             parser.append(UnsafeRawBufferPointer(rebasing: receiveBuffer.bytes[0..<n]))

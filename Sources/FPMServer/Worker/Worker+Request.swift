@@ -18,10 +18,14 @@ extension Worker {
             if handsOffWhenSlow { SlowRequestHandoff.busy(fd: fd, startedNanos: requestStarted) }
         }
         let request = ServerRequest(params: params, role: session.role, body: session)
-        let response = ServerResponse(sink: session)
+        var response = ServerResponse(sink: session)
         if isHead { response.sendsBody = false }
         var failed = false
         do {
+            if session.bodyLength == .invalid {
+                // Refused before any code of the pool runs: its body cannot be delimited.
+                throw RequestBodyError.invalidLength
+            }
             if try !BuiltInPages.serve(pool: pool, request: request, response: response) {
                 if let handler = pool.handler {
                     try handler.handle(request, response)
@@ -33,6 +37,8 @@ extension Worker {
         } catch let timeout as ClientTimeout {
             failed = true
             logTimeout(timeout, peer: session.peer)
+        } catch is RequestBodyError {
+            failed = true // answered below, from what the session saw
         } catch {
             failed = true
             log.warning("[pool \(pool.name)] child \(pid): handler error for \"\(request.method) \(request.uri)\": \(error)")
@@ -40,6 +46,19 @@ extension Worker {
                 response.status = 500
                 try? response.setHeader("Content-Type", "text/plain; charset=utf-8")
                 try? response.write("Internal Server Error\n")
+            }
+        }
+        if let bodyFailure = session.bodyFailure {
+            // Whatever the handler made of a broken body, its answer is not sent: a 400 instead
+            // (none after an abort) unless part of it already left.
+            failed = true
+            log.warning("[pool \(pool.name)] child \(pid): request \"\(request.method) \(request.uri)\": \(bodyFailure)\(bodyFailure.isAnswered ? "" : "; no answer sent")")
+            if bodyFailure.isAnswered && !session.outputFlushed {
+                session.discardOutput()
+                response = ServerResponse(sink: session)
+                response.status = 400
+                try? response.setHeader("Content-Type", "text/plain; charset=utf-8")
+                try? response.write("Bad Request: \(bodyFailure)\n")
             }
         }
         let reusable: Bool
@@ -54,14 +73,23 @@ extension Worker {
             session.discardOutput()
             reusable = false
         }
+        if session.endedBodyExcess > 0 {
+            log.warning("[pool \(pool.name)] child \(pid): request \"\(request.method) \(request.uri)\": \(session.endedBodyExcess) bytes past CONTENT_LENGTH discarded")
+        }
         LastAnswer.disarm()
         if handsOffWhenSlow { SlowRequestHandoff.idle() }
         served += 1
         let peakMemory = record(request: request, response: response, peer: session.peer, started: started,
                                 startWall: startWall, cpuBefore: cpuBefore)
+        // A large body (read, or written in one piece) leaves its freed blocks in malloc's
+        // heap: give them back, so the worker returns near its usual size.
+        if request.bodyBytesRead >= Self.trimAfterBytes || response.bodyBytesWritten >= Self.trimAfterBytes { Heap.trim() }
         if pool.config.maxMemory > 0 && peakMemory >= pool.config.maxMemory { checkMemory() }
         return reusable
     }
+
+    /// Request or response bodies from this size up are followed by `Heap.trim()`.
+    static let trimAfterBytes = 4 << 20
 
     /// pm.max_memory: once this worker's private memory passes the limit, flag the slot so the
     /// master starts a replacement and then asks this one to quit; it serves on meanwhile, so

@@ -62,6 +62,21 @@ final class TestApp: Handler, PoolPreparing {
             let body = try request.body(limit: 64 << 20)
             try response.setHeader("Content-Type", "application/octet-stream")
             try response.write(body)
+        case "/count":
+            // The whole body in memory (up to 256 MiB), then its size: a large upload read whole.
+            let body = try request.body(limit: 256 << 20)
+            try response.write("read \(body.count)\n")
+        case "/swallow":
+            // Reads the body 1 KiB at a time and answers 200 whatever happens: a body that turns
+            // out short or aborted must still not let this answer out.
+            var chunk = [UInt8](repeating: 0, count: 1024)
+            var total = 0
+            do {
+                while case let n = try request.read(into: &chunk), n > 0 { total += n }
+            } catch {
+                try response.write("swallowed: \(error)\n")
+            }
+            try response.write("read \(total)\n")
         case "/big":
             let n = Int(query["bytes"] ?? "1048576") ?? 1_048_576
             var chunk = [UInt8](repeating: UInt8(ascii: "x"), count: 65536)
