@@ -68,7 +68,7 @@ extension Master {
         for other in pools where other !== pool {
             FileIO.close(other.listenFD)
             if let fd = other.accessLogFD { FileIO.close(fd) }
-            if let h = other.handoff { FileIO.close(h.read); FileIO.close(h.write) }
+            other.handoff?.close()
             other.scoreboard.memory.unmap()
         }
         useWorkerOutput(output, pool: pool)

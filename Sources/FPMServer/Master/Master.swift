@@ -46,7 +46,7 @@ final class Master {
     /// Inherited listeners not (yet) claimed by a pool, by listen address.
     var inheritedListeners: [String: Int32] = [:]
     /// Inherited hand-off sockets not (yet) claimed by a pool, by pool name.
-    var inheritedHandoffs: [String: (read: Int32, write: Int32)] = [:]
+    var inheritedHandoffs: [String: HandoffSocket] = [:]
     var reloadFailures = 0
     var lastReloadError = ""
     /// The configuration a reload validated, until it is applied by re-executing.

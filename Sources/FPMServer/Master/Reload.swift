@@ -186,7 +186,7 @@ extension Master {
         for handoff in inheritance.handoffs {
             try? FileIO.setCloseOnExec(handoff.read, true)
             try? FileIO.setCloseOnExec(handoff.write, true)
-            inheritedHandoffs[handoff.pool] = (handoff.read, handoff.write)
+            inheritedHandoffs[handoff.pool] = HandoffSocket(read: handoff.read, write: handoff.write)
         }
         let now = SystemClock.monotonicNanos()
         for child in inheritance.children {
