@@ -6,6 +6,9 @@
 #
 #   bench/many-pools.sh [N] [ROUNDS]     (defaults 5000 and 1)
 #   FPM=path/to/fpm (default .build/release/fpm), PHPFPM=php-fpm8.2 (PHPFPM= skips it)
+#   BASE=/dev/shm: where the temp dir (sockets, scoreboards, logs) goes. A tmpfs, as /run is in
+#   production: on ext4, creating thousands of socket inodes right after deleting thousands
+#   (the previous run's) costs seconds in the kernel's inode allocator, for both servers.
 #
 # Every process it starts is stopped by its pid; the temp dir is removed at the end.
 set -euo pipefail
@@ -18,7 +21,7 @@ PHPFPM=${PHPFPM-php-fpm8.2}
 [ -x "$FPM" ] || { echo "many-pools: no fpm binary at $FPM (swift build -c release --product fpm, or FPM=...)" >&2; exit 2; }
 ulimit -n "$(ulimit -Hn)"
 
-DIR=$(mktemp -d /tmp/many-pools.XXXXXX)
+DIR=$(mktemp -d "${BASE:-/dev/shm}/many-pools.XXXXXX")
 PIDS=()
 cleanup() {
 	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done

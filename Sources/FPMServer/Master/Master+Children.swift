@@ -204,7 +204,7 @@ extension Master {
         slowLogged.remove(child.pid)
         memoryReplacements.removeValue(forKey: child.pid)
         guard child.generation == generation, let slot = child.slot,
-              let pool = pools.first(where: { $0.name == child.pool }) else { return }
+              let pool = poolsByName[child.pool] else { return }
         pool.scoreboard.slot(slot).release()
         pool.usedSlots.remove(slot)
     }

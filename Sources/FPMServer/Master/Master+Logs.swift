@@ -32,7 +32,7 @@ extension Master {
         // Hand the new files to the workers before saying so: whoever reads the log line and
         // sends a request then finds it logged in the new file.
         for child in control.children.values where child.generation == generation {
-            guard let channel = child.control, let pool = pools.first(where: { $0.name == child.pool }) else { continue }
+            guard let channel = child.control, let pool = poolsByName[child.pool] else { continue }
             _ = ControlMessage.reopenLogs(errorLog: log.fd, accessLog: pool.accessLogFD).send(over: channel)
         }
         if errorLogReopened { log.notice("error log file re-opened") }

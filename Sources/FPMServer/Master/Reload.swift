@@ -203,8 +203,9 @@ extension Master {
     /// During a hand-over: whether every pool that starts workers has one ready to accept. An
     /// exec'd program cannot flag itself ready: once forked it shares the queue.
     func newGenerationIsReady() -> Bool {
+        let workers = control.currentByPool()
         for pool in pools where pool.settings.initialChildren > 0 {
-            let ready = control.current(in: pool.name).contains { child in
+            let ready = (workers[pool.name] ?? []).contains { child in
                 if child.isExec { return true }
                 guard let slot = child.slot else { return false }
                 return pool.scoreboard.slot(slot).flags & Scoreboard.readyFlag != 0
