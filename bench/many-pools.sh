@@ -4,7 +4,7 @@
 # same N pools (each on its own unix socket in a temp dir, pm = ondemand, max_children 1, so no
 # worker is forked and both masters do the same work).
 #
-#   bench/many-pools.sh [N] [ROUNDS]     (defaults 5000 and 1)
+#   bench/many-pools.sh [N] [ROUNDS]     (defaults 5000 and 1; `make bench-pools` builds and runs it)
 #   FPM=path/to/fpm (default .build/release/fpm), PHPFPM=php-fpm8.2 (PHPFPM= skips it)
 #   BASE=/dev/shm: where the temp dir (sockets, scoreboards, logs) goes. A tmpfs, as /run is in
 #   production: on ext4, creating thousands of socket inodes right after deleting thousands
