@@ -2,8 +2,10 @@
 # `make bench-quick`: one short round, to check the harness. `make bench-reload`: only the
 # reload comparison (php-fpm's stall behind a slow request vs swift-fpm's). `make bench-malloc`:
 # heap allocations per served request in a worker (bench/malloc-per-request.sh).
+# `make bench-pools`: -t, start, reload and master descriptors with 5,000 pools, beside php-fpm
+# (bench/many-pools.sh; POOLS=N, ROUNDS=N).
 
-.PHONY: bench-quick bench-reload bench-malloc
+.PHONY: bench-quick bench-reload bench-malloc bench-pools
 
 bench-quick:
 	BENCH_ROUNDS=1 BENCH_DURATION=3 BENCH_WARMUP=1 bench/run.sh
@@ -15,3 +17,7 @@ bench-malloc:
 	swift build -c release --scratch-path .build-bench --product fpm-testapp
 	swift build -c release --scratch-path .build-bench --product fcgibench
 	bench/malloc-per-request.sh "$$(swift build -c release --scratch-path .build-bench --show-bin-path)"
+
+bench-pools:
+	swift build -c release --scratch-path .build-bench --product fpm
+	FPM="$$(swift build -c release --scratch-path .build-bench --show-bin-path)/fpm" bench/many-pools.sh $${POOLS:-5000} $${ROUNDS:-1}

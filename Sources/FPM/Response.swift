@@ -73,10 +73,33 @@ public struct Response {
         nonmutating set { base.contentType = newValue }
     }
 
-    /// Adds a `Set-Cookie` header. `name` and `value` must be cookie-safe; `attributes` are
-    /// appended as given (`Path=/; HttpOnly; SameSite=Lax`).
-    public func setCookie(_ name: String, _ value: String, attributes: String = "Path=/; HttpOnly") throws(HeaderError) {
-        try addHeader("Set-Cookie", attributes.isEmpty ? "\(name)=\(value)" : "\(name)=\(value); \(attributes)")
+    /// Adds a `Set-Cookie` header for `name=value` with typed attributes (`Path=/; HttpOnly`
+    /// unless told otherwise). Every part is checked (``Cookie/headerValue()``): a name that is
+    /// not a token, a value that is not cookie-octets (`;`, `,`, space, `"`, `\`, control
+    /// characters, non-ASCII) or a bad attribute throws ``CookieError`` and nothing is added,
+    /// so request text can never inject attributes. Values are refused, not encoded.
+    public func setCookie(_ name: String, _ value: String, maxAge: Int? = nil, expires: Date? = nil,
+                          domain: String? = nil, path: String? = "/", secure: Bool = false, httpOnly: Bool = true,
+                          sameSite: Cookie.SameSite? = nil) throws(CookieError) {
+        try setCookie(Cookie(name, value, maxAge: maxAge, expires: expires, domain: domain, path: path,
+                             secure: secure, httpOnly: httpOnly, sameSite: sameSite))
+    }
+
+    /// Adds a `Set-Cookie` header for `cookie`, checked as above.
+    public func setCookie(_ cookie: Cookie) throws(CookieError) {
+        let value = try cookie.headerValue()
+        do {
+            try base.addHeader("Set-Cookie", value)
+        } catch {
+            // Unreachable for a checked value (no CR, LF or NUL); reported rather than trapped.
+            throw CookieError(cookie: cookie.name, part: "header", description: error.description)
+        }
+    }
+
+    /// Asks the client to delete the cookie `name` (`Max-Age=0`, empty value); `domain` and
+    /// `path` must match those it was set with.
+    public func deleteCookie(_ name: String, domain: String? = nil, path: String? = "/") throws(CookieError) {
+        try setCookie(Cookie(name, "", maxAge: 0, domain: domain, path: path, httpOnly: false))
     }
 
     // MARK: body

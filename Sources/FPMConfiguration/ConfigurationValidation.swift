@@ -33,9 +33,13 @@ struct ConfigurationValidation {
                 message: "No pool defined. at least one pool section must be specified in config file"))
             return
         }
+        // `Self.` and a static function: an instance method called with `&configuration.pools[i]`
+        // copies `self` first, so every pool's write copied the whole array (quadratic).
         for index in configuration.pools.indices {
-            resolvePoolPaths(&configuration.pools[index])
-            if !skipPools.contains(index) { validatePool(index) }
+            Self.resolvePoolPaths(&configuration.pools[index], prefix: prefix)
+        }
+        for index in configuration.pools.indices where !skipPools.contains(index) {
+            validatePool(index)
         }
         validateUniqueListen()
     }
@@ -85,7 +89,7 @@ struct ConfigurationValidation {
         pool.prefix.map { PathResolution.resolve($0, against: prefix) } ?? prefix
     }
 
-    private func resolvePoolPaths(_ pool: inout PoolConfiguration) {
+    private static func resolvePoolPaths(_ pool: inout PoolConfiguration, prefix: String?) {
         if let poolPrefix = pool.prefix { pool.prefix = PathResolution.resolve(poolPrefix, against: prefix) }
         let base = pool.prefix ?? prefix
         if let chroot = pool.chroot, chroot.hasPrefix("$prefix") {

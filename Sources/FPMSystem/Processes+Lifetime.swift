@@ -17,6 +17,21 @@ extension Processes {
         Glibc.exit(code)
     }
 
+    /// Raises the soft RLIMIT_NOFILE to `wanted`, or to the hard limit when that is lower (a
+    /// soft limit may rise to the hard one without privilege). Never lowers it. Returns the
+    /// soft limit in force afterwards. The corresponding C functions are `getrlimit`, `setrlimit`.
+    @discardableResult
+    package static func raiseDescriptorLimit(to wanted: Int) -> Int {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return descriptorLimit }
+        let target = min(rlim_t(clamping: wanted), limit.rlim_max)
+        if target > limit.rlim_cur {
+            limit.rlim_cur = target
+            _ = setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+        }
+        return descriptorLimit
+    }
+
     /// How many descriptors this process may have open (the soft RLIMIT_NOFILE).
     /// The corresponding C function is `getrlimit`.
     package static var descriptorLimit: Int {

@@ -248,6 +248,36 @@ package enum Socket {
         return (Int(length), Int(backlog))
     }
 
+    /// ``listenQueue(_:)`` for many listeners, in order: TCP_INFO for each TCP one, and a
+    /// single sock_diag dump for all the unix ones (asking per unix listener makes the kernel
+    /// walk every unix socket each time: quadratic in the number of pools).
+    /// The corresponding C functions are `getsockopt(TCP_INFO)`, `fstat` and a `NETLINK_SOCK_DIAG` dump.
+    package static func listenQueues(_ fds: [Int32]) -> [(length: Int, backlog: Int)?] {
+        var result = [(length: Int, backlog: Int)?](repeating: nil, count: fds.count)
+        var unix: [(inode: UInt32, index: Int)] = []
+        for (index, fd) in fds.enumerated() {
+            var length: UInt32 = 0
+            var backlog: UInt32 = 0
+            if cfpm_tcp_listen_queue(fd, &length, &backlog) == 0 {
+                result[index] = (Int(length), Int(backlog))
+                continue
+            }
+            var info = stat()
+            if fstat(fd, &info) == 0 { unix.append((UInt32(truncatingIfNeeded: info.st_ino), index)) }
+        }
+        guard !unix.isEmpty else { return result }
+        unix.sort { $0.inode < $1.inode }
+        let inodes = unix.map(\.inode)
+        var lengths = [UInt32](repeating: 0, count: unix.count)
+        var backlogs = [UInt32](repeating: 0, count: unix.count)
+        var found = [UInt8](repeating: 0, count: unix.count)
+        guard cfpm_unix_listen_queues(inodes, inodes.count, &lengths, &backlogs, &found) == 0 else { return result }
+        for (i, entry) in unix.enumerated() where found[i] != 0 {
+            result[entry.index] = (Int(lengths[i]), Int(backlogs[i]))
+        }
+        return result
+    }
+
     static func makeAddress(_ host: String, port: Int) -> (Int32, sockaddr_storage, socklen_t)? {
         var storage = sockaddr_storage()
         var sin = sockaddr_in()

@@ -127,6 +127,11 @@ import Testing
         #expect(Set(m.current(in: "www").map(\.pid)) == [30, 31])
         #expect(m.current(in: "api").map(\.pid) == [40])
         #expect(m.current(in: "none").isEmpty)
+        // The per-tick grouping says the same for every pool at once.
+        let byPool = m.currentByPool()
+        #expect(Set(byPool.keys) == ["www", "api"])
+        #expect(Set(byPool["www"]?.map(\.pid) ?? []) == [30, 31])
+        #expect(byPool["api"]?.map(\.pid) == [40])
     }
 
     @Test func phaseIsServingOnlyWhileRunningOrHandingOver() {

@@ -121,6 +121,11 @@ int cfpm_stdout_line_buffered(void);
 /* The accept-queue length and backlog of the listening unix socket `fd`, from sock_diag.
    Returns 0, or -1 when the kernel does not tell. */
 int cfpm_unix_listen_queue(int fd, uint32_t *length, uint32_t *backlog);
+/* The same for many listeners at once, by inode (`inodes` sorted ascending, `count` of them):
+   one sock_diag dump of the listening unix sockets, so the cost does not grow with
+   listeners x sockets as one exact query per listener does (the kernel finds a socket by
+   inode by walking all of them). Sets found[i] to 1 for each inode it saw. Returns 0, or -1. */
+int cfpm_unix_listen_queues(const uint32_t *inodes, size_t count, uint32_t *lengths, uint32_t *backlogs, uint8_t *found);
 
 /* status (exec pools): 1 when `number` is the accept(2) or accept4(2) system call. */
 int cfpm_is_accept_syscall(long number);

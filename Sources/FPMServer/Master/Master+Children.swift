@@ -72,7 +72,7 @@ extension Master {
         for other in pools where other !== pool {
             FileIO.close(other.listenFD)
             if let fd = other.accessLogFD { FileIO.close(fd) }
-            if let h = other.handoff { FileIO.close(h.read); FileIO.close(h.write) }
+            other.handoff?.close()
             other.scoreboard.memory.unmap()
         }
         useWorkerOutput(output, pool: pool)
@@ -208,7 +208,7 @@ extension Master {
         slowLogged.remove(child.pid)
         memoryReplacements.removeValue(forKey: child.pid)
         guard child.generation == generation, let slot = child.slot,
-              let pool = pools.first(where: { $0.name == child.pool }) else { return }
+              let pool = poolsByName[child.pool] else { return }
         pool.scoreboard.slot(slot).release()
         pool.usedSlots.remove(slot)
     }

@@ -32,7 +32,7 @@ extension Master {
         // Hand the new files to the workers before saying so: whoever reads the log line and
         // sends a request then finds it logged in the new file.
         for child in control.children.values where child.generation == generation {
-            guard let channel = child.control, let pool = pools.first(where: { $0.name == child.pool }),
+            guard let channel = child.control, let pool = poolsByName[child.pool],
                   let accessLog = pool.accessLogFD else { continue }
             _ = ControlMessage.reopenAccessLog(accessLog).send(over: channel)
         }

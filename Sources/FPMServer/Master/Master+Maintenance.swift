@@ -7,13 +7,17 @@ import Glibc
 /// ondemand's fork on a waiting connection.
 extension Master {
     /// The 1-second tick: counts, listen queue, pm decisions.
+    /// Linear in pools plus workers: the workers are grouped by pool once, and every unix
+    /// listener's queue comes from one kernel dump (`Socket.listenQueues`).
     func maintenance(now: Int) {
-        for pool in pools {
+        let workers = control.currentByPool()
+        let queues = Socket.listenQueues(pools.map(\.listenFD))
+        for (index, pool) in pools.enumerated() {
             sampleExecStages(pool, now: now)
             var idle: [IdleWorker] = []
             var active = 0
             var running = 0
-            for child in control.current(in: pool.name) {
+            for child in workers[pool.name] ?? [] {
                 running += 1
                 guard let slot = child.slot else { continue }
                 let stage = pool.scoreboard.stage(slot)
@@ -31,7 +35,7 @@ extension Master {
             sb.storeInt(idle.count, at: Scoreboard.H.idle)
             sb.storeInt(active, at: Scoreboard.H.active)
             if active > sb.maxActive { sb.maxActive = active }
-            if let q = Socket.listenQueue(pool.listenFD) {
+            if let q = queues[index] {
                 sb.listenQueue = q.length
                 sb.listenQueueLength = q.backlog
                 if q.length > sb.maxListenQueue { sb.maxListenQueue = q.length }

@@ -19,10 +19,43 @@ extension Master {
         init(_ d: String) { description = d }
     }
 
+    /// About how many descriptors the master holds for `configuration`: per pool its listener,
+    /// its hand-off socket and its access log; per worker a control channel and, with
+    /// catch_workers_output, two pipes; twice the workers during a reload's hand-over; and
+    /// some room for the master's own (logs, epoll, signalfd, status listeners).
+    static func descriptorsNeeded(_ configuration: FPMConfiguration) -> Int {
+        var total = 64
+        for pool in configuration.pools {
+            total += 2 + (pool.accessLog != nil ? 1 : 0) + (pool.statusListen != nil ? 1 : 0)
+            total += 2 * pool.maxChildren * (1 + (pool.catchWorkersOutput ? 2 : 0))
+        }
+        return total
+    }
+
+    /// `rlimit_files` in [global] sets the master's limit (php-fpm's behaviour, and inherited by
+    /// workers); without it, the soft limit is raised toward what the pools need, up to the
+    /// hard limit, so thousands of pools start under a default 1024.
+    func applyDescriptorLimit() throws {
+        if let files = configuration.global.rlimitFiles {
+            do {
+                try Processes.setLimit(Int32(RLIMIT_NOFILE.rawValue), UInt64(files))
+            } catch {
+                throw StartError("failed to set rlimit_files to \(files): \(error)")
+            }
+            return
+        }
+        let needed = Self.descriptorsNeeded(configuration)
+        let limit = Processes.raiseDescriptorLimit(to: needed)
+        if limit < needed {
+            log.warning("\(configuration.pools.count) pools may need about \(needed) descriptors but RLIMIT_NOFILE allows \(limit): raise the hard limit (LimitNOFILE=, ulimit -Hn) or set rlimit_files")
+        }
+    }
+
     /// Opens (or takes over) each pool's socket, scoreboard and access log. First, on a first
     /// start, each pool's once-per-generation preparation (a reload's new image was prepared
     /// for by the image that validated it), before any worker exists.
     func openPools() throws {
+        try applyDescriptorLimit()
         if inheritance == nil {
             let failures = preparePools(for: configuration)
             if !failures.isEmpty { throw StartError(failures.joined(separator: "\n")) }
@@ -49,8 +82,6 @@ extension Master {
                                             slots: slots, maxChildren: config.maxChildren,
                                             limits: Scoreboard.Limits(pool: config), masterPID: pid,
                                             generation: generation, group: runtimeGroup)
-            // The backlog as the kernel has it, from the start (not only from the first tick).
-            if let q = Socket.listenQueue(fd) { scoreboard.listenQueueLength = q.backlog }
             if let old {
                 // Counters survive a reload: monitoring sees one continuous pool.
                 scoreboard.acceptedConnections = old.acceptedConnections
@@ -86,16 +117,20 @@ extension Master {
                 if let inherited = inheritedHandoffs.removeValue(forKey: config.name) {
                     runtime.handoff = inherited
                 } else {
-                    runtime.handoff = try FileIO.datagramPair()
+                    runtime.handoff = try HandoffSocket.make()
                 }
             } else if let inherited = inheritedHandoffs.removeValue(forKey: config.name) {
-                FileIO.close(inherited.read)
-                FileIO.close(inherited.write)
+                inherited.close()
             }
             if runtime.settings.style == .ondemand {
                 try epoll.add(fd, events: Epoll.input | Epoll.edgeTriggered, data: Wakeup.pendingConnection(pool: index).tag)
             }
             opened.append(runtime)
+        }
+        // The backlog as the kernel has it, from the start (not only from the first tick); one
+        // query for all unix listeners.
+        for (pool, queue) in zip(opened, Socket.listenQueues(opened.map(\.listenFD))) {
+            if let queue { pool.scoreboard.listenQueueLength = queue.backlog }
         }
         pools = opened
     }
@@ -134,10 +169,7 @@ extension Master {
             log.notice("closed inherited socket \"\(key)\" no pool uses any more")
         }
         inheritedListeners.removeAll()
-        for (_, pair) in inheritedHandoffs {
-            FileIO.close(pair.read)
-            FileIO.close(pair.write)
-        }
+        for (_, handoff) in inheritedHandoffs { handoff.close() }
         inheritedHandoffs.removeAll()
     }
 }

@@ -14,11 +14,13 @@ extension Master {
     func checkRequestTimeouts(now: Int) {
         // One stack per heartbeat: each worker's frames follow its own header in the slowlog.
         var traced = false
-        for pool in pools {
+        let watched = poolsWithRequestTimeouts
+        guard !watched.isEmpty else { return }
+        let workers = control.currentByPool()
+        for pool in watched {
             let terminate = pool.config.requestTerminateTimeout
             let slow = pool.config.requestSlowlogTimeout
-            guard terminate > 0 || slow > 0 else { continue }
-            for child in control.current(in: pool.name) {
+            for child in workers[pool.name] ?? [] {
                 let pid = child.pid
                 guard let slot = child.slot, let snap = pool.scoreboard.snapshot(slot) else { continue }
                 let trackFinished = pool.config.requestTerminateTimeoutTrackFinished
@@ -50,13 +52,11 @@ extension Master {
     /// A worker died of a crash signal: the request it was serving (its client got a 500 from
     /// the worker's last answer), beside php-fpm's "exited on signal" line.
     func logCrashedRequest(pid: pid_t) {
-        for pool in pools {
-            guard let child = control.current(in: pool.name).first(where: { $0.pid == pid }),
-                  let slot = child.slot, let snap = pool.scoreboard.snapshot(slot), snap.isActive else { continue }
-            let request = "\(snap.method) \(snap.uri)\(snap.query.isEmpty ? "" : "?" + snap.query)"
-            log.warning("[pool \(pool.name)] child \(pid), script '\(snap.script)' (request: \"\(request)\") crashed while serving it; the client was answered 500")
-            return
-        }
+        guard let child = control.children[pid], child.generation == control.generation,
+              let pool = poolsByName[child.pool] else { return }
+        guard let slot = child.slot, let snap = pool.scoreboard.snapshot(slot), snap.isActive else { return }
+        let request = "\(snap.method) \(snap.uri)\(snap.query.isEmpty ? "" : "?" + snap.query)"
+        log.warning("[pool \(pool.name)] child \(pid), script '\(snap.script)' (request: \"\(request)\") crashed while serving it; the client was answered 500")
     }
 
     func writeSlowlog(pool: PoolRuntime, pid: pid_t, snap: Scoreboard.SlotSnapshot) {

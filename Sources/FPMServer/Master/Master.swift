@@ -32,7 +32,16 @@ final class Master {
     let options: LaunchOptions
     let handlers: [String: any RequestHandler]
     let log: ErrorLog
-    var pools: [PoolRuntime] = []
+    var pools: [PoolRuntime] = [] {
+        didSet {
+            poolsByName = Dictionary(pools.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+            poolsWithRequestTimeouts = pools.filter { $0.config.requestTerminateTimeout > 0 || $0.config.requestSlowlogTimeout > 0 }
+        }
+    }
+    /// `pools` by name: lookups per child or per event stay O(1) with thousands of pools.
+    private(set) var poolsByName: [String: PoolRuntime] = [:]
+    /// Pools with request_terminate_timeout or request_slowlog_timeout (checked on every wake-up).
+    private(set) var poolsWithRequestTimeouts: [PoolRuntime] = []
     var control: ProcessControl
     var epoll: Epoll
     /// The master's signals, read as events (they are blocked for asynchronous delivery).
@@ -48,7 +57,7 @@ final class Master {
     /// Inherited listeners not (yet) claimed by a pool, by listen address.
     var inheritedListeners: [String: Int32] = [:]
     /// Inherited hand-off sockets not (yet) claimed by a pool, by pool name.
-    var inheritedHandoffs: [String: (read: Int32, write: Int32)] = [:]
+    var inheritedHandoffs: [String: HandoffSocket] = [:]
     var reloadFailures = 0
     var lastReloadError = ""
     /// The configuration a reload validated, until it is applied by re-executing.
@@ -327,7 +336,7 @@ final class Master {
             case .signal(let pid, let signal):
                 Processes.signal(pid, signal)
             case .spawn(let name):
-                if let pool = pools.first(where: { $0.name == name }) { spawn(pool) }
+                if let pool = poolsByName[name] { spawn(pool) }
             case .reapChildren:
                 while let (pid, status) = Processes.reapAny() {
                     drainWorkerOutput(pid: pid)

@@ -18,9 +18,9 @@ final class PoolRuntime {
     let management: ManagementValues
     let parserLimits: ParserLimits
     var accessLogFD: Int32?
-    /// The pool's hand-off socket (a datagram socketpair every worker shares): idle kept
-    /// connections travel through it from a worker that became busy to one that is idle.
-    var handoff: (read: Int32, write: Int32)?
+    /// The pool's hand-off socket, every worker shares it: idle kept connections travel
+    /// through it from a worker that became busy to one that is idle.
+    var handoff: HandoffSocket?
     var accessLog: AccessLogWriter?
     let settings: ProcessManagerSettings
 
@@ -70,5 +70,31 @@ final class PoolRuntime {
             return i
         }
         return nil
+    }
+}
+
+/// A pool's hand-off socket: workers send on `write` and receive on `read`. One self-connected
+/// datagram socket (`LoopbackDatagram`), so both are the same descriptor and the master holds
+/// one per pool; a pair inherited from an image that made socketpairs keeps its two.
+struct HandoffSocket: Equatable {
+    let read: Int32
+    let write: Int32
+
+    init(read: Int32, write: Int32) {
+        self.read = read
+        self.write = write
+    }
+
+    /// A new hand-off socket (one descriptor).
+    static func make() throws(SystemError) -> HandoffSocket {
+        let fd = try LoopbackDatagram.make()
+        return HandoffSocket(read: fd, write: fd)
+    }
+
+    /// The descriptors it holds (one, or a pair's two).
+    var descriptors: [Int32] { read == write ? [read] : [read, write] }
+
+    func close() {
+        for fd in descriptors { FileIO.close(fd) }
     }
 }

@@ -228,6 +228,13 @@ package struct ProcessControl: Sendable {
         children.values.filter { $0.pool == pool && $0.generation == generation }
     }
 
+    /// ``current(in:)`` for every pool at once, in one pass over the children.
+    package func currentByPool() -> [String: [Child]] {
+        var byPool: [String: [Child]] = [:]
+        for child in children.values where child.generation == generation { byPool[child.pool, default: []].append(child) }
+        return byPool
+    }
+
     /// Handles one event; returns what the master must do, in order.
     package mutating func handle(_ event: Event) -> [Command] {
         var out: [Command] = []

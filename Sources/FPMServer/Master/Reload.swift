@@ -186,7 +186,7 @@ extension Master {
         for handoff in inheritance.handoffs {
             try? FileIO.setCloseOnExec(handoff.read, true)
             try? FileIO.setCloseOnExec(handoff.write, true)
-            inheritedHandoffs[handoff.pool] = (handoff.read, handoff.write)
+            inheritedHandoffs[handoff.pool] = HandoffSocket(read: handoff.read, write: handoff.write)
         }
         let now = SystemClock.monotonicNanos()
         for child in inheritance.children {
@@ -203,8 +203,9 @@ extension Master {
     /// During a hand-over: whether every pool that starts workers has one ready to accept. An
     /// exec'd program cannot flag itself ready: once forked it shares the queue.
     func newGenerationIsReady() -> Bool {
+        let workers = control.currentByPool()
         for pool in pools where pool.settings.initialChildren > 0 {
-            let ready = control.current(in: pool.name).contains { child in
+            let ready = (workers[pool.name] ?? []).contains { child in
                 if child.isExec { return true }
                 guard let slot = child.slot else { return false }
                 return pool.scoreboard.slot(slot).flags & Scoreboard.readyFlag != 0

@@ -20,6 +20,7 @@ package struct ReloadInheritance: Equatable, Sendable {
         package var key: String
     }
 
+    /// A pool's hand-off socket: `read == write` for a self-connected one (one descriptor).
     package struct Handoff: Equatable, Sendable {
         package var pool: String
         package var read: Int32
@@ -90,7 +91,7 @@ package struct ReloadInheritance: Equatable, Sendable {
 
     /// Every descriptor that must survive the exec.
     package var descriptors: [Int32] {
-        listeners.map(\.fd) + handoffs.flatMap { [$0.read, $0.write] } + children.compactMap(\.control) + outputs.map(\.fd)
+        listeners.map(\.fd) + handoffs.flatMap { $0.read == $0.write ? [$0.read] : [$0.read, $0.write] } + children.compactMap(\.control) + outputs.map(\.fd)
     }
 
     package struct DecodingError: Error, CustomStringConvertible, Equatable {

@@ -203,7 +203,7 @@ extension Master {
     /// One status-listener request for `poolName`, from the scoreboard and the kernel's accept
     /// queue as they are now.
     func answerStatus(pool poolName: String, request: StatusConnection.Request) -> StatusConnection.Answer {
-        guard let pool = pools.first(where: { $0.name == poolName }) else {
+        guard let pool = poolsByName[poolName] else {
             return StatusConnection.Answer(status: 503, headers: [], body: Array("the pool is gone\n".utf8))
         }
         let config = pool.config
@@ -246,6 +246,6 @@ extension Master {
     func statusAllowedClients(_ index: Int) -> [PeerAddress]? {
         guard index < statusListener.endpoints.count else { return nil }
         let name = statusListener.endpoints[index].pool
-        return pools.first(where: { $0.name == name })?.allowedClients
+        return poolsByName[name]?.allowedClients
     }
 }

@@ -1,8 +1,9 @@
 import FPMSystem
 
 /// One idle kept connection on its way from a leaving worker to an idle sibling, over the
-/// pool's hand-off socket (a datagram socketpair): the descriptor travels as SCM_RIGHTS, the
-/// peer address beside it, so the adopter's access log and status still name the client.
+/// pool's hand-off socket (one self-connected datagram socket, `HandoffSocket`): the
+/// descriptor travels as SCM_RIGHTS, the peer address beside it, so the adopter's access log
+/// and status still name the client.
 struct HandoffMessage: Equatable {
     var connection: Int32
     var peer: PeerAddress
