@@ -54,7 +54,7 @@ struct FaultSuiteTests {
     static func killUnderKeptAliveLoad(upstreamPort: Int, master: Int32, scoreboard: String?, documentRoot: String = "/srv",
                                        path: String, kills: Int) throws -> (kills: Int, busy: Int?, ok: Int, failures: [String]) {
         let nginx = try NginxServer(upstream: "127.0.0.1:\(upstreamPort)", keepalive: 8, documentRoot: documentRoot)
-        let load = FaultLoad.httpEcho(port: nginx.port, clients: 3, path: path, pause: 0.002)
+        let load = FaultLoad.httpEcho(port: nginx.port, clients: 8, path: path, pause: 0)
         #expect(load.waitForProgress(50))
         var done = 0, busy = 0
         for _ in 0..<(kills * 3) where done < kills {
