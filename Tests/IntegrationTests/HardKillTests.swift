@@ -75,6 +75,49 @@ import Testing
             #expect(r.status == 200, "idle connection \(i): \(r.status)")
         }
     }
+
+    /// The worker closes a kept connection (here: malformed input) while the master holds a
+    /// copy: it shuts the connection down first, so the client sees the end at once.
+    @Test func aConnectionTheWorkerClosesEndsForItsClientDespiteTheMastersCopy() throws {
+        let server = try FPMServer(name: "hardkill-close", pools: FPMServer.pool("pm.max_requests = 0", children: 1))
+        #expect(server.waitForWorkers(1))
+        let base = ProcInfo.descriptorCount(server.pid)
+        let c = try FastCGIClient(connectingTo: FastCGIAddress("127.0.0.1:\(server.port)")!, timeout: 10)
+        defer { c.close() }
+        #expect(try c.request(params: TestSupport.params(uri: "/pid"), keepConnection: true).status == 200)
+        #expect(TestSupport.waitUntil(timeout: 5) { ProcInfo.descriptorCount(server.pid) == base + 1 }, "the master's copy")
+        let sent = Date()
+        try c.sendRaw([9, 1, 0, 1, 0, 0, 0, 0])  // FastCGI version 9: the worker closes the connection
+        var ended = false
+        do { ended = try c.readRecord() == nil } catch { ended = "\(error)".contains("closed") }
+        let waited = Date().timeIntervalSince(sent)
+        #expect(ended && waited < 5, "the client saw the end after \(waited) s (ended: \(ended))")
+        #expect(TestSupport.waitUntil(timeout: 5) { ProcInfo.descriptorCount(server.pid) == base }, "the master's copy is dropped")
+    }
+
+    /// A worker reaching pm.max_requests hands its kept connections on, as before; the master
+    /// follows them (its copies move to the adopter) and keeps none once the clients close.
+    @Test func aRetiringWorkersKeptConnectionsMoveOnAndTheMastersCopiesFollow() throws {
+        let server = try FPMServer(name: "hardkill-retire", pools: FPMServer.pool("pm.max_requests = 6", children: 1))
+        #expect(server.waitForWorkers(1))
+        let first = try #require(ProcInfo.liveChildren(of: server.pid).first)
+        let base = ProcInfo.descriptorCount(server.pid)
+        let clients = try Self.keptConnections(server, count: 3)
+        // Three more requests: the worker retires after the sixth.
+        for (i, c) in clients.enumerated() {
+            #expect(try c.request(params: TestSupport.params(uri: "/pid?second=\(i)"), keepConnection: true).status == 200)
+        }
+        #expect(TestSupport.waitUntil(timeout: 10) { TestSupport.isZombieOrGone(first) && ProcInfo.liveChildren(of: server.pid).count == 1 })
+        for (i, c) in clients.enumerated() {
+            let r = try c.request(params: TestSupport.params(uri: "/pid?third=\(i)"), keepConnection: true)
+            #expect(r.status == 200 && !r.bodyText.contains("\(first)"), "connection \(i): \(r.status) \(r.bodyText)")
+        }
+        #expect(TestSupport.waitUntil(timeout: 5) { ProcInfo.descriptorCount(server.pid) == base + 3 },
+                "master descriptors: \(base) before, \(ProcInfo.descriptorCount(server.pid)) with 3 adopted connections")
+        clients.forEach { $0.close() }
+        #expect(TestSupport.waitUntil(timeout: 5) { ProcInfo.descriptorCount(server.pid) == base },
+                "master descriptors: \(base) before, \(ProcInfo.descriptorCount(server.pid)) after the clients closed")
+    }
 }
 
 final class LockedText: @unchecked Sendable {
