@@ -1,9 +1,11 @@
+import FPMConfiguration
 import FPMSystem
 
 /// The I/O behind `KeptConnectionRegistry`: reading workers' reports, watching the duplicates
 /// for a hang-up only (EPOLLRDHUP without EPOLLIN: no wake-up per request), and, when a worker
 /// ends, closing the connection it was serving and re-offering its idle ones to the pool's
-/// hand-off socket, where an idle sibling adopts them.
+/// hand-off socket, where an idle sibling adopts them (static and dynamic pools replace a dead
+/// worker; an ondemand pool's are re-offered only while a sibling is alive).
 ///
 /// Scope: Swift workers of pools with a hand-off socket (an `exec` program has no control
 /// channel and reports nothing). Duplicates do not cross a reload's exec (they are
@@ -57,12 +59,14 @@ extension Master {
         if reportChannels[channel] != nil { readReports(channel) }
         let pool = pools.first(where: { $0.name == child.pool })
         var serving: Int32? = nil
-        var trusted = false
+        var reoffer = false
         if let pool, pool.handoff != nil, let slot = child.slot, child.generation == generation {
             serving = pool.scoreboard.slot(slot).servingConnection
-            trusted = true
+            // An ondemand pool starts workers only for its listener: with no sibling left, an
+            // offered connection could wait in the hand-off socket with nginx's request in it.
+            reoffer = pool.settings.style != .ondemand || control.current(in: pool.name).contains { $0.pid != pid }
         }
-        let commands = keptConnections.workerEnded(owner: pid, serving: serving, reoffer: trusted)
+        let commands = keptConnections.workerEnded(owner: pid, serving: serving, reoffer: reoffer)
         var offered = 0
         for command in commands { if case .reoffer = command { offered += 1 } }
         apply(commands)
