@@ -132,7 +132,8 @@ static void kept_alarm(int sig) {
             for (int i = 0; i < kept_count; i++) {
                 int fd = kept_fd[i];
                 if (fd < 0 || fd == busy || kept_handed[i]) continue;
-                if (kept_control >= 0) cfpm_kept_report(kept_control, 'H', fd, NULL);
+                /* Unreported, it stays here: the master would offer it again at our end. */
+                if (kept_control >= 0 && !cfpm_kept_report(kept_control, 'H', fd, NULL)) continue;
                 if (!kept_send(fd, kept_payload[i])) {
                     /* Full: the rest stay here, this one registered with the master again. */
                     if (kept_control >= 0) cfpm_kept_report(kept_control, 'K', fd, kept_payload[i]);

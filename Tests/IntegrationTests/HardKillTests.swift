@@ -118,6 +118,40 @@ import Testing
         #expect(TestSupport.waitUntil(timeout: 5) { ProcInfo.descriptorCount(server.pid) == base },
                 "master descriptors: \(base) before, \(ProcInfo.descriptorCount(server.pid)) after the clients closed")
     }
+
+    /// A slow request passes its worker's idle kept connections to the hand-off socket (they
+    /// become the sibling's); killed during that request, the worker's end must not offer them
+    /// again (two workers would read one connection).
+    @Test func connectionsHandedOnDuringASlowRequestAreNotOfferedAgainWhenTheirFormerWorkerDies() throws {
+        let server = try FPMServer(name: "hardkill-slow", pools: FPMServer.pool("""
+            pm.start_servers = 1
+            pm.min_spare_servers = 1
+            pm.max_spare_servers = 1
+            pm.max_requests = 0
+            """, pm: "dynamic", children: 2))
+        #expect(server.waitForWorkers(1))
+        let victim = try #require(ProcInfo.liveChildren(of: server.pid).first)
+        let idle = try Self.keptConnections(server, count: 3)
+        defer { idle.forEach { $0.close() } }
+        let port = server.port
+        let cut = BackgroundTask {
+            guard let busy = try? FastCGIClient(connectingTo: FastCGIAddress("127.0.0.1:\(port)")!, timeout: 10) else { return }
+            defer { busy.close() }
+            _ = try? busy.request(params: TestSupport.params(uri: "/sleep?ms=8000"), keepConnection: true)
+        }
+        // Busy, the only worker hands its idle connections on; the process manager starts a
+        // spare, which adopts them.
+        #expect(TestSupport.waitUntil(timeout: 10) { ProcInfo.liveChildren(of: server.pid).count == 2 && server.runningWorkers() == [victim] })
+        kill(victim, SIGKILL)
+        #expect(cut.wait(timeout: 10))
+        for round in 0..<3 {
+            for (i, c) in idle.enumerated() {
+                let r = try c.request(params: TestSupport.params(uri: "/pid?round=\(round)&c=\(i)"), keepConnection: true)
+                #expect(r.status == 200 && !r.bodyText.contains("\(victim)"), "round \(round), connection \(i): \(r.status) \(r.bodyText)")
+            }
+        }
+        #expect(!server.log.contains("child \(victim): offered"), "handed-on connections offered again: \(server.log)")
+    }
 }
 
 final class LockedText: @unchecked Sendable {

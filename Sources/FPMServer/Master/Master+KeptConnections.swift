@@ -46,10 +46,7 @@ extension Master {
     }
 
     func keptConnectionHungUp(_ fd: Int32) {
-        let commands = keptConnections.hungUp(fd)
-        // Not (or no longer) a duplicate: a stale event of a descriptor since closed.
-        if commands.isEmpty { epoll.remove(fd) }
-        apply(commands)
+        apply(keptConnections.hungUp(fd))
     }
 
     /// A reaped worker: its remaining reports first, then its connections — the one its slot

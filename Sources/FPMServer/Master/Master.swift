@@ -286,9 +286,11 @@ final class Master {
             // Workers' output before signals: lines come before their writer's exit.
             for fd in outputs { readWorkerOutput(fd, now: SystemClock.monotonicNanos()) }
             if preparationOutput { readPreparationOutput() }
-            // Reports before hang-ups and exits: a connection is known before it is dropped.
-            for fd in reports { readReports(fd) }
+            // Hang-ups first: each is of a copy still open (copies leave the epoll before they
+            // are closed), whose number a report read next may take over once it is closed.
             for fd in hungUp { keptConnectionHungUp(fd) }
+            // Reports before exits: a worker's connections are known before its end settles them.
+            for fd in reports { readReports(fd) }
             for s in signals {
                 if let code = perform(control.handle(.signal(s, now: SystemClock.monotonicNanos()))) { return code }
             }

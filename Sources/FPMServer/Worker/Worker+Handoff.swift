@@ -16,8 +16,10 @@ extension Worker {
         for session in kept {
             guard let fd = session.socket else { continue }
             // Reported first (see kept_handoff.c): killed in between, the master only drops
-            // its duplicate; it never offers the connection a second time.
-            if reportsKept { WorkerReport.sendHandedOn(fd, over: control) }
+            // its duplicate; it never offers the connection a second time. Unreported (the
+            // channel full), it is not passed on: the master would offer it again at this
+            // worker's end.
+            if reportsKept && !WorkerReport.sendHandedOn(fd, over: control) { continue }
             guard HandoffMessage(connection: fd, peer: session.peer).send(over: handoff.write) else {
                 // Still this worker's: the master keeps a duplicate again.
                 if reportsKept { _ = WorkerReport.sendKept(fd, peer: session.peer, over: control) }

@@ -27,7 +27,6 @@ package enum WorkerReport: Equatable, Sendable {
     }
 
     /// Worker side: reports a connection about to be passed to the hand-off socket.
-    @discardableResult
     static func sendHandedOn(_ fd: Int32, over channel: Int32) -> Bool {
         KeptConnection.report(over: channel, code: Code.handedOn.rawValue, fd: fd, payload: nil)
     }
