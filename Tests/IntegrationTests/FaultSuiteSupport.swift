@@ -100,15 +100,16 @@ final class FaultLoad: @unchecked Sendable {
     }
 
     /// HTTP POST /echo through nginx with a body of 1–16 KiB that must come back unchanged;
-    /// `pause` seconds between a client's requests (0: back to back).
-    static func httpEcho(port: Int, clients: Int, path: String = "/echo", pause: Double = 0) -> FaultLoad {
+    /// `pause` seconds between a client's requests (0: back to back); a request unanswered
+    /// after `timeout` seconds fails.
+    static func httpEcho(port: Int, clients: Int, path: String = "/echo", pause: Double = 0, timeout: Int = 30) -> FaultLoad {
         FaultLoad(clients: clients) { client, n in
             if pause > 0 { Thread.sleep(forTimeInterval: pause) }  // the load's rhythm
             let size = 1024 + ((client * 7919 + n * 104_729) % (15 * 1024))
             let body = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ n &+ client) }
             do {
                 let r = try HTTPClient.request(port: port, method: "POST", path: "\(path)?n=\(n)", body: body,
-                                               headers: [("Content-Type", "application/octet-stream")])
+                                               headers: [("Content-Type", "application/octet-stream")], timeout: timeout)
                 if r.status != 200 { return "status \(r.status): \(r.text.prefix(120))" }
                 return r.body == body ? nil : "body of \(r.body.count) bytes, sent \(body.count)"
             } catch {
