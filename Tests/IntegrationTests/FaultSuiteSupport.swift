@@ -6,7 +6,7 @@ import Testing
 /// Helpers for the fault-tolerance suite (FaultSuiteTests): a bounded load that counts what
 /// failed, and what /proc tells about a process (CPU, resident memory, descriptors).
 enum FaultSuite {
-    /// The suite takes ~35 s (a hundred reloads, loads of seconds): it runs only when asked,
+    /// The suite takes about a minute (a hundred reloads, two kill schedules, loads of seconds): it runs only when asked,
     /// `make test-faults` (FPM_FAULTS=1 swift test --filter FaultSuite).
     static var enabled: Bool { ProcessInfo.processInfo.environment["FPM_FAULTS"] == "1" }
 }

@@ -5,7 +5,7 @@ import Testing
 
 /// The fault-tolerance suite of issue 9, through the real binary (fpm-testapp) and, where a web
 /// server matters, a real nginx: a fault costs only what it touched, a reload drops nothing.
-/// About 35 s, so it runs only with FPM_FAULTS=1: `make test-faults` (which `make test` runs).
+/// About a minute, so it runs only with FPM_FAULTS=1: `make test-faults` (which `make test` runs).
 /// docs/RELIABILITY.md lists each case, its command and the figures measured.
 @Suite(.serialized, .enabled(if: FaultSuite.enabled, "set FPM_FAULTS=1 (make test-faults)"))
 struct FaultSuiteTests {
