@@ -152,6 +152,38 @@ import Testing
         }
         #expect(!server.log.contains("child \(victim): offered"), "handed-on connections offered again: \(server.log)")
     }
+
+    /// The master keeps copies for at most half its RLIMIT_NOFILE: beyond that a connection is
+    /// served as before but not copied (said once in the log), and a kill loses only those.
+    @Test func theMastersCopiesAreBoundedByItsDescriptorLimit() throws {
+        // The master starts with a soft limit of 40 (20 copies); the worker raises its own.
+        let dir = TestSupport.makeTempDirectory("hardkill-wrapper")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let wrapper = dir + "/fpm-40"
+        TestSupport.write(wrapper, "#!/bin/sh\nulimit -Sn 40\nexec '\(TestSupport.testAppPath)' \"$@\"\n")
+        chmod(wrapper, 0o755)
+        let server = try FPMServer(name: "hardkill-limit", pools: FPMServer.pool("pm.max_requests = 0\nrlimit_files = 1024", children: 1),
+                                   binary: wrapper)
+        #expect(server.waitForWorkers(1))
+        let victim = try #require(ProcInfo.liveChildren(of: server.pid).first)
+        let base = ProcInfo.descriptorCount(server.pid)
+        let clients = try Self.keptConnections(server, count: 30)
+        defer { clients.forEach { $0.close() } }
+        #expect(TestSupport.waitUntil(timeout: 5) { ProcInfo.descriptorCount(server.pid) == base + 20 },
+                "master descriptors: \(base) before, \(ProcInfo.descriptorCount(server.pid)) with 30 kept connections")
+        #expect(server.waitForLog("more than 20 kept connections"))
+        for (i, c) in clients.enumerated() {
+            #expect(try c.request(params: TestSupport.params(uri: "/pid?again=\(i)"), keepConnection: true).status == 200)
+        }
+        kill(victim, SIGKILL)
+        #expect(server.waitForLog("child \(victim): offered its 20 idle kept connection(s)"))
+        var answered = 0
+        for (i, c) in clients.enumerated() {
+            if let r = try? c.request(params: TestSupport.params(uri: "/pid?after=\(i)"), keepConnection: true), r.status == 200 { answered += 1 }
+        }
+        #expect(answered == 20, "\(answered) of 30 kept connections answered after the kill")
+        #expect(server.log.components(separatedBy: "more than 20 kept connections").count == 2, "said once")
+    }
 }
 
 final class LockedText: @unchecked Sendable {

@@ -41,7 +41,7 @@ struct KeptConnectionRegistry {
     private var byOwner: [Int32: [Int32: Int32]] = [:]
     /// At most this many duplicates (a share of the master's RLIMIT_NOFILE).
     let capacity: Int
-    /// Connections refused since the last `takeRefusals`.
+    /// Connections refused over the master's life (the first is logged).
     private(set) var refusals = 0
 
     init(capacity: Int) { self.capacity = max(0, capacity) }
@@ -101,12 +101,6 @@ struct KeptConnectionRegistry {
             }
         }
         return out
-    }
-
-    /// How many were refused since the last call (for one log line), resetting the count.
-    mutating func takeRefusals() -> Int {
-        defer { refusals = 0 }
-        return refusals
     }
 
     /// Every duplicate (a forked worker closes them all).
