@@ -6,7 +6,8 @@
 #   make test-faults     build the tests, then run only Tests/IntegrationTests/FaultSuiteTests
 #                        (FPM_FAULTS=1 enables the suite; plain `swift test` skips it)
 #
-# It takes about 35 s (most of it the hundred reloads), so `make test` runs it too (TEST_EXTRA).
+# It takes about a minute (most of it the hundred reloads and the keep-alive kill case, which also
+# measures php-fpm), so `make test` runs it too (TEST_EXTRA).
 # FAULTS_SCRATCH picks the build folder (`make test` builds .build).
 # The soak (one million requests through nginx, bench/soak.py) is separate: `make soak`.
 

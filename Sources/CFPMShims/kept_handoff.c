@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -29,6 +30,7 @@ static volatile sig_atomic_t kept_handed_count = 0;
 static int kept_count = 0;
 
 static int kept_socket = -1;
+static int kept_control = -1;
 static int64_t kept_threshold_ns = 0;
 static timer_t kept_timer;
 static int kept_timer_ready = 0;
@@ -72,6 +74,50 @@ static int kept_send(int fd, const uint8_t *payload) {
     return n == KEPT_PAYLOAD;
 }
 
+/* ---- reports to the master, which keeps a duplicate of every kept connection ----
+
+   Fixed 24 bytes (code, the worker's descriptor number native-endian, the 19-byte peer
+   payload), so the master's reads on the stream channel never split one. 'K' carries the
+   connection as SCM_RIGHTS. A handed-on connection is reported ('H') before it is sent to the
+   hand-off socket: killed between the two, the master only drops its duplicate (the connection
+   closes, idle), where the other order could have it offered twice. */
+
+int cfpm_kept_report(int control, uint8_t code, int fd, const uint8_t *payload) {
+    uint8_t bytes[CFPM_KEPT_REPORT_SIZE];
+    memset(bytes, 0, sizeof(bytes));
+    bytes[0] = code;
+    memcpy(bytes + 1, &fd, sizeof(int));
+    if (payload) memcpy(bytes + 5, payload, KEPT_PAYLOAD);
+    struct iovec iov = { bytes, sizeof(bytes) };
+    union { struct cmsghdr align; char buf[CMSG_SPACE(sizeof(int))]; } control_buf;
+    memset(&control_buf, 0, sizeof(control_buf));
+    struct msghdr msg;
+    memset(&msg, 0, sizeof(msg));
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    if (code == 'K') {
+        msg.msg_control = control_buf.buf;
+        msg.msg_controllen = sizeof(control_buf.buf);
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    }
+    ssize_t n;
+    do { n = sendmsg(control, &msg, MSG_DONTWAIT | MSG_NOSIGNAL); } while (n < 0 && errno == EINTR);
+    return n == CFPM_KEPT_REPORT_SIZE;
+}
+
+int cfpm_kept_shutdown(int fd) { return shutdown(fd, SHUT_RDWR); }
+
+int cfpm_kept_hung_up(int fd) {
+    struct pollfd p = { fd, POLLRDHUP, 0 };
+    int n;
+    do { n = poll(&p, 1, 0); } while (n < 0 && errno == EINTR);
+    return n > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
+}
+
 static void kept_alarm(int sig) {
     (void)sig;
     int saved = errno;
@@ -86,7 +132,13 @@ static void kept_alarm(int sig) {
             for (int i = 0; i < kept_count; i++) {
                 int fd = kept_fd[i];
                 if (fd < 0 || fd == busy || kept_handed[i]) continue;
-                if (!kept_send(fd, kept_payload[i])) break;   /* full: the rest stay here */
+                /* Unreported, it stays here: the master would offer it again at our end. */
+                if (kept_control >= 0 && !cfpm_kept_report(kept_control, 'H', fd, NULL)) continue;
+                if (!kept_send(fd, kept_payload[i])) {
+                    /* Full: the rest stay here, this one registered with the master again. */
+                    if (kept_control >= 0) cfpm_kept_report(kept_control, 'K', fd, kept_payload[i]);
+                    break;
+                }
                 kept_handed[i] = 1;
                 kept_handed_count += 1;
             }
@@ -95,8 +147,9 @@ static void kept_alarm(int sig) {
     errno = saved;
 }
 
-int cfpm_kept_install(int handoff_socket, int64_t threshold_ns) {
+int cfpm_kept_install(int handoff_socket, int control_channel, int64_t threshold_ns) {
     kept_socket = handoff_socket;
+    kept_control = control_channel;
     kept_threshold_ns = threshold_ns;
     for (int i = 0; i < KEPT_CAPACITY; i++) { kept_fd[i] = -1; kept_handed[i] = 0; }
     int sig = SIGRTMIN + 2;

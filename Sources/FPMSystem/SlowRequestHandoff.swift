@@ -12,8 +12,9 @@ package enum SlowRequestHandoff {
 
     /// Once per worker, before any connection is listed.
     /// The corresponding C functions are `sigaction` and `timer_create`.
-    package static func install(handoffSocket: Int32, thresholdNanos: Int) throws(SystemError) {
-        if cfpm_kept_install(handoffSocket, Int64(thresholdNanos)) != 0 {
+    /// `controlChannel` (-1: none) gets a report of each connection passed on (`KeptConnectionReport`).
+    package static func install(handoffSocket: Int32, controlChannel: Int32, thresholdNanos: Int) throws(SystemError) {
+        if cfpm_kept_install(handoffSocket, controlChannel, Int64(thresholdNanos)) != 0 {
             throw SystemError("timer_create", Errno(rawValue: errno))
         }
     }

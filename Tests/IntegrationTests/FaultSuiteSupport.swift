@@ -6,7 +6,7 @@ import Testing
 /// Helpers for the fault-tolerance suite (FaultSuiteTests): a bounded load that counts what
 /// failed, and what /proc tells about a process (CPU, resident memory, descriptors).
 enum FaultSuite {
-    /// The suite takes ~35 s (a hundred reloads, loads of seconds): it runs only when asked,
+    /// The suite takes about a minute (a hundred reloads, two kill schedules, loads of seconds): it runs only when asked,
     /// `make test-faults` (FPM_FAULTS=1 swift test --filter FaultSuite).
     static var enabled: Bool { ProcessInfo.processInfo.environment["FPM_FAULTS"] == "1" }
 }
@@ -99,14 +99,17 @@ final class FaultLoad: @unchecked Sendable {
         }
     }
 
-    /// HTTP POST /echo through nginx with a body of 1–16 KiB that must come back unchanged.
-    static func httpEcho(port: Int, clients: Int) -> FaultLoad {
+    /// HTTP POST /echo through nginx with a body of 1–16 KiB that must come back unchanged;
+    /// `pause` seconds between a client's requests (0: back to back); a request unanswered
+    /// after `timeout` seconds fails.
+    static func httpEcho(port: Int, clients: Int, path: String = "/echo", pause: Double = 0, timeout: Int = 30) -> FaultLoad {
         FaultLoad(clients: clients) { client, n in
+            if pause > 0 { Thread.sleep(forTimeInterval: pause) }  // the load's rhythm
             let size = 1024 + ((client * 7919 + n * 104_729) % (15 * 1024))
             let body = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ n &+ client) }
             do {
-                let r = try HTTPClient.request(port: port, method: "POST", path: "/echo?n=\(n)", body: body,
-                                               headers: [("Content-Type", "application/octet-stream")])
+                let r = try HTTPClient.request(port: port, method: "POST", path: "\(path)?n=\(n)", body: body,
+                                               headers: [("Content-Type", "application/octet-stream")], timeout: timeout)
                 if r.status != 200 { return "status \(r.status): \(r.text.prefix(120))" }
                 return r.body == body ? nil : "body of \(r.body.count) bytes, sent \(body.count)"
             } catch {
@@ -146,5 +149,73 @@ extension FPMServer {
             guard (p["state"] as? String) == "Running", let pid = p["pid"] as? Int else { return nil }
             return Int32(pid)
         }
+    }
+}
+
+/// A pool's scoreboard as the file holds it (Scoreboard.swift's layout), read by the tests
+/// just before a kill: was the worker serving?
+enum ScoreboardFile {
+    static let headerSize = 512, slotSize = 1536
+    static let slotCount = 16, slotPID = 8, slotStage = 16, slotConnection = 120
+    static let idleStage = 1
+
+    /// Whether `pid`'s slot says it is reading or answering a request (its stage is not idle,
+    /// or it marked a connection as the one it serves); nil when no slot is `pid`'s.
+    static func isServing(path: String, pid: Int32) -> Bool? {
+        guard let data = FileManager.default.contents(atPath: path), data.count >= headerSize else { return nil }
+        return data.withUnsafeBytes { raw -> Bool? in
+            let count = Int(raw.loadUnaligned(fromByteOffset: slotCount, as: UInt32.self))
+            for i in 0..<count {
+                let base = headerSize + i * slotSize
+                guard base + slotSize <= raw.count else { break }
+                guard raw.loadUnaligned(fromByteOffset: base + slotPID, as: Int.self) == Int(pid) else { continue }
+                let stage = raw.loadUnaligned(fromByteOffset: base + slotStage, as: Int.self)
+                let connection = raw.loadUnaligned(fromByteOffset: base + slotConnection, as: Int.self)
+                return stage != idleStage || connection != 0
+            }
+            return nil
+        }
+    }
+}
+
+/// php-fpm 8.2 (when installed), for figures measured beside swift-fpm's in the same run.
+final class PHPFPMServer {
+    static let binary = "/usr/sbin/php-fpm8.2"
+    static var installed: Bool { FileManager.default.isExecutableFile(atPath: binary) }
+    let dir: String
+    let port: Int
+    let child: ChildProcess
+
+    /// A static pool of `children` serving `dir`, where `echo.php` sends the request body back.
+    init(children: Int) throws {
+        dir = TestSupport.makeTempDirectory("php-fpm")
+        port = TestSupport.freePort()
+        TestSupport.write(dir + "/echo.php", "<?php echo file_get_contents('php://input');\n")
+        let root = getuid() == 0
+        TestSupport.write(dir + "/php-fpm.conf", """
+        [global]
+        pid = \(dir)/php-fpm.pid
+        error_log = \(dir)/php-fpm.log
+        daemonize = no
+        [www]
+        \(root ? "user = root\ngroup = root" : "")
+        listen = 127.0.0.1:\(port)
+        pm = static
+        pm.max_children = \(children)
+        pm.max_requests = 0
+
+        """)
+        child = try ChildProcess(Self.binary, (root ? ["-R"] : []) + ["-F", "-n", "-y", dir + "/php-fpm.conf"], directory: dir)
+        let port = self.port
+        guard TestSupport.waitUntil(timeout: 10, { TestSupport.canConnect(port: port) }) else {
+            throw FPMServer.ServerError("php-fpm did not start: \(child.stderr) \(TestSupport.read(dir + "/php-fpm.log"))")
+        }
+    }
+
+    var pid: Int32 { child.process.processIdentifier }
+
+    deinit {
+        child.stop()
+        try? FileManager.default.removeItem(atPath: dir)
     }
 }

@@ -136,7 +136,17 @@ int cfpm_is_accept_syscall(long number);
    socket (SCM_RIGHTS) for an idle sibling. busy/idle are stores; the timer is set only when
    none is pending and connections are listed. take_handed returns (and forgets) the ones sent,
    for the worker to close once the request is answered. */
-int cfpm_kept_install(int handoff_socket, int64_t threshold_ns);
+int cfpm_kept_install(int handoff_socket, int control_channel, int64_t threshold_ns);
+/* The master keeps a duplicate of every kept connection so a worker's hard kill loses only the
+   request in hand: a 24-byte report on the control channel ('K': kept, the descriptor passed
+   as SCM_RIGHTS; 'H': handed on, none), written by cfpm_kept_report for Swift and the signal
+   handler alike. Returns 1 when sent whole. */
+#define CFPM_KEPT_REPORT_SIZE 24
+int cfpm_kept_report(int control_channel, uint8_t code, int fd, const uint8_t *payload);
+/* shutdown(SHUT_RDWR): the connection ends for every holder of it (the master's duplicate too). */
+int cfpm_kept_shutdown(int fd);
+/* Whether the connection is hung up (peer closed, or shut down here): poll(POLLRDHUP), no wait. */
+int cfpm_kept_hung_up(int fd);
 int cfpm_kept_add(int fd, const uint8_t *payload);
 void cfpm_kept_remove(int fd);
 void cfpm_kept_busy(int fd, int64_t started_ns);

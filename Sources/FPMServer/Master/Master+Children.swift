@@ -54,6 +54,7 @@ extension Master {
         _ = control.handle(.spawned(ProcessControl.Child(
             pid: childPID, pool: pool.name, generation: generation, slot: slotIndex, control: channel?.master,
             startedMono: SystemClock.monotonicNanos())))
+        if let channel { watchReports(channel.master, pid: childPID) }
         pool.state.warnedMaxChildren = false
         log.notice("[pool \(pool.name)] child \(childPID) started")
         return childPID
@@ -67,6 +68,7 @@ extension Master {
         FileIO.close(epoll.fd)
         if let channel { FileIO.close(channel.master) }
         for child in control.children.values { if let fd = child.control { FileIO.close(fd) } }
+        for fd in keptConnections.descriptors { FileIO.close(fd) }
         if let fd = pendingReload?.output { FileIO.close(fd) }
         statusListener.closeInChild()
         for other in pools where other !== pool {
@@ -204,7 +206,10 @@ extension Master {
 
     /// A reaped child: its control channel and scoreboard slot are free again.
     func release(_ child: ProcessControl.Child) {
-        if let fd = child.control { FileIO.close(fd) }
+        if let fd = child.control {
+            reportChannels[fd] = nil
+            FileIO.close(fd)
+        }
         slowLogged.remove(child.pid)
         memoryReplacements.removeValue(forKey: child.pid)
         guard child.generation == generation, let slot = child.slot,

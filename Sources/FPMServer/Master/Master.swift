@@ -84,6 +84,11 @@ final class Master {
     /// Log reopens (SIGUSR1) handled, and what failed in the last one, for `fpmctl reopen`.
     var reopens = 0
     var lastReopenError = ""
+    /// Duplicates of the connections workers keep, so a hard kill costs one request
+    /// (`Master+KeptConnections`); at most half the master's descriptors.
+    var keptConnections = KeptConnectionRegistry(capacity: Processes.descriptorLimit / 2)
+    /// Workers' control channels the master reads reports on, by channel: the worker's pid.
+    var reportChannels: [Int32: Int32] = [:]
 
     static let tickNanos = 1_000_000_000
     /// How often the readiness of a new generation is checked during a hand-over.
@@ -102,6 +107,10 @@ final class Master {
         case statusConnection(Int)
         /// A reload's running pool preparation wrote output (or exited).
         case preparationOutput
+        /// A worker reported on its control channel (`WorkerReport`).
+        case workerReports(fd: Int32)
+        /// The master's duplicate of a kept connection hung up.
+        case keptConnection(fd: Int32)
 
         static let workerOutputBase: UInt64 = 1 << 32
 
@@ -113,10 +122,14 @@ final class Master {
             case .statusListener(let index): return 1 << 40 + UInt64(index)
             case .statusConnection(let id): return 1 << 41 + UInt64(id)
             case .preparationOutput: return 2
+            case .workerReports(let fd): return 1 << 42 + UInt64(UInt32(bitPattern: fd))
+            case .keptConnection(let fd): return 1 << 43 + UInt64(UInt32(bitPattern: fd))
             }
         }
 
         init?(tag: UInt64) {
+            if tag >= 1 << 43 { self = .keptConnection(fd: Int32(bitPattern: UInt32(truncatingIfNeeded: tag))); return }
+            if tag >= 1 << 42 { self = .workerReports(fd: Int32(bitPattern: UInt32(truncatingIfNeeded: tag))); return }
             if tag >= 1 << 41 { self = .statusConnection(Int(tag - 1 << 41)); return }
             if tag >= 1 << 40 { self = .statusListener(Int(tag - 1 << 40)); return }
             if tag >= Wakeup.workerOutputBase { self = .workerOutput(fd: Int32(bitPattern: UInt32(truncatingIfNeeded: tag))); return }
@@ -247,6 +260,9 @@ final class Master {
     // MARK: loop
 
     func loop() -> Int32 {
+        // Inherited workers (a reload) report too; their slots are unknown here, so their
+        // connections are not re-offered, only not left unread.
+        for child in control.children.values { if let fd = child.control { watchReports(fd, pid: child.pid) } }
         var nextTick = SystemClock.monotonicNanos() + Master.tickNanos
         while true {
             let now = SystemClock.monotonicNanos()
@@ -264,6 +280,8 @@ final class Master {
             var outputs: [Int32] = []
             var statusEvents: [Wakeup] = []
             var preparationOutput = false
+            var reports: [Int32] = []
+            var hungUp: [Int32] = []
             do {
                 try epoll.wait(timeout: timeoutMillis) { event in
                     switch Wakeup(tag: event.data) {
@@ -271,6 +289,8 @@ final class Master {
                     case .pendingConnection(let pool): pendingPools.append(pool)
                     case .workerOutput(let fd): outputs.append(fd)
                     case .preparationOutput: preparationOutput = true
+                    case .workerReports(let fd): reports.append(fd)
+                    case .keptConnection(let fd): hungUp.append(fd)
                     case .some(let status): statusEvents.append(status)
                     case nil: break
                     }
@@ -282,6 +302,11 @@ final class Master {
             // Workers' output before signals: lines come before their writer's exit.
             for fd in outputs { readWorkerOutput(fd, now: SystemClock.monotonicNanos()) }
             if preparationOutput { readPreparationOutput() }
+            // Hang-ups first: each is of a copy still open (copies leave the epoll before they
+            // are closed), whose number a report read next may take over once it is closed.
+            for fd in hungUp { keptConnectionHungUp(fd) }
+            // Reports before exits: a worker's connections are known before its end settles them.
+            for fd in reports { readReports(fd) }
             for s in signals {
                 if let code = perform(control.handle(.signal(s, now: SystemClock.monotonicNanos()))) { return code }
             }
@@ -340,6 +365,7 @@ final class Master {
             case .reapChildren:
                 while let (pid, status) = Processes.reapAny() {
                     drainWorkerOutput(pid: pid)
+                    keptConnectionsOfEndedWorker(pid)
                     if status.isCrash { logCrashedRequest(pid: pid) }
                     let event = ProcessControl.Event.childExited(pid: pid, status: status, now: SystemClock.monotonicNanos())
                     if let code = perform(control.handle(event)) { return code }

@@ -226,7 +226,7 @@ extension Master {
                                       log: log, now: SystemClock.monotonicNanos())
             case .statusConnection(let id):
                 statusListener.service(id, epoll: epoll)
-            case .signal, .pendingConnection, .workerOutput, .preparationOutput:
+            case .signal, .pendingConnection, .workerOutput, .preparationOutput, .workerReports, .keptConnection:
                 break
             }
         }

@@ -103,6 +103,8 @@ package final class Scoreboard: @unchecked Sendable {
         static let acceptedEpochMicros = 40, acceptedMono = 48, stageMono = 56
         static let contentLength = 64, durationMicros = 72, cpuUser = 80, cpuSystem = 88, memory = 96
         static let flags = 104, generation = 112
+        /// The connection the worker is reading or answering (its descriptor + 1; 0: none).
+        static let connection = 120
         static let method = 128, methodSize = 16
         static let user = 144, userSize = 32
         static let uri = 176, uriSize = 256
@@ -441,6 +443,14 @@ package final class Scoreboard: @unchecked Sendable {
         }
 
         package var flags: Int { get { int(S.flags) } nonmutating set { update { set(S.flags, newValue) } } }
+
+        /// Worker: the connection it reads or answers from its first byte on (nil once parked
+        /// or closed). A plain store, no seqlock: only the master reads it, after the worker
+        /// died, to tell the connection that dies with it from the idle ones it re-offers.
+        package var servingConnection: Int32? {
+            get { let v = int(S.connection); return v > 0 ? Int32(truncatingIfNeeded: v - 1) : nil }
+            nonmutating set { set(S.connection, newValue.map { Int($0) + 1 } ?? 0) }
+        }
     }
 
     package func slot(_ index: Int) -> Slot {

@@ -14,10 +14,19 @@ extension Worker {
     func handOffKept() {
         guard let handoff = pool.handoff, !kept.isEmpty else { return }
         for session in kept {
-            guard let fd = session.socket,
-                  HandoffMessage(connection: fd, peer: session.peer).send(over: handoff.write) else { continue }
+            guard let fd = session.socket else { continue }
+            // Reported first (see kept_handoff.c): killed in between, the master only drops
+            // its duplicate; it never offers the connection a second time. Unreported (the
+            // channel full), it is not passed on: the master would offer it again at this
+            // worker's end.
+            if reportsKept && !WorkerReport.sendHandedOn(fd, over: control) { continue }
+            guard HandoffMessage(connection: fd, peer: session.peer).send(over: handoff.write) else {
+                // Still this worker's: the master keeps a duplicate again.
+                if reportsKept { _ = WorkerReport.sendKept(fd, peer: session.peer, over: control) }
+                continue
+            }
             // The socket holds its own reference now; this one is closed (and leaves the epoll).
-            release(session)
+            release(session, handedOn: true)
         }
     }
 

@@ -26,6 +26,10 @@ final class Worker {
     /// Whether a slow request passes the idle kept connections to the hand-off socket
     /// (`SlowRequestHandoff`): the pool has one and its timer was set up.
     var handsOffWhenSlow = false
+    /// Whether kept connections are reported to the master, which keeps a duplicate of each so
+    /// this worker's hard kill costs only the request in hand (`KeptConnectionRegistry`): the
+    /// pool has a hand-off socket to re-offer them through.
+    var reportsKept = false
     /// The CPU time at the end of the previous request: a request's CPU is the difference to
     /// the one getrusage at its end (one call per request instead of two).
     @exclusivity(unchecked) var lastCPU = (user: 0, system: 0)
@@ -95,8 +99,10 @@ final class Worker {
         try watch(.quitSignal, quitPipe, events: Epoll.input)
         if let handoff = pool.handoff {
             try watch(.handoff, handoff.read, events: Epoll.input | Epoll.exclusive)
+            reportsKept = true
             do {
-                try SlowRequestHandoff.install(handoffSocket: handoff.write, thresholdNanos: Worker.slowRequestHandoffNanos)
+                try SlowRequestHandoff.install(handoffSocket: handoff.write, controlChannel: control,
+                                               thresholdNanos: Worker.slowRequestHandoffNanos)
                 handsOffWhenSlow = true
             } catch {
                 log.warning("[pool \(pool.name)] child \(pid): \(error); kept connections wait for this worker while it is busy")
@@ -260,7 +266,11 @@ final class Worker {
         return session
     }
 
-    func release(_ session: FastCGISession) {
+    /// Closes the connection. One that was kept (and so reported to the master) is shut down
+    /// first, or the master's duplicate would hold it open and nginx never see the close;
+    /// `handedOn`: it lives on in the hand-off socket, only this copy is closed.
+    func release(_ session: FastCGISession, handedOn: Bool = false) {
+        if reportsKept && !handedOn && session.watched, let fd = session.socket { KeptConnection.shutdown(fd) }
         unwatch(session)
         session.close()
         if spare.count < 4 { spare.append(session) }
@@ -284,6 +294,8 @@ final class Worker {
         }
         session.watched = true
         kept.append(session)
+        // Once per connection (new or adopted): the master keeps a duplicate of it.
+        if reportsKept { _ = WorkerReport.sendKept(fd, peer: session.peer, over: control) }
         if handsOffWhenSlow {
             withUnsafeTemporaryAllocation(byteCount: HandoffMessage.payloadSize, alignment: 1) { payload in
                 HandoffMessage.encode(session.peer, into: payload)
@@ -309,7 +321,7 @@ final class Worker {
         var count = 0
         SlowRequestHandoff.takeHanded { fd in
             guard let session = kept.first(where: { $0.socket == fd }) else { return }
-            release(session)
+            release(session, handedOn: true)
             count += 1
             let data = WorkerWakeup.connection(fd).data
             for i in ready.indices where ready[i].data == data { ready[i].data = WorkerWakeup.blank }
@@ -319,6 +331,10 @@ final class Worker {
 
     /// Serves requests on `session` while bytes are already there; then parks it (kept) or closes it.
     func serve(_ session: FastCGISession) {
+        // From before its first byte is read until it is parked or closed, a hard kill closes
+        // this connection instead of re-offering it half read (two stores per request).
+        slot.servingConnection = session.socket
+        defer { slot.servingConnection = nil }
         var waitForFirstBytes = true
         while let params = readRequest(on: session, waitForFirstBytes: waitForFirstBytes) {
             waitForFirstBytes = false
