@@ -44,12 +44,14 @@ install-binaries:
 man:
 	$(SWIFT) package --scratch-path $(INSTALL_SCRATCH) --disable-sandbox plugin generate-manual \
 		--configuration $(INSTALL_CONFIGURATION) --authors "swift-fpm contributors"
+	scripts/finish-man-pages.sh $(MAN_OUTPUT) $(INSTALL_SCRATCH)/$(INSTALL_CONFIGURATION)/fpm
 
 install: install-binaries man
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(SYSCONFDIR)/pool.d \
 		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(LOGROTATEDIR)
 	$(INSTALL) -m 755 $(BIN_SCRATCH)/$(INSTALL_CONFIGURATION)/fpm $(BIN_SCRATCH)/$(INSTALL_CONFIGURATION)/fpmctl $(DESTDIR)$(BINDIR)/
 	$(INSTALL) -m 644 $(MAN_OUTPUT)/fpm/fpm.1 $(MAN_OUTPUT)/fpmctl/fpmctl.1 $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -D -m 644 $(MAN_OUTPUT)/fpm/fpm.conf.5 $(DESTDIR)$(MANDIR)/man5/fpm.conf.5
 	@# The shipped configuration, its pid file moved to $(RUNDIR).
 	@for f in fpm.conf pool.d/www.conf; do \
 		dest=$(DESTDIR)$(SYSCONFDIR)/$$f; [ -e $$dest ] && dest=$$dest.new; \

@@ -1,18 +1,21 @@
 #!/bin/sh
-# Builds the README's new-app recipe exactly as written: its Package.swift, main.swift and test
-# blocks (each after a `<!-- recipe: PATH -->` line) are copied verbatim into a temp package,
-# with one change, the swift-fpm dependency pointed at this checkout (by path, named swift-fpm
-# whatever the folder) instead of the URL; the package is built and its test run; the recipe's
-# pool file is checked by the app's own binary (`-t`, which knows `handler = myapp`), and its
-# nginx block by `nginx -t` when nginx is there.
+# Builds the README's new-app recipe exactly as written: its Package.swift, main.swift, test,
+# pool file and nginx blocks (each after a `<!-- recipe: PATH -->` line) are copied verbatim
+# into a temp folder `myapp/`, beside a link `swift-fpm` to this checkout, which is where the
+# recipe's `.package(path: "../swift-fpm")` looks; the package is built and its test run; the
+# pool file is checked as written by the app's own binary (`-t`, which knows `handler = myapp`;
+# as root, its `user = www-data` must exist, as on Debian), and the nginx block by `nginx -t`
+# when nginx is there.
 #
 #   scripts/test-readme-recipe.sh      (make test-readme-recipe)
 set -eu
 cd "$(dirname "$0")/.."
 root=$(pwd)
 SWIFT=${SWIFT:-swift}
-work=$(mktemp -d /tmp/readme-recipe-XXXXXX)
-trap 'rm -rf "$work"' EXIT
+top=$(mktemp -d /tmp/readme-recipe-XXXXXX)
+trap 'rm -rf "$top"' EXIT
+work=$top/myapp
+ln -s "$root" "$top/swift-fpm"
 
 extract() {
     awk -v name="$1" '
@@ -27,14 +30,11 @@ for f in Package.swift Sources/myapp/main.swift Tests/myappTests/RouterTests.swi
     [ -s "$work/$f" ] || { echo "test-readme-recipe: README.md has no recipe block '$f'" >&2; exit 1; }
 done
 
-sed -i 's|\.package(url: "[^"]*swift-fpm[^"]*", branch: "main")|.package(name: "swift-fpm", path: "'"$root"'")|' "$work/Package.swift"
-grep -q '\.package(name: "swift-fpm", path: ' "$work/Package.swift" || { echo "test-readme-recipe: the recipe's swift-fpm dependency line was not found" >&2; exit 1; }
-
 $SWIFT build --package-path "$work" --scratch-path "$root/.build-readme" --build-tests
 $SWIFT test --skip-build --package-path "$work" --scratch-path "$root/.build-readme"
 
-sed -i "s|^error_log = .*|error_log = $work/error.log|" "$work/myapp.conf"
-"$root/.build-readme/debug/myapp" -t -y "$work/myapp.conf"
+# The pool file as written, from the app's folder as the README runs it.
+(cd "$work" && "$root/.build-readme/debug/myapp" -t -y myapp.conf)
 
 if command -v nginx >/dev/null 2>&1; then
     cp /etc/nginx/fastcgi_params "$work/fastcgi_params"

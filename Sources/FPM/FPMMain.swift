@@ -1,4 +1,5 @@
 import ArgumentParser
+import FPMConfiguration
 import FPMServer
 import FPMSystem
 import Glibc
@@ -13,6 +14,10 @@ public enum FPMMain {
     public static func run(handlers: [String: any Handler] = [:], arguments: [String] = CommandLine.arguments) -> Never {
         var all = Launcher.builtInHandlers
         for (name, handler) in handlers { all[name] = AppHandler(app: handler) }
+        if arguments.dropFirst().contains("--experimental-dump-help") {
+            print(HelpDump.rendered(FPMCommand.self))
+            Processes.exit(0)
+        }
         do {
             let command = try FPMCommand.parse(Array(arguments.dropFirst()))
             try command.launch(handlers: all)
@@ -82,7 +87,21 @@ struct FPMCommand: ParsableCommand {
     @Option(name: .customLong("prepare-pool"), help: ArgumentHelp("Run a pool's preparation and exit (used by the master).", visibility: .private))
     var preparePool: String?
 
+    /// Internal: prints fpm.conf(5), the directive reference, from the shipped files in the
+    /// given `conf` folder (``DirectiveReference``); `make man` runs it.
+    @Option(name: .customLong("directive-reference"), help: ArgumentHelp("Print fpm.conf(5) from a conf folder.", visibility: .private))
+    var directiveReference: String?
+
     func launch(handlers: [String: any RequestHandler]) throws {
+        if let folder = directiveReference {
+            guard let global = FileIO.readFile(folder + "/fpm.conf"), let pool = FileIO.readFile(folder + "/pool.d/www.conf") else {
+                printError("ERROR: \(folder) has no fpm.conf and pool.d/www.conf")
+                throw LaunchExit(code: ExitCodes.usage)
+            }
+            print(DirectiveReference.manual(globalFile: String(decoding: global, as: UTF8.self),
+                                            poolFile: String(decoding: pool, as: UTF8.self), date: "$Mdocdate$"), terminator: "")
+            return
+        }
         if version {
             print("swift-fpm \(swiftFPMVersion) (fpm-fcgi)")
             return

@@ -1,8 +1,14 @@
 /// swift-fpm's OpenMetrics families beyond php-fpm's: the pool's limits, the request-duration
 /// histogram, and (with `full`) one series per worker. They come after php-fpm's families,
-/// which keep php-fpm's names and types (``StatusPage``). The one new counter follows the same
-/// rule as php-fpm's: its sample has the family's name, plus `_total` under `strict`. Per-worker series are only written under `full`, because a `pid`
-/// label makes a new series for every new worker.
+/// which keep php-fpm's names and types (``StatusPage``). Per-worker series are only written
+/// under `full`, because a `pid` label makes a new series for every new worker.
+///
+/// Counters under `strict`: OpenMetrics names a counter family without the `_total` its samples
+/// carry (`# TYPE x counter`, `x_total 3`), while the Prometheus text format, which
+/// `promtool check metrics` lints, names the family after the sample (`# TYPE x_total counter`);
+/// each reads the other's counter as a clash or as a family with no help. So the strict page
+/// writes a counter as the one family both read the same: `# HELP x_total …` and `x_total 3`,
+/// of unknown type (PromQL's `rate()` does not need the type). Everything else keeps its type.
 enum OpenMetricsRendering {
     /// The `le` label of each finite bucket, in OpenMetrics' canonical form (`1.0`, not `1`).
     static let bucketLabels: [String] = Scoreboard.durationBucketsMicros.map { micros in
@@ -62,9 +68,19 @@ enum OpenMetricsRendering {
             sample("process_state", pid: p.pid, extra: ("state", p.state.rawValue), into: &out)
             out.append(contentsOf: " 1\n".utf8)
         }
-        perWorker("process_requests", "The number of requests each worker served.", .counter,
-                  sample: strict ? "process_requests_total" : "process_requests", processes, into: &out) {
-            TextRendering.appendDecimal($0.requests, to: &$1)
+        let requestsHelp = "The number of requests each worker served."
+        if strict {
+            appendStrictCounterHeader("process_requests_total", Array(requestsHelp.utf8), into: &out)
+            for p in processes {
+                sample("process_requests_total", pid: p.pid, into: &out)
+                out.append(UInt8(ascii: " "))
+                TextRendering.appendDecimal(p.requests, to: &out)
+                out.append(UInt8(ascii: "\n"))
+            }
+        } else {
+            perWorker("process_requests", requestsHelp, .counter, processes, into: &out) {
+                TextRendering.appendDecimal($0.requests, to: &$1)
+            }
         }
         perWorker("process_request_duration_seconds",
                   "The duration of each worker's last request when idle, else of its current request so far.",
@@ -79,16 +95,23 @@ enum OpenMetricsRendering {
     }
 
     /// One family with a `pid`-labelled sample per worker, its value written by `value`.
-    private static func perWorker(_ name: String, _ help: String, _ type: StatusPage.MetricType, sample: String? = nil,
+    private static func perWorker(_ name: String, _ help: String, _ type: StatusPage.MetricType,
                                   _ processes: [ProcessStatus], into out: inout [UInt8],
                                   value: (ProcessStatus, inout [UInt8]) -> Void) {
         family(name, help, type, into: &out)
         for p in processes {
-            self.sample(sample ?? name, pid: p.pid, into: &out)
+            self.sample(name, pid: p.pid, into: &out)
             out.append(UInt8(ascii: " "))
             value(p, &out)
             out.append(UInt8(ascii: "\n"))
         }
+    }
+
+    /// A strict counter's family head: `name` already ends in `_total`; no TYPE line (see above).
+    static func appendStrictCounterHeader(_ name: String, _ help: [UInt8], into out: inout [UInt8]) {
+        out.append(contentsOf: "# HELP phpfpm_\(name) ".utf8)
+        out.append(contentsOf: help)
+        out.append(UInt8(ascii: "\n"))
     }
 
     private static func family(_ name: String, _ help: String, _ type: StatusPage.MetricType, into out: inout [UInt8]) {

@@ -13,8 +13,8 @@
 ///   has TYPE first), no labels: dashboards and alerts built on php-fpm carry over. php-fpm's
 ///   counters lack the `_total` suffix that OpenMetrics 1.0 requires of a counter's sample, so
 ///   strict OpenMetrics parsers reject php-fpm's page (and this one); `?openmetrics&strict`
-///   writes those samples as `NAME_total` (the family keeps php-fpm's name), which strict parsers
-///   accept. After php-fpm's families come swift-fpm's (``OpenMetricsRendering``): the pool's limits, the request-duration histogram and, with `full`, one series per
+///   writes each of them as a family named `NAME_total`, which strict OpenMetrics parsers,
+///   `promtool check metrics` and Prometheus all accept (``OpenMetricsRendering``). After php-fpm's families come swift-fpm's (``OpenMetricsRendering``): the pool's limits, the request-duration histogram and, with `full`, one series per
 ///   worker (php-fpm's `full` adds nothing to OpenMetrics).
 /// * **Escaping**: pool and process-manager names are escaped like the other strings (php-fpm
 ///   prints them raw; valid names are unaffected). php-fpm blanks an XML/HTML value holding
@@ -354,10 +354,18 @@ package enum StatusPage {
         metric(name, Array(help.utf8), type, value, sample: suffix, into: &out)
     }
 
-    /// One unlabelled family of one sample; `suffix` is appended to the sample's name only
-    /// (`_total` for a strict counter).
+    /// One unlabelled family of one sample; a non-empty `suffix` (`_total`, under `strict`) makes
+    /// the family one both OpenMetrics and the Prometheus text format read alike
+    /// (``OpenMetricsRendering/appendStrictCounterHeader(_:_:into:)``).
     static func metric(_ name: String, _ help: [UInt8], _ type: MetricType, _ value: Int, sample suffix: String = "",
                        into out: inout [UInt8]) {
+        if !suffix.isEmpty {
+            OpenMetricsRendering.appendStrictCounterHeader(name + suffix, help, into: &out)
+            out.append(contentsOf: "phpfpm_\(name)\(suffix) ".utf8)
+            TextRendering.appendDecimal(value, to: &out)
+            out.append(UInt8(ascii: "\n"))
+            return
+        }
         out.append(contentsOf: "# HELP phpfpm_".utf8)
         out.append(contentsOf: name.utf8)
         out.append(UInt8(ascii: " "))
