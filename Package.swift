@@ -16,6 +16,9 @@ let package = Package(
         .executable(name: "fpm", targets: ["fpm"]),
         .executable(name: "fpmctl", targets: ["fpmctl"]),
         .executable(name: "fcgibench", targets: ["fcgibench"]),
+        // `swift package fpm-install`: an app's release binary, pool files, systemd units,
+        // logrotate snippet and man page, laid out under PREFIX/DESTDIR.
+        .plugin(name: "fpm-install", targets: ["FPMInstall"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -94,6 +97,11 @@ let package = Package(
                 .product(name: "Atomics", package: "swift-atomics"),
             ],
             swiftSettings: swiftSettings
+        ),
+        // The fpm-install command plugin (Plugins/FPMInstall): deploys an app built on FPM.
+        .plugin(
+            name: "FPMInstall",
+            capability: .command(intent: .custom(verb: "fpm-install", description: "Build an app's static release binary and install it with its pool files, systemd units, logrotate snippet and man page"))
         ),
         // A small app on the FPM library, used by the integration tests as a user's app would be.
         .executableTarget(
