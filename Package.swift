@@ -16,6 +16,9 @@ let package = Package(
         .executable(name: "fpm", targets: ["fpm"]),
         .executable(name: "fpmctl", targets: ["fpmctl"]),
         .executable(name: "fcgibench", targets: ["fcgibench"]),
+        // Preloaded into exec pools' programs to count their requests (see its source);
+        // fpm finds it beside itself (or in ../lib/swift-fpm/).
+        .library(name: "FPMExecCounter", type: .dynamic, targets: ["FPMExecCounter"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -34,6 +37,9 @@ let package = Package(
         .target(name: "FPMConfiguration", swiftSettings: swiftSettings),
         // What Glibc's module map does not expose (signalfd, pipe2, accept4, wait macros…).
         .target(name: "CFPMShims"),
+        // Plain C loaded into foreign programs: no Swift start-up object, and the static stdlib
+        // so that nothing of it is linked (a preloaded library must not need libswiftCore).
+        .target(name: "FPMExecCounter", linkerSettings: [.unsafeFlags(["-nostartfiles", "-static-stdlib"])]),
         // The system layer: every libc call, behind typed wrappers that throw errors naming the call.
         .target(
             name: "FPMSystem",
