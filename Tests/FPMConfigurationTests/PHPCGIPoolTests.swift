@@ -93,4 +93,14 @@ import Testing
         ])
         #expect(errors(minimalExecPool + "exec = php-cgi8.2\nenv[PHP_FCGI_CHILDREN] = 0\n") == [])
     }
+
+    /// What php-fpm's workers do themselves is not done by a foreign program: said, not silent.
+    @Test func statusPingAndLimitExtensionsAreSaidToBeInertInAnExecPool() throws {
+        let configuration = try load(minimalExecPool + "exec = php-cgi8.2\npm.status_path = /status\nping.path = /ping\nsecurity.limit_extensions = .php\n")
+        #expect(configuration.warnings.map(\.description) == [
+            "t.conf:6: pm.status_path = /status: not served in an exec pool (its program answers every request on the pool's socket): use pm.status_listen for the status and ping pages",
+            "t.conf:7: ping.path = /ping: not served in an exec pool (its program answers every request on the pool's socket): use pm.status_listen for the status and ping pages",
+            "t.conf:8: security.limit_extensions = .php: not enforced in an exec pool (its program reads SCRIPT_FILENAME itself): keep the web server's guard, e.g. nginx's `try_files $uri =404` in the `.php` location",
+        ])
+    }
 }
