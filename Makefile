@@ -20,6 +20,7 @@ all: build
 
 build:
 	$(SWIFT) build
+	@$(MAKE) --no-print-directory exec-counter
 
 ## deps: install what the tests need when it is missing (Debian packages, then PyPI ones).
 deps:
@@ -51,6 +52,7 @@ deps:
 TEST_EXTRA ?=
 test: deps
 	$(SWIFT) build --build-tests
+	@$(MAKE) --no-print-directory exec-counter
 	$(SWIFT) test --skip-build
 	@if [ -n "$(strip $(TEST_EXTRA))" ]; then $(MAKE) --no-print-directory $(TEST_EXTRA); fi
 	@# The optimizing whole-module build resolves imports differently: test-deploy (mk/deploy.mk)

@@ -55,6 +55,9 @@ install: install-binaries man
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(SYSCONFDIR)/pool.d \
 		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(LOGROTATEDIR)
 	$(INSTALL) -m 755 $(BIN_SCRATCH)/$(INSTALL_CONFIGURATION)/fpm $(BIN_SCRATCH)/$(INSTALL_CONFIGURATION)/fpmctl $(DESTDIR)$(BINDIR)/
+	@# The exec pools' request counter (mk/exec-counter.mk), where fpm looks: ../lib/swift-fpm/.
+	$(MAKE) --no-print-directory exec-counter DIR=$(DESTDIR)$(PREFIX)/lib/swift-fpm
+	chmod 644 $(DESTDIR)$(PREFIX)/lib/swift-fpm/libFPMExecCounter.so
 	$(INSTALL) -m 644 $(MAN_OUTPUT)/fpm/fpm.1 $(MAN_OUTPUT)/fpmctl/fpmctl.1 $(DESTDIR)$(MANDIR)/man1/
 	$(INSTALL) -D -m 644 $(MAN_OUTPUT)/fpm/fpm.conf.5 $(DESTDIR)$(MANDIR)/man5/fpm.conf.5
 	@# The shipped configuration, its pid file moved to $(RUNDIR).
@@ -71,7 +74,8 @@ install: install-binaries man
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/fpm $(DESTDIR)$(BINDIR)/fpmctl $(DESTDIR)$(MANDIR)/man1/fpm.1 \
 		$(DESTDIR)$(MANDIR)/man1/fpmctl.1 $(DESTDIR)$(UNITDIR)/swift-fpm.service \
-		$(DESTDIR)$(UNITDIR)/swift-fpm.socket $(DESTDIR)$(LOGROTATEDIR)/swift-fpm
+		$(DESTDIR)$(UNITDIR)/swift-fpm.socket $(DESTDIR)$(LOGROTATEDIR)/swift-fpm \
+		$(DESTDIR)$(PREFIX)/lib/swift-fpm/libFPMExecCounter.so
 
 ## test-install: install into a temp DESTDIR from the debug build `make test` made, then check.
 test-install:

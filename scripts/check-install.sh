@@ -16,6 +16,7 @@ check() { # description, command...
 }
 
 for f in "$prefix/bin/fpm" "$prefix/bin/fpmctl"; do check "$f is executable" test -x "$dest$f"; done
+check "the exec pools' request counter is installed where fpm looks" test -s "$dest$prefix/lib/swift-fpm/libFPMExecCounter.so"
 for f in "$prefix/share/man/man1/fpm.1" "$prefix/share/man/man1/fpmctl.1" \
 	/etc/swift-fpm/fpm.conf /etc/swift-fpm/pool.d/www.conf \
 	"$prefix/lib/systemd/system/swift-fpm.service" "$prefix/lib/systemd/system/swift-fpm.socket" \

@@ -87,7 +87,13 @@ public enum ConfigurationLoader {
             globalSource: reader.globalSource, skipGlobal: reader.globalHadErrors, skipPools: reader.poolsWithErrors,
             accessFormatValidator: accessFormatValidator)
         validation.run()
-        let diagnostics = reader.diagnostics + validation.diagnostics
+        // php.ini overrides are not ignored in a php-cgi pool: they become its -d settings.
+        let phpCGIPools = Set(validation.configuration.pools.filter(\.runsPHPCGI).map(\.name))
+        let readerDiagnostics = reader.diagnostics.filter { diagnostic in
+            !(diagnostic.severity == .warning && diagnostic.directive?.hasPrefix("php_") == true
+                && diagnostic.pool.map(phpCGIPools.contains) == true)
+        }
+        let diagnostics = readerDiagnostics + validation.diagnostics
         if diagnostics.contains(where: { $0.severity == .error }) {
             throw ConfigurationError(diagnostics: diagnostics)
         }
@@ -277,6 +283,8 @@ struct ConfigurationReader {
                 switch try Directives.applyPool(assignment, to: &pools[index], environment: environment) {
                 case .applied:
                     pools[index].source.directives[assignment.name] = location
+                    // `env[X]` by its own line too, for messages about one variable.
+                    if assignment.key != nil { pools[index].source.directives[display] = location }
                 case .phpOnly:
                     pools[index].source.directives[assignment.name] = location
                     let key = pools[index].name.lowercased() + "\u{0}" + display

@@ -231,8 +231,31 @@ struct ConfigurationValidation {
         // Handler or program. Neither is an error, not a silent `info`: a php-fpm pool file
         // would otherwise start and answer every `.php` URL with the request's params
         // (cookies and Authorization included).
+        // A php-fpm pool file is told apart and pointed at php-cgi, the php-cgi actually installed.
         if pool.exec == nil && !source.isSet("handler") {
-            error("handler", nil, "the pool has neither 'handler' nor 'exec': set 'handler = NAME' (a built-in handler such as info or cgi, or one the app registers) or 'exec = PROGRAM' (an external FastCGI program run as the workers)")
+            if let evidence = PHPCGI.evidence(in: pool) {
+                let program = fileSystem.phpCGIProgram() ?? "/path/to/php-cgi"
+                error("handler", nil, "the pool has neither 'handler' nor 'exec' and looks like a php-fpm pool (\(evidence)): add 'exec = \(program)' to run PHP with php-cgi, one process per worker as php-fpm's (the php_* lines reach it as -d settings)")
+            } else {
+                error("handler", nil, "the pool has neither 'handler' nor 'exec': set 'handler = NAME' (a built-in handler such as info or cgi, or one the app registers) or 'exec = PROGRAM' (an external FastCGI program run as the workers)")
+            }
+        }
+        // What the workers would answer: an exec'd program answers every request on the socket.
+        if pool.exec != nil {
+            for (directive, value) in [("pm.status_path", pool.statusPath), ("ping.path", pool.pingPath)] {
+                if let value, pool.statusListen == nil {
+                    warning(directive, value, "not served in an exec pool (its program answers every request on the pool's socket): use pm.status_listen for the status and ping pages")
+                }
+            }
+            if let extensions = pool.securityLimitExtensions {
+                warning("security.limit_extensions", extensions.joined(separator: " "), "not enforced in an exec pool (its program reads SCRIPT_FILENAME itself): keep the web server's guard, e.g. nginx's `try_files $uri =404` in the `.php` location")
+            }
+        }
+        // php-cgi forking its own children would hide them from the master's process manager.
+        if pool.runsPHPCGI, let children = pool.environment.first(where: { $0.name == "PHP_FCGI_CHILDREN" }),
+            children.value != "0", !children.value.isEmpty
+        {
+            error("env[PHP_FCGI_CHILDREN]", children.value, "php-cgi would fork its own children behind the master: leave it unset and size the pool with pm.max_children")
         }
         if let exec = pool.exec {
             if source.isSet("handler") {

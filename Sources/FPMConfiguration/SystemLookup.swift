@@ -23,6 +23,8 @@ public struct ConfigurationFileSystem: Sendable {
     public var isExecutable: @Sendable (String) -> Bool
     public var userExists: @Sendable (String) -> Bool
     public var groupExists: @Sendable (String) -> Bool
+    /// The php-cgi an error message may suggest for a php-fpm pool file (nil: none installed).
+    public var phpCGIProgram: @Sendable () -> String?
 
     public struct FileError: Error, Sendable, Equatable {
         public var message: String
@@ -35,7 +37,8 @@ public struct ConfigurationFileSystem: Sendable {
         isDirectory: @escaping @Sendable (String) -> Bool,
         isExecutable: @escaping @Sendable (String) -> Bool,
         userExists: @escaping @Sendable (String) -> Bool,
-        groupExists: @escaping @Sendable (String) -> Bool
+        groupExists: @escaping @Sendable (String) -> Bool,
+        phpCGIProgram: @escaping @Sendable () -> String? = { nil }
     ) {
         self.readFile = readFile
         self.glob = glob
@@ -43,6 +46,7 @@ public struct ConfigurationFileSystem: Sendable {
         self.isExecutable = isExecutable
         self.userExists = userExists
         self.groupExists = groupExists
+        self.phpCGIProgram = phpCGIProgram
     }
 
     /// The real file system and account database.
@@ -52,7 +56,8 @@ public struct ConfigurationFileSystem: Sendable {
         isDirectory: SystemLookup.isDirectory,
         isExecutable: SystemLookup.isExecutable,
         userExists: SystemLookup.userExists,
-        groupExists: SystemLookup.groupExists
+        groupExists: SystemLookup.groupExists,
+        phpCGIProgram: { PHPCGI.installedProgram(path: getenv("PATH").map { String(cString: $0) }) }
     )
 
     /// No file system at all: `include` fails, and every directory, program, user and group is taken to exist.

@@ -86,6 +86,8 @@ extension Master {
         // that we started as root.
         let env = applyEnvironment(config)
         if pool.execArguments == nil { installSlowlogTrace(pool) }
+        // An exec'd program's request counter maps the scoreboard: opened while we still may.
+        let counter = pool.execArguments != nil && config.chroot == nil ? ExecCounter.openScoreboard(pool) : nil
         do {
             try applyProcessSettings(config)
         } catch {
@@ -99,7 +101,7 @@ extension Master {
         if Processes.parentPID != pid { Processes.exitNow(ExitCodes.software) }
         ProcessTitle.set("fpm: pool \(pool.name)", name: String("fpm: \(pool.name)".prefix(15)))
         if let argv = pool.execArguments {
-            execWorker(pool: pool, argv: argv, environment: env)
+            execWorker(pool: pool, argv: argv, slot: slotIndex, counter: counter)
         }
         let limit = ProcessManagerPolicy.requestLimit(maxRequests: config.maxRequests, jitter: config.maxRequestsJitter,
                                                       random: Int(Processes.pid) &* 2_654_435_761)
@@ -175,8 +177,9 @@ extension Master {
     /// it and all of them are exec'd programs that want it blocking, while the master never
     /// accepts on it (it only polls it for ondemand and reads its queue figures, which do not
     /// depend on the flag). The program starts with default signal dispositions (SIGPIPE too,
-    /// which Swift workers ignore), an empty mask and only descriptors 0, 1 and 2.
-    func execWorker(pool: PoolRuntime, argv: [String], environment: [(String, String)]) -> Never {
+    /// which Swift workers ignore), an empty mask and only descriptors 0, 1 and 2 (the
+    /// counter's scoreboard descriptor, `counter`, is closed by the library as it loads).
+    func execWorker(pool: PoolRuntime, argv: [String], slot: Int, counter: Int32?) -> Never {
         do {
             try FileIO.dup2(pool.listenFD, 0)
             try FileIO.setNonBlocking(0, false)
@@ -188,12 +191,37 @@ extension Master {
         if let clients = pool.config.allowedClients {
             Processes.setEnvironment("FCGI_WEB_SERVER_ADDRS", clients.joined(separator: ","))
         }
+        let arguments = pool.config.runsPHPCGI ? preparePHPCGI(pool.config, argv: argv) : argv
+        Spawn.markCloseOnExec(from: 3)
+        if let counter, let library = ExecCounter.libraryPath(executable: executablePath),
+            (try? FileIO.setCloseOnExec(counter, false)) != nil
+        {
+            Processes.setEnvironment(ExecCounter.variable, ExecCounter.specification(descriptor: counter, slot: slot))
+            let preload = ProcessEnvironment.value("LD_PRELOAD").map { $0.isEmpty ? library : library + ":" + $0 } ?? library
+            Processes.setEnvironment("LD_PRELOAD", preload)
+        }
         // Not Processes.environment(): after clear_env with no env[…], environ is NULL.
         let env = ProcessEnvironment.entries().map { String(decoding: $0, as: UTF8.self) }
-        Spawn.markCloseOnExec(from: 3)
-        let error = Processes.exec(argv[0], argv, environment: env)
+        let error = Processes.exec(arguments[0], arguments, environment: env)
         log.error("[pool \(pool.name)] child \(Processes.pid): \(error)")
         Processes.exitNow(ExitCodes.software)
+    }
+
+    /// php-cgi as php-fpm's workers: `pm.max_requests` (with its jitter) alone recycles it
+    /// through PHP_FCGI_MAX_REQUESTS (php-cgi's own default, 500, would otherwise restart it;
+    /// 0 = never, as for php-fpm), unless the pool's env[] sets it; PHP_FCGI_CHILDREN is never
+    /// inherited (php-cgi would fork children the master cannot see; validation refuses a
+    /// non-zero env[] value); the php_* lines become `-d` settings ahead of exec's own arguments,
+    /// which therefore win.
+    func preparePHPCGI(_ config: PoolConfiguration, argv: [String]) -> [String] {
+        let explicit = Set(config.environment.map(\.name))
+        if !explicit.contains("PHP_FCGI_MAX_REQUESTS") {
+            let limit = ProcessManagerPolicy.requestLimit(maxRequests: config.maxRequests, jitter: config.maxRequestsJitter,
+                                                          random: Int(Processes.pid) &* 2_654_435_761)
+            Processes.setEnvironment("PHP_FCGI_MAX_REQUESTS", String(limit))
+        }
+        if !explicit.contains("PHP_FCGI_CHILDREN") { Processes.unsetEnvironment("PHP_FCGI_CHILDREN") }
+        return [argv[0]] + PHPCGI.iniArguments(config.phpSettings) + argv.dropFirst()
     }
 
     /// Graceful: the worker finishes the request in hand, then exits. Through the control

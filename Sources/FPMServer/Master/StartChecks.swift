@@ -58,6 +58,13 @@ package enum StartChecks {
                 let path = isRoot && pool.chroot != nil ? (pool.chroot! + "/" + dir) : dir
                 if !isDirectory(path) { out.append(diagnostic("chdir", dir, "not a directory")) }
             }
+            // Without the counter library an exec pool still serves; its status counts nothing.
+            if pool.exec != nil, pool.chroot == nil, ExecCounter.libraryPath() == nil {
+                var warning = diagnostic("exec", pool.exec?.joined(separator: " "),
+                                         "\(ExecCounter.libraryName) is neither beside this binary nor in ../lib/swift-fpm/: the status will not count this pool's requests (build it with `swift build --product FPMExecCounter`)")
+                warning.severity = .warning
+                out.append(warning)
+            }
             if case .unix = pool.listen {
                 if let owner = pool.listenOwner, Processes.user(owner) == nil {
                     out.append(diagnostic("listen.owner", owner, "cannot get uid for user '\(owner)'"))
