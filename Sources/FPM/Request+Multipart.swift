@@ -2,7 +2,8 @@ import FPMServer
 
 extension Request {
     /// The parts of a `multipart/form-data` body (an HTML form with `enctype="multipart/form-data"`,
-    /// a file upload), read as a stream: see ``MultipartReader``.
+    /// a file upload), read as a stream: see ``MultipartReader`` and <doc:Multipart>. Call it
+    /// once per request: the reader takes the body from where it is and keeps bytes ahead.
     ///
     /// Throws an ``HTTPError`` 415 when the request is not `multipart/form-data`, a 400 when its
     /// `Content-Type` has no usable boundary, and a 413 when its `CONTENT_LENGTH` is over
