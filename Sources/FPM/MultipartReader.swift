@@ -77,6 +77,11 @@ public final class MultipartReader {
     /// The next part, its header section read; nil after the final boundary. What is left of
     /// the previous part is skipped (its bytes are not returned any more).
     public func nextPart() throws -> MultipartPart? {
+        // After an error the body's position is unknown: nothing more is read from it.
+        do { return try readNextPart() } catch { state = .finished; throw error }
+    }
+
+    func readNextPart() throws -> MultipartPart? {
         if state == .inPart {
             while try advance(into: nil) > 0 {}
         }
@@ -112,6 +117,10 @@ public final class MultipartReader {
     /// Copies the current part's next bytes into `out` (or drops them when `out` is nil) and
     /// returns how many; 0 at the part's end, which consumes its delimiter.
     func advance(into out: UnsafeMutableRawBufferPointer?) throws -> Int {
+        do { return try readPartBytes(into: out) } catch { state = .finished; throw error }
+    }
+
+    func readPartBytes(into out: UnsafeMutableRawBufferPointer?) throws -> Int {
         guard state == .inPart else { return 0 }
         while true {
             if match == nil { search() }

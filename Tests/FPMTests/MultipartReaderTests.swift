@@ -181,6 +181,10 @@ import Testing
         _ = try reader.nextPart()
         let file = try #require(try reader.nextPart())
         #expect(Self.status { try file.bytes(limit: 9) } == 413)
+        let tooSmall = Self.reader(Self.sample.bytes, limits: MultipartLimits(maxPartSize: 4))
+        let title = try #require(try tooSmall.nextPart())
+        #expect(Self.status { try title.text() } == 413)
+        #expect(try tooSmall.nextPart() == nil, "nothing more is read after an error")
     }
 
     /// Random parts (random bytes, often near-boundary text) in random read sizes come back whole.
