@@ -112,6 +112,8 @@ final class TestApp: Handler, PoolPreparing {
                 if fd >= 0 { heldDescriptors.append(fd) }
             }
             try response.write("holding \(heldDescriptors.count) descriptors pid \(pidText)\n")
+        case "/upload":
+            try response.write(try uploadRoute(request))
         case "/setup":
             try response.write("setups \(setUpCount)\n")
         default:
