@@ -116,15 +116,27 @@ public struct Response {
         if done == nil { try base.write(Array(bytes)) }
     }
 
-    /// Sends `value` as JSON (`Content-Type: application/json`), with `status`.
+    /// Sends `value` as JSON (`Content-Type: application/json`), with `status`, encoded by
+    /// `encoder` (``Response/defaultJSONEncoder`` unless given: keys sorted, so the same value
+    /// is the same text in every process, whatever a dictionary's order).
     public func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok,
-                                   encoder: JSONEncoder = JSONEncoder()) throws {
+                                   encoder: JSONEncoder = Response.defaultJSONEncoder) throws {
         let data = try encoder.encode(value)
         self.status = status
         contentType = "application/json"
         try write(data)
         try write("\n")
     }
+
+    /// The encoder ``json(_:status:encoder:)`` uses when given none: `.sortedKeys`, so a
+    /// response's text is stable (tests can compare it, caches and ETags see the same bytes).
+    /// One instance for the process, not one per response. An app that wants other settings
+    /// changes them here before `FPMMain.run` (workers inherit them), or passes its own.
+    public static let defaultJSONEncoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
 
     /// Sends a complete text answer: `status`, `contentType`, `text`.
     public func send(_ text: String, status: HTTPResponse.Status = .ok,
