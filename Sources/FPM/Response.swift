@@ -8,9 +8,18 @@ import HTTPTypes
 /// response leaves the worker in one write; after that the status and headers are fixed
 /// (``headSent``). A view over the worker's response state, valid during `handle`.
 public struct Response {
-    let base: ServerResponse
+    let unchecked: ServerResponse
 
-    init(_ base: ServerResponse) { self.base = base }
+    /// The worker's response. Debug builds check on every use that `handle` has not returned
+    /// (a `Response` kept past it would write into another request): a clear trap instead.
+    @inline(__always) var base: ServerResponse {
+        #if DEBUG
+        assert(unchecked.isLive, "FPM.Response used after its handler returned: a Response is valid only during handle(_:_:)")
+        #endif
+        return unchecked
+    }
+
+    init(_ base: ServerResponse) { self.unchecked = base }
 
     /// The status; 200 unless set. Changing it after the head was sent has no effect.
     public var status: HTTPResponse.Status {

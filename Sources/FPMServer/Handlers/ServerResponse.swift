@@ -33,6 +33,11 @@ package final class ServerResponse {
     /// Sends `Status: 200 OK` too, which the head otherwise leaves out: set by `cgi` when a
     /// script wrote that line itself, so its head passes through as written.
     @exclusivity(unchecked) package var sendsStatusLineFor200 = false
+    #if DEBUG
+    /// Debug builds only: false once `finish` ran, so the app's `Response` view can trap when a
+    /// handler let it escape (release builds keep no flag and check nothing).
+    @exclusivity(unchecked) package private(set) var isLive = true
+    #endif
     let sink: ResponseSink
 
     package init(sink: ResponseSink) {
@@ -151,6 +156,9 @@ package final class ServerResponse {
 
     /// Called by the worker once the handler returned.
     package func finish() throws {
+        #if DEBUG
+        isLive = false
+        #endif
         if !headSent { try sendHead() }
     }
 
