@@ -115,7 +115,7 @@ package final class ServerResponse {
         for (name, value) in headers {
             length += name.utf8.count + value.utf8.count + 4
             if !hasType && name.caseInsensitiveEquals("Content-Type") { hasType = true }
-            if !hasLocation && name.caseInsensitiveEquals("Location") { hasLocation = true }
+            if status == 200 && !hasLocation && name.caseInsensitiveEquals("Location") { hasLocation = true }
         }
         if !hasType { length += defaultType.utf8CodeUnitCount }
         let statusLine = status != 200 || hasLocation || sendsStatusLineFor200
