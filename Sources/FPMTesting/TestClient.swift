@@ -134,7 +134,9 @@ public final class TestClient {
     public func execute(params: [(String, String)], body: [UInt8] = []) -> TestResponse {
         let response = server.map { $0.send(params: params, body: body) } ?? serveInProcess(params: params, body: body)
         if keepsCookies {
-            let path = params.last { $0.0 == "SCRIPT_NAME" }?.1 ?? "/"
+            func param(_ name: String) -> String? { params.last { $0.0 == name }?.1 }
+            let path = RequestPath.path(scriptName: param("SCRIPT_NAME"), pathInfo: param("PATH_INFO"),
+                                        requestURI: param("REQUEST_URI"))
             for field in response.headers where field.name == .setCookie {
                 cookies.receive(field.value, requestPath: path)
             }
