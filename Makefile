@@ -6,10 +6,11 @@ SWIFT ?= swift
 -include mk/*.mk
 # Packages the test suite uses: nginx in front, libfcgi as the reference implementation,
 # php-fpm's shipped config (read by the config tests), php-cgi for the exec-pool example,
-# Apache httpd (mod_proxy_fcgi) and lighttpd (mod_fastcgi) as the other front ends;
+# Apache httpd (mod_proxy_fcgi), lighttpd (mod_fastcgi) and Caddy (its FastCGI transport) as
+# the other front ends;
 # prometheus (promtool, and a server that scrapes the status page), mandoc (lints the man
 # pages) and logrotate (checks the shipped snippet): about 11 s of apt-get together.
-TEST_PACKAGES = nginx libfcgi-dev libfcgi-bin php8.2-fpm php8.2-cgi apache2 lighttpd prometheus mandoc logrotate
+TEST_PACKAGES = nginx libfcgi-dev libfcgi-bin php8.2-fpm php8.2-cgi apache2 lighttpd caddy prometheus mandoc logrotate
 # PyPI packages the tests use: prometheus_client's parsers read the OpenMetrics status page.
 TEST_PYPI_PACKAGES = prometheus_client
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -35,6 +36,7 @@ deps:
 	[ -x /usr/bin/promtool ] && [ -x /usr/bin/prometheus ] || missing="$$missing prometheus"; \
 	command -v mandoc >/dev/null 2>&1 || missing="$$missing mandoc"; \
 	[ -x /usr/sbin/logrotate ] || missing="$$missing logrotate"; \
+	[ -x /usr/bin/caddy ] || missing="$$missing caddy"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		$(SUDO) apt-get update -qq && \

@@ -66,11 +66,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // In-process tests of an app's handler or router: a built request in, status, headers
-        // and body out; no socket, no fork.
+        // and body out; no socket, no fork. Its live mode starts the app's real binary.
         .target(
             name: "FPMTesting",
             dependencies: [
-                "FPM", "FPMServer", "FastCGI",
+                "FPM", "FPMServer", "FastCGI", "FPMConfiguration", "FPMSystem",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings
@@ -115,7 +115,8 @@ let package = Package(
         .testTarget(name: "FPMServerTests", dependencies: ["FPMServer", "FPMSystem", "FastCGI", "FPMConfiguration", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         .testTarget(
             name: "FPMTests",
-            dependencies: ["FPM", "FPMTesting", "FPMServer", "FastCGI", .product(name: "HTTPTypes", package: "swift-http-types")],
+            // fpm-testapp: the binary TestClient's live mode is tested on.
+            dependencies: ["FPM", "FPMTesting", "FPMServer", "FastCGI", "fpm-testapp", .product(name: "HTTPTypes", package: "swift-http-types")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

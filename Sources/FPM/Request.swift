@@ -10,12 +10,21 @@ import HTTPTypes
 /// asked for: the query string and the `Cookie` header are scanned on each lookup, so an app
 /// that never reads them pays nothing.
 public struct Request {
-    let base: ServerRequest
+    let unchecked: ServerRequest
     /// The values a ``Router`` route's `:name` segments captured (empty outside a router).
     public internal(set) var parameters: RouteParameters
 
+    /// The worker's request. Debug builds check on every use that `handle` has not returned
+    /// (a `Request` kept past it reads the next request's state): a clear trap instead.
+    @inline(__always) var base: ServerRequest {
+        #if DEBUG
+        assert(unchecked.isLive, "FPM.Request used after its handler returned: a Request is valid only during handle(_:_:); copy the values you need out of it")
+        #endif
+        return unchecked
+    }
+
     init(_ base: ServerRequest) {
-        self.base = base
+        self.unchecked = base
         self.parameters = RouteParameters()
     }
 

@@ -8,9 +8,18 @@ import HTTPTypes
 /// response leaves the worker in one write; after that the status and headers are fixed
 /// (``headSent``). A view over the worker's response state, valid during `handle`.
 public struct Response {
-    let base: ServerResponse
+    let unchecked: ServerResponse
 
-    init(_ base: ServerResponse) { self.base = base }
+    /// The worker's response. Debug builds check on every use that `handle` has not returned
+    /// (a `Response` kept past it would write into another request): a clear trap instead.
+    @inline(__always) var base: ServerResponse {
+        #if DEBUG
+        assert(unchecked.isLive, "FPM.Response used after its handler returned: a Response is valid only during handle(_:_:)")
+        #endif
+        return unchecked
+    }
+
+    init(_ base: ServerResponse) { self.unchecked = base }
 
     /// The status; 200 unless set. Changing it after the head was sent has no effect.
     public var status: HTTPResponse.Status {
@@ -116,15 +125,27 @@ public struct Response {
         if done == nil { try base.write(Array(bytes)) }
     }
 
-    /// Sends `value` as JSON (`Content-Type: application/json`), with `status`.
+    /// Sends `value` as JSON (`Content-Type: application/json`), with `status`, encoded by
+    /// `encoder` (``Response/defaultJSONEncoder`` unless given: keys sorted, so the same value
+    /// is the same text in every process, whatever a dictionary's order).
     public func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok,
-                                   encoder: JSONEncoder = JSONEncoder()) throws {
+                                   encoder: JSONEncoder = Response.defaultJSONEncoder) throws {
         let data = try encoder.encode(value)
         self.status = status
         contentType = "application/json"
         try write(data)
         try write("\n")
     }
+
+    /// The encoder ``json(_:status:encoder:)`` uses when given none: `.sortedKeys`, so a
+    /// response's text is stable (tests can compare it, caches and ETags see the same bytes).
+    /// One instance for the process, not one per response. An app that wants other settings
+    /// changes them here before `FPMMain.run` (workers inherit them), or passes its own.
+    public static let defaultJSONEncoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
 
     /// Sends a complete text answer: `status`, `contentType`, `text`.
     public func send(_ text: String, status: HTTPResponse.Status = .ok,

@@ -184,6 +184,14 @@ public struct RouteParameters: Sendable {
         values.first { $0.0 == name }?.1
     }
 
+    /// The value captured for `:name` as text: `try request.parameters.require("name")`. A
+    /// route without such a segment is a programming error (answered 500). This overload is
+    /// what a call without `as:` picks, so the common case needs no type annotation.
+    public func require(_ name: String) throws -> String {
+        guard let raw = self[name] else { throw RouteParameterMissing(name: name) }
+        return raw
+    }
+
     /// The value captured for `:name` converted to `T` (`Int`, `UUID`…); an ``HTTPError`` 400
     /// when it does not convert, 500 when the route has no such segment (a programming error).
     public func require<T: LosslessStringConvertible>(_ name: String, as type: T.Type = T.self) throws -> T {

@@ -1,5 +1,7 @@
 import FPM
+import FPMConfiguration
 import FPMServer
+import FPMSystem
 import FastCGI
 import HTTPTypes
 
@@ -14,13 +16,29 @@ import HTTPTypes
 /// #expect(response.text == "Hello, swift!\n")
 /// ```
 ///
+/// A request takes the worker's path around the handler: the front-end quirks are put right
+/// (`FrontEndQuirks`), the pool's `ping.path` page answers, an `HTTPError` is answered with its
+/// status, any other error gets the worker's 500 (and is kept in ``TestResponse/error``), and
+/// ``TestResponse/accessLogLine`` is the line the pool's `access.format` would log. Cookies a
+/// response sets are kept in ``cookies`` and sent back, as a browser would.
+///
 /// The client runs the handler's `setUp` once when made (with a ``FPM/WorkerInfo`` for pool
-/// `test`), and `tearDown` on ``close()``. An ``FPM/HTTPError`` is answered with its status as
-/// the server would; any other error is answered 500 and kept in ``TestResponse/error``.
+/// `test`), and `tearDown` on ``close()``. ``live(executable:pool:arguments:timeout:)`` makes a
+/// client of the app's real binary instead.
 public final class TestClient {
-    /// The handler under test.
-    public let handler: any Handler
-    let adapter: AppHandler
+    /// The handler under test (nil for a live client).
+    public let handler: (any Handler)?
+    let adapter: AppHandler?
+    /// The live server, for a client of a real binary.
+    let server: LiveServer?
+    /// The pool settings requests are served with (`ping.path`, `access.format`…).
+    public let configuration: PoolConfiguration
+    let accessFormat: AccessLogFormat
+    let worker: WorkerInfo
+    /// Cookies kept between calls: read them, set one, or ``TestCookieJar/clear()`` them.
+    public var cookies = TestCookieJar()
+    /// Whether responses' `Set-Cookie` go into ``cookies`` and ``cookies`` into requests.
+    public var keepsCookies = true
     /// CGI params every request gets before its own (`SERVER_NAME`, `REMOTE_ADDR`…); a test
     /// of what a given web server sends replaces them.
     public var defaultParams: [(String, String)] = [
@@ -30,24 +48,55 @@ public final class TestClient {
     ]
     var closed = false
 
-    /// A client for `handler`; runs its `setUp(worker)` now.
-    public init(_ handler: any Handler, worker: WorkerInfo = WorkerInfo(pool: "test", pid: 1, slot: 0, environment: [])) throws {
+    /// A client for `handler`, served as pool `configuration` is (`PoolConfiguration(name:
+    /// "test")`: no ping page, the default access format); runs its `setUp(worker)` now.
+    public init(_ handler: any Handler, worker: WorkerInfo = WorkerInfo(pool: "test", pid: 1, slot: 0, environment: []),
+                configuration: PoolConfiguration = PoolConfiguration(name: "test")) throws {
         self.handler = handler
         self.adapter = AppHandler(app: handler)
+        self.server = nil
+        self.configuration = configuration
+        self.accessFormat = try AccessLogFormat(parsing: configuration.accessFormat)
+        self.worker = worker
         try handler.setUp(worker)
     }
 
-    /// Runs the handler's `tearDown` (once).
+    /// A client for `handler` served as a pool with these directives is (pool-file lines:
+    /// `ping.path = /ping`, `access.format = "%m %r %s"`), the same text ``live(executable:pool:arguments:timeout:)``
+    /// takes. Throws the configuration's diagnostics when a line is wrong.
+    public convenience init(_ handler: any Handler, worker: WorkerInfo = WorkerInfo(pool: "test", pid: 1, slot: 0, environment: []),
+                            pool directives: String) throws {
+        let text = "[global]\nerror_log = /dev/null\n[\(worker.pool)]\nlisten = /run/fpmtesting-unused.sock\npm = static\npm.max_children = 1\nhandler = info\n\(directives)\n"
+        let loaded = try ConfigurationLoader.load(text: text, path: nil, environment: [:],
+                                                  accessFormatValidator: AccessLogFormat.validate)
+        guard let pool = loaded.pools.first else { throw LiveServerError("no pool in \(text)") }
+        try self.init(handler, worker: worker, configuration: pool)
+    }
+
+    init(server: LiveServer) {
+        self.handler = nil
+        self.adapter = nil
+        self.server = server
+        self.configuration = server.configuration
+        self.accessFormat = (try? AccessLogFormat(parsing: AccessLogFormat.defaultFormat))!
+        self.worker = WorkerInfo(pool: server.configuration.name, pid: server.pid, slot: 0, environment: [])
+    }
+
+    /// Runs the handler's `tearDown`, or stops a live server (once).
     public func close() {
         guard !closed else { return }
         closed = true
-        handler.tearDown()
+        handler?.tearDown()
+        server?.stop()
     }
+
+    deinit { server?.stop() }
 
     /// Sends one request. `uri` is the path and query (`/todos/3?full=1`); the path becomes
     /// SCRIPT_NAME (as nginx sends it with `fastcgi_param SCRIPT_NAME $uri`), the rest
     /// QUERY_STRING. `params` are added last and win (`[("SCRIPT_NAME", ""), ("PATH_INFO",
-    /// "/hello")]` is lighttpd with `fix-root-scriptname`).
+    /// "/hello")]` is lighttpd with `fix-root-scriptname`). The kept ``cookies`` for the path
+    /// go in `Cookie` unless `headers` has one.
     public func execute(_ method: HTTPRequest.Method, _ uri: String, headers: HTTPFields = [:], body: [UInt8] = [],
                         params: [(String, String)] = []) -> TestResponse {
         let question = uri.firstIndex(of: "?")
@@ -69,6 +118,9 @@ public final class TestClient {
                 pairs.append(("HTTP_" + String(name.uppercased().map { $0 == "-" ? "_" : $0 }), field.value))
             }
         }
+        if keepsCookies, headers[.cookie] == nil, let cookie = cookies.header(for: path) {
+            pairs.append(("HTTP_COOKIE", cookie))
+        }
         for (name, value) in params {
             pairs.removeAll { $0.0 == name }
             pairs.append((name, value))
@@ -77,26 +129,53 @@ public final class TestClient {
     }
 
     /// Sends one request made of exactly these CGI params and body, as a web server would.
+    /// The ``cookies`` are not added here (``execute(_:_:headers:body:params:)`` adds them),
+    /// but a response's `Set-Cookie` is kept.
     public func execute(params: [(String, String)], body: [UInt8] = []) -> TestResponse {
-        let sink = BufferResponseSink()
-        let request = ServerRequest(params: FastCGIParams(params), body: BufferBodySource(body))
-        let response = ServerResponse(sink: sink)
-        if params.last(where: { $0.0 == "REQUEST_METHOD" })?.1 == "HEAD" { response.sendsBody = false }
-        var caught: (any Error)? = nil
-        do {
-            try adapter.handle(request, response)
-        } catch {
-            // What the worker does with an error that is not an HTTPError.
-            caught = error
-            if !response.headSent {
-                response.status = 500
-                try? response.setHeader("Content-Type", "text/plain; charset=utf-8")
-                try? response.write("Internal Server Error\n")
+        let response = server.map { $0.send(params: params, body: body) } ?? serveInProcess(params: params, body: body)
+        if keepsCookies {
+            func param(_ name: String) -> String? { params.last { $0.0 == name }?.1 }
+            let path = RequestPath.path(scriptName: param("SCRIPT_NAME"), pathInfo: param("PATH_INFO"),
+                                        requestURI: param("REQUEST_URI"))
+            for field in response.headers where field.name == .setCookie {
+                cookies.receive(field.value, requestPath: path)
             }
         }
-        try? response.finish()
-        return TestResponse(output: sink.output, errors: sink.errors, error: caught)
+        return response
     }
+
+    /// What the worker does for one request (Worker.respond), minus the socket and scoreboard.
+    func serveInProcess(params pairs: [(String, String)], body: [UInt8]) -> TestResponse {
+        let started = SystemClock.monotonicNanos(), startWall = SystemClock.wallClock()
+        let params = FrontEndQuirks.normalized(FastCGIParams(pairs))
+        let sink = BufferResponseSink()
+        let request = ServerRequest(params: params, body: BufferBodySource(body))
+        let response = ServerResponse(sink: sink)
+        if params["REQUEST_METHOD"] == "HEAD" { response.sendsBody = false }
+        var caught: (any Error)? = nil
+        do {
+            // The status page needs the pool's scoreboard: served by a live client only.
+            if try !BuiltInPages.serve(config: configuration, request: request, response: response, statusPage: nil) {
+                try adapter?.handle(request, response)
+            }
+        } catch {
+            caught = error
+            HandlerFailure.answer(response)
+        }
+        request.end()
+        try? response.finish()
+        var line: [UInt8] = []
+        let logged = AccessLogWriter.render(
+            accessFormat, suppressPaths: Set(configuration.accessSuppressPaths), request: request, response: response,
+            peer: TestClient.peer, pool: configuration.name, pid: worker.pid, masterPID: 0, startWall: startWall,
+            durationMicros: (SystemClock.monotonicNanos() - started) / 1000, cpuUserMicros: 0, cpuSystemMicros: 0,
+            memory: 0, into: &line)
+        return TestResponse(output: sink.output, errors: sink.errors, error: caught,
+                            accessLogLine: logged ? String(decoding: line, as: UTF8.self) : nil)
+    }
+
+    /// The web server as the worker would see it: on the loopback, over TCP.
+    static let peer = PeerAddress(literal: "127.0.0.1")!
 
     /// A GET request.
     public func get(_ uri: String, headers: HTTPFields = [:]) -> TestResponse { execute(.get, uri, headers: headers) }

@@ -4,7 +4,7 @@ import HTTPTypes
 /// What a handler answered in a ``TestClient`` call: the CGI output the worker would have sent
 /// the web server, parsed back into a status, header fields and a body.
 public struct TestResponse: Sendable {
-    /// The status (`Status:` of the CGI head).
+    /// The status (`Status:` of the CGI head; 200 without one, as web servers read it).
     public let status: HTTPResponse.Status
     /// The header fields, in order (`Location` included; `Status` is ``status``).
     public let headers: HTTPFields
@@ -17,9 +17,14 @@ public struct TestResponse: Sendable {
     public let error: String?
     /// The whole CGI output as sent (head and body).
     public let output: [UInt8]
+    /// The line the pool's `access.format` logs for this request, as the worker writes it (with
+    /// its newline); nil when `access.suppress_path` leaves it out, and for a live client.
+    /// CPU and memory placeholders read 0 in-process.
+    public let accessLogLine: String?
 
-    init(output: [UInt8], errors: [UInt8], error: (any Error)?) {
+    init(output: [UInt8], errors: [UInt8], error: (any Error)?, accessLogLine: String? = nil) {
         self.output = output
+        self.accessLogLine = accessLogLine
         self.log = String(decoding: errors, as: UTF8.self)
         self.error = error.map { "\($0)" }
         var parser = CGIResponseHeadParser()

@@ -84,7 +84,7 @@ import Testing
 
         let records = try h.records()
         let stdout = records.filter { $0.type == .stdout }.flatMap(\.content)
-        #expect(Self.text(stdout).hasPrefix("Status: 200 OK\r\n"))
+        #expect(Self.text(stdout).hasPrefix("Content-Type: text/html; charset=UTF-8\r\n"), "a 200 has no Status line")
         #expect(Self.text(stdout).hasSuffix("\r\n\r\nhi"))
         #expect(records.filter { $0.type == .endRequest }.count == 1)
         #expect(records.last?.type == .endRequest && records.last?.id == 1)

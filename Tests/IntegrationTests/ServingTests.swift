@@ -141,6 +141,23 @@ import Testing
         #expect(status.text.contains("\"pool\":\"www\""))
     }
 
+    /// A Swift app's 200 leaves without a `Status:` line (as php-cgi's), which nginx reads as
+    /// 200; other codes keep theirs.
+    @Test func a200HasNoStatusLineAndNginxStillAnswers200() throws {
+        let server = try FPMServer(pools: FPMServer.pool(children: 1))
+        let direct = String(decoding: try server.request("/say?text=hi").stdout, as: UTF8.self)
+        #expect(!direct.contains("Status:"), "\(direct)")
+        let nginx = try NginxServer(upstream: "127.0.0.1:\(server.port)")
+        let ok = try nginx.get("/say?text=hi")
+        #expect(ok.status == 200)
+        #expect(ok.header("Status") == nil)
+        #expect(ok.header("X-Worker-PID") != nil, "the app's headers are there")
+        let missing = try nginx.get("/status-code?code=404")
+        #expect(missing.status == 404)
+        #expect(missing.text == "status 404\n")
+        #expect(missing.header("Status") == nil)
+    }
+
     @Test func nginxKeepaliveUpstreamWithFewWorkersServesManyClients() throws {
         let server = try FPMServer(pools: FPMServer.pool(children: 2))
         let nginx = try NginxServer(upstream: "127.0.0.1:\(server.port)", keepalive: 8)

@@ -344,6 +344,8 @@ final class CGIRun {
 
     func apply(_ head: CGIResponseHead) throws {
         response.status = head.effectiveStatus
+        // A script's own `Status: 200` passes through; none is added when it wrote none.
+        response.sendsStatusLineFor200 = head.status != nil
         if let location = head.location { try response.addHeader("Location", location) }
         for field in head.fields { try response.addHeader(field.name, field.value) }
     }

@@ -30,6 +30,18 @@ package final class ServerRequest {
     package let role: Role
     let source: RequestBodySource?
     @exclusivity(unchecked) package private(set) var bodyBytesRead = 0
+    #if DEBUG
+    /// Debug builds only: false once the request was answered, so the app's `Request` view can
+    /// trap when a handler let it escape (release builds keep no flag and check nothing).
+    @exclusivity(unchecked) package private(set) var isLive = true
+    #endif
+
+    /// Marks the request answered (after the handler returned): see `isLive`.
+    @inline(__always) package func end() {
+        #if DEBUG
+        isLive = false
+        #endif
+    }
 
     package init(params: FastCGIParams, role: Role = .responder, body: RequestBodySource?) {
         self.params = params

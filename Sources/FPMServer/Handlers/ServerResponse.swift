@@ -30,6 +30,14 @@ package final class ServerResponse {
     @exclusivity(unchecked) package private(set) var bodyBytesWritten = 0
     /// When false, body bytes are counted but dropped (HEAD requests).
     @exclusivity(unchecked) package var sendsBody = true
+    /// Sends `Status: 200 OK` too, which the head otherwise leaves out: set by `cgi` when a
+    /// script wrote that line itself, so its head passes through as written.
+    @exclusivity(unchecked) package var sendsStatusLineFor200 = false
+    #if DEBUG
+    /// Debug builds only: false once `finish` ran, so the app's `Response` view can trap when a
+    /// handler let it escape (release builds keep no flag and check nothing).
+    @exclusivity(unchecked) package private(set) var isLive = true
+    #endif
     let sink: ResponseSink
 
     package init(sink: ResponseSink) {
@@ -91,6 +99,10 @@ package final class ServerResponse {
     /// Sends the head now (also done by the first write, or at the end of the request). It is
     /// composed as bytes straight into the sink's framed output: the hottest few lines of a
     /// small response, so no string is built for it.
+    ///
+    /// A 200 goes without a `Status:` line, as php-cgi's does: every web server reads a CGI
+    /// head without one as 200, and Caddy 2.6 would pass the line on to clients as a header.
+    /// A 200 with a `Location` keeps it (without, the web server would answer 302).
     package func sendHead() throws {
         guard !headSent else { return }
         headSent = true
@@ -98,30 +110,37 @@ package final class ServerResponse {
         let reason = ServerResponse.reason(status)
         let defaultType: StaticString = "Content-Type: text/html; charset=UTF-8\r\n"
         // Its exact length first, so the bytes are put in place in one resize.
-        var length = "Status: 000 \r\n\r\n".utf8.count + reason.utf8.count
-        var hasType = false
+        var length = "\r\n".utf8.count
+        var hasType = false, hasLocation = false
         for (name, value) in headers {
             length += name.utf8.count + value.utf8.count + 4
             if !hasType && name.caseInsensitiveEquals("Content-Type") { hasType = true }
+            if status == 200 && !hasLocation && name.caseInsensitiveEquals("Location") { hasLocation = true }
         }
         if !hasType { length += defaultType.utf8CodeUnitCount }
-        if !(100...999).contains(status) { length += String(status).utf8.count - 3 }
+        let statusLine = status != 200 || hasLocation || sendsStatusLineFor200
+        if statusLine {
+            length += "Status: 000 \r\n".utf8.count + reason.utf8.count
+            if !(100...999).contains(status) { length += String(status).utf8.count - 3 }
+        }
         try sink.writeOutput { out in
             let start = out.count
             out.append(contentsOf: repeatElement(0, count: length))
             out.withUnsafeMutableBytes { buffer in
                 var head = HeadBytes(buffer, at: start)
-                head.put("Status: ")
-                if (100...999).contains(status) {
-                    head.put(UInt8(ascii: "0") + UInt8(status / 100))
-                    head.put(UInt8(ascii: "0") + UInt8(status / 10 % 10))
-                    head.put(UInt8(ascii: "0") + UInt8(status % 10))
-                } else {
-                    head.put(String(status))
+                if statusLine {
+                    head.put("Status: ")
+                    if (100...999).contains(status) {
+                        head.put(UInt8(ascii: "0") + UInt8(status / 100))
+                        head.put(UInt8(ascii: "0") + UInt8(status / 10 % 10))
+                        head.put(UInt8(ascii: "0") + UInt8(status % 10))
+                    } else {
+                        head.put(String(status))
+                    }
+                    head.put(UInt8(ascii: " "))
+                    head.put(reason)
+                    head.put("\r\n")
                 }
-                head.put(UInt8(ascii: " "))
-                head.put(reason)
-                head.put("\r\n")
                 for (name, value) in headers {
                     head.put(name)
                     head.put(": ")
@@ -137,6 +156,9 @@ package final class ServerResponse {
 
     /// Called by the worker once the handler returned.
     package func finish() throws {
+        #if DEBUG
+        isLive = false
+        #endif
         if !headSent { try sendHead() }
     }
 

@@ -3,7 +3,7 @@ import FastCGI
 
 /// A pool's access log in a worker: the compiled `access.format` and the inherited descriptor.
 /// One line, one write(2), after the response has gone out.
-final class AccessLogWriter {
+package final class AccessLogWriter {
     let fd: Int32
     let format: AccessLogFormat
     let suppressPaths: Set<String>
@@ -19,6 +19,20 @@ final class AccessLogWriter {
     func write(request: ServerRequest, response: ServerResponse, peer: PeerAddress, pool: String, pid: Int32, masterPID: Int32,
                startWall: (seconds: Int, microseconds: Int), durationMicros: Int, cpuUserMicros: Int, cpuSystemMicros: Int,
                memory: Int) {
+        buffer.removeAll(keepingCapacity: true)
+        guard Self.render(format, suppressPaths: suppressPaths, request: request, response: response, peer: peer, pool: pool,
+                          pid: pid, masterPID: masterPID, startWall: startWall, durationMicros: durationMicros,
+                          cpuUserMicros: cpuUserMicros, cpuSystemMicros: cpuSystemMicros, memory: memory,
+                          into: &buffer) else { return }
+        buffer.withUnsafeBytes { try? FileIO.writeAll(fd, $0) }
+    }
+
+    /// The access-log line for one request, appended to `buffer`; false when
+    /// `access.suppress_path` leaves it out. The worker and `TestClient` both write with this.
+    package static func render(_ format: AccessLogFormat, suppressPaths: Set<String>, request: ServerRequest,
+                               response: ServerResponse, peer: PeerAddress, pool: String, pid: Int32, masterPID: Int32,
+                               startWall: (seconds: Int, microseconds: Int), durationMicros: Int, cpuUserMicros: Int,
+                               cpuSystemMicros: Int, memory: Int, into buffer: inout [UInt8]) -> Bool {
         let params = request.params
         let uri = params["SCRIPT_NAME"] ?? ""
         let query = params["QUERY_STRING"] ?? ""
@@ -26,7 +40,7 @@ final class AccessLogWriter {
         // access.suppress_path: only successful, query-less, body-less GET/HEAD of an exact path.
         if !suppressPaths.isEmpty, suppressPaths.contains(uri), query.isEmpty, method == "GET" || method == "HEAD",
            (200...299).contains(response.status), request.bodyBytesRead == 0, (request.contentLength ?? 0) == 0 {
-            return
+            return false
         }
         let end = SystemClock.wallClock()
         let headers = response.headers
@@ -39,8 +53,7 @@ final class AccessLogWriter {
             cpuUserSeconds: Double(cpuUserMicros) / 1e6, cpuSystemSeconds: Double(cpuSystemMicros) / 1e6,
             memoryBytes: memory, pool: pool, pid: pid, ppid: masterPID,
             parameter: { params[$0] }, responseHeader: AccessLogRecord.headerLookup(headers))
-        buffer.removeAll(keepingCapacity: true)
         _ = format.render(record, into: &buffer)
-        buffer.withUnsafeBytes { try? FileIO.writeAll(fd, $0) }
+        return true
     }
 }

@@ -67,7 +67,7 @@ extension Scoreboard.Limits {
 /// The pool's `ping.path` and `pm.status_path` pages, matched on SCRIPT_NAME as php-fpm does —
 /// or on PATH_INFO when SCRIPT_NAME is empty, as lighttpd sends for an app mounted at "/" with
 /// `"fix-root-scriptname" => "enable"` (SCRIPT_NAME "", PATH_INFO "/status").
-enum BuiltInPages {
+package enum BuiltInPages {
     /// The path the pages are matched on: SCRIPT_NAME, or PATH_INFO when SCRIPT_NAME is empty.
     /// The workers' pages and the master's status listener both match with this.
     static func matchedPath(scriptName: String, pathInfo: String?) -> String {
@@ -75,15 +75,24 @@ enum BuiltInPages {
     }
 
     static func serve(pool: PoolRuntime, request: ServerRequest, response: ServerResponse) throws -> Bool {
-        let config = pool.config
+        try serve(config: pool.config, request: request, response: response) { query in
+            let (poolStatus, processes) = StatusCollector.collect(pool.scoreboard, liveQueue: Socket.listenQueue(pool.listenFD))
+            return StatusPage.render(pool: poolStatus, processes: processes, query: query)
+        }
+    }
+
+    /// The pages of `config`, the status page rendered by `statusPage` (nil: the status path is
+    /// not served here, as in `TestClient`, which has no scoreboard). Returns whether a page
+    /// answered the request.
+    package static func serve(config: PoolConfiguration, request: ServerRequest, response: ServerResponse,
+                              statusPage: ((StatusQuery) -> StatusPage.ServerResponse)?) throws -> Bool {
         guard config.pingPath != nil || config.statusPath != nil else { return false }
         let scriptName = matchedPath(scriptName: request.scriptName, pathInfo: request.pathInfo)
         let page: StatusPage.ServerResponse
         if let ping = config.pingPath, scriptName == ping {
             page = PingPage.render(response: config.pingResponse)
-        } else if let status = config.statusPath, scriptName == status {
-            let (poolStatus, processes) = StatusCollector.collect(pool.scoreboard, liveQueue: Socket.listenQueue(pool.listenFD))
-            page = StatusPage.render(pool: poolStatus, processes: processes, query: StatusQuery(queryString: request.queryString))
+        } else if let status = config.statusPath, scriptName == status, let statusPage {
+            page = statusPage(StatusQuery(queryString: request.queryString))
         } else {
             return false
         }

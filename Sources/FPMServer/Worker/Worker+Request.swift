@@ -42,11 +42,7 @@ extension Worker {
         } catch {
             failed = true
             log.warning("[pool \(pool.name)] child \(pid): handler error for \"\(request.method) \(request.uri)\": \(error)")
-            if !response.headSent {
-                response.status = 500
-                try? response.setHeader("Content-Type", "text/plain; charset=utf-8")
-                try? response.write("Internal Server Error\n")
-            }
+            HandlerFailure.answer(response)
         }
         if let bodyFailure = session.bodyFailure {
             // Whatever the handler made of a broken body, its answer is not sent: a 400 instead
@@ -61,6 +57,7 @@ extension Worker {
                 try? response.write("Bad Request: \(bodyFailure)\n")
             }
         }
+        request.end()
         let reusable: Bool
         do {
             try response.finish()
