@@ -30,6 +30,8 @@ package final class ServerRequest {
     package let role: Role
     let source: RequestBodySource?
     @exclusivity(unchecked) package private(set) var bodyBytesRead = 0
+    /// The request's id and trace context once asked for (`identity`, RequestIdentity.swift).
+    @exclusivity(unchecked) var resolvedIdentity: RequestIdentity?
 
     package init(params: FastCGIParams, role: Role = .responder, body: RequestBodySource?) {
         self.params = params
