@@ -177,6 +177,12 @@ struct AccessLogIdentityTests {
         let metrics = StatusPage.render(pool: pool, processes: [busy, other], format: .openmetrics, full: true).bodyText
         #expect(metrics.contains(#"phpfpm_process_request_identity{pid="7",request_id="edge-42",trace_id="4bf92f3577b34da6a3ce929d0e0e4736"} 1"#))
         #expect(!metrics.contains(#"process_request_identity{pid="8""#))
+        // An idle worker's last request makes no series.
+        var idle = busy
+        idle.state = .idle
+        let idleMetrics = StatusPage.render(pool: pool, processes: [idle], format: .openmetrics, full: true).bodyText
+        #expect(!idleMetrics.contains("request_identity"))
+        #expect(StatusPage.render(pool: pool, processes: [idle], format: .text, full: true).bodyText.contains("request id:           edge-42"))
     }
 
     @Test func aPoolThatRecordsNoIDsKeepsPHPFPMsFields() {

@@ -95,10 +95,11 @@ enum OpenMetricsRendering {
         appendRequestIdentities(processes, into: &out)
     }
 
-    /// The id of each worker's current or last request, as labels of a constant 1 (the pool
-    /// records ids only with a slowlog or a status page; workers without one have no sample).
+    /// The id of each busy worker's request, as labels of a constant 1. Busy workers only: each
+    /// request id is a new series, so an idle worker's last one is not repeated at every scrape
+    /// (the pool records ids only with a slowlog or a status page; without one, no sample).
     private static func appendRequestIdentities(_ processes: [ProcessStatus], into out: inout [UInt8]) {
-        let identified = processes.filter { !$0.requestID.isEmpty }
+        let identified = processes.filter { !$0.requestID.isEmpty && $0.state != .idle }
         guard !identified.isEmpty else { return }
         family("process_request_identity", "The id and trace id of each worker's current or last request.", .gauge,
                into: &out)
