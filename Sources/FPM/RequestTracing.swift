@@ -34,28 +34,60 @@ package enum RequestTracing {
 
     static func traced(_ request: ServerRequest, _ response: ServerResponse, tracer: any Tracer,
                        _ handle: () throws -> Void) throws {
-        var context = InstrumentationContext.current ?? .topLevel
-        tracer.extract(request.params, into: &context, using: ParamsExtractor())
-        let method = request.method
-        let span = tracer.startSpan(method, context: context, ofKind: .server)
+        let span = startSpan(request, tracer: tracer)
         defer { span.end() }
-        span.attributes["http.request.method"] = method
-        span.attributes["url.path"] = request.scriptName + (request.pathInfo ?? "")
-        span.attributes["fpm.request_id"] = request.identity.requestID
         do {
             try InstrumentationContext.withValue(span.context) {
                 try $span.withValue(span) { try handle() }
             }
         } catch {
-            span.recordError(error)
-            span.setStatus(SpanStatus(code: .error))
-            // The worker answers 500 for an error that left nothing sent.
-            span.attributes["http.response.status_code"] = response.headSent ? response.status : 500
+            end(span, response, error: error)
             throw error
         }
+        end(span, response, error: nil)
+    }
+
+    /// A `.server` span named after the method, its parent extracted from the headers.
+    static func startSpan(_ request: ServerRequest, tracer: any Tracer) -> any Span {
+        var context = InstrumentationContext.current ?? .topLevel
+        tracer.extract(request.params, into: &context, using: ParamsExtractor())
+        let method = request.method
+        let span = tracer.startSpan(method, context: context, ofKind: .server)
+        span.attributes["http.request.method"] = method
+        span.attributes["url.path"] = request.scriptName + (request.pathInfo ?? "")
+        span.attributes["fpm.request_id"] = request.identity.requestID
+        return span
+    }
+
+    /// The response's status on the span; an error status for a thrown error or a 5xx
+    /// (a 4xx is the client's error, not the server's: OpenTelemetry's rule for server spans).
+    static func end(_ span: any Span, _ response: ServerResponse, error: (any Error)?) {
+        if let error {
+            span.recordError(error)
+            // The worker answers 500 for an error that left nothing sent.
+            span.attributes["http.response.status_code"] = response.headSent ? response.status : 500
+            span.setStatus(SpanStatus(code: .error))
+            return
+        }
         span.attributes["http.response.status_code"] = response.status
-        // Server spans: a 4xx is the client's error, not the server's (OpenTelemetry's rule).
         if response.status >= 500 { span.setStatus(SpanStatus(code: .error)) }
+    }
+
+    /// As ``traced(_:_:_:)`` for an async handler.
+    static func tracedAsync(_ request: ServerRequest, _ response: ServerResponse,
+                            _ handle: () async throws -> Void) async throws {
+        guard let tracer = activeTracer else { return try await handle() }
+        let span = startSpan(request, tracer: tracer)
+        defer { span.end() }
+        do {
+            try await InstrumentationContext.withValue(span.context) {
+                try await $span.withValue(span) { try await handle() }
+            }
+        } catch {
+            end(span, response, error: error)
+            throw error
+        }
+        end(span, response, error: nil)
     }
 
     /// For a router: the route that matched, so the span is named `GET /users/:id` (one name
