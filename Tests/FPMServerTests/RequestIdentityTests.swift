@@ -14,7 +14,7 @@ struct TraceParentTests {
         #expect(parsed.traceIDLow == 0xa3ce_929d_0e0e_4736)
         #expect(parsed.parentID == 0x00f0_67aa_0ba9_02b7)
         #expect(parsed.flags == 1)
-        #expect(parsed.header(parent: parsed.parentID) == Self.valid)
+        #expect(parsed.header == Self.valid)
     }
 
     @Test(arguments: [

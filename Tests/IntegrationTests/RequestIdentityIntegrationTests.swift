@@ -48,6 +48,12 @@ import Testing
         let second = lines[1].split(separator: " ")
         #expect(second.count == 6 && second[3] == "edge-42" && second[4].count == 32 && second[4] != Self.traceID[...]
                 && second[5] == "-", "\(lines[1])")
+
+        // With neither header, the handler's request.id is the new trace id the log shows.
+        let own = try nginx.get("/request-id")
+        #expect(TestSupport.waitUntil { TestSupport.read(access).split(separator: "\n").count == 3 })
+        let third = TestSupport.read(access).split(separator: "\n")[2].split(separator: " ")
+        #expect(own.text == "\(third[3])\n" && third[3] == third[4] && third[3].count == 32, "\(own.text) \(third)")
     }
 }
 

@@ -91,7 +91,7 @@ package struct RequestIdentity: Sendable, Equatable {
     package var spanIDHex: String { hexString { TraceParent.appendHex(spanID, digits: 16, to: &$0) } }
     /// The `traceparent` to send downstream: this trace, this request's span as the parent.
     package var outgoingTraceparent: String {
-        TraceParent(traceIDHigh: traceIDHigh, traceIDLow: traceIDLow, parentID: spanID, flags: flags).header(parent: spanID)
+        TraceParent(traceIDHigh: traceIDHigh, traceIDLow: traceIDLow, parentID: spanID, flags: flags).header
     }
 
     package func appendRequestID(to out: inout [UInt8]) {

@@ -68,15 +68,15 @@ package struct TraceParent: Sendable, Equatable, Hashable {
         return value
     }
 
-    /// The header as it is passed on: version 00, this trace, `parent` as the parent-id.
-    package func header(parent: UInt64) -> String {
+    /// The header in version 00.
+    package var header: String {
         var out: [UInt8] = []
         out.reserveCapacity(TraceParent.length)
         out.append(contentsOf: "00-".utf8)
         TraceParent.appendHex(traceIDHigh, digits: 16, to: &out)
         TraceParent.appendHex(traceIDLow, digits: 16, to: &out)
         out.append(UInt8(ascii: "-"))
-        TraceParent.appendHex(parent, digits: 16, to: &out)
+        TraceParent.appendHex(parentID, digits: 16, to: &out)
         out.append(UInt8(ascii: "-"))
         TraceParent.appendHex(UInt64(flags), digits: 2, to: &out)
         return String(decoding: out, as: UTF8.self)
