@@ -73,9 +73,10 @@ package enum RequestTracing {
         if response.status >= 500 { span.setStatus(SpanStatus(code: .error)) }
     }
 
-    /// As ``traced(_:_:_:)`` for an async handler.
-    static func tracedAsync(_ request: ServerRequest, _ response: ServerResponse,
-                            _ handle: () async throws -> Void) async throws {
+    /// As ``traced(_:_:_:)`` for an async handler; runs on the caller's executor (the request's
+    /// state is not Sendable and never leaves it).
+    nonisolated(nonsending) static func tracedAsync(_ request: ServerRequest, _ response: ServerResponse,
+                                                    _ handle: nonisolated(nonsending) () async throws -> Void) async throws {
         guard let tracer = activeTracer else { return try await handle() }
         let span = startSpan(request, tracer: tracer)
         defer { span.end() }

@@ -1,4 +1,6 @@
-import FPM
+@testable import FPM
+import FPMServer
+import FastCGI
 import FPMTesting
 import HTTPTypes
 import Synchronization
@@ -130,6 +132,25 @@ private struct Boom: Error {}
         let response = try TestClient(app()).get("/id", headers: [HTTPField.Name("x-request-id")!: "edge-7"])
         #expect(response.text.hasPrefix("edge-7 "))
         #expect(response.text.hasSuffix(" false\n"))
+    }
+
+    @Test func anAsyncHandlerRunsInTheSameSpan() async throws {
+        let tracer = RecordingTracer()
+        let request = ServerRequest(params: FastCGIParams([("REQUEST_METHOD", "POST"), ("HTTP_TRACEPARENT", Self.traceparent)]),
+                                    body: nil)
+        let response = ServerResponse(sink: BufferResponseSink())
+        try await withTracer(tracer) {
+            try await RequestTracing.tracedAsync(request, response) {
+                RequestTracing.routeMatched("/orders/:id", method: "POST")
+                response.status = 503
+            }
+        }
+        let spans = tracer.finished.withLock { $0 }
+        try #require(spans.count == 1)
+        #expect(spans[0].name == "POST /orders/:id")
+        #expect(spans[0].parent == Self.traceparent)
+        #expect(spans[0].attributes["http.response.status_code"]?.toSpanAttribute() == .int64(503))
+        #expect(spans[0].status?.code == .error)
     }
 
     @Test func theTraceContextGivesTheHeaderToPassOn() throws {
