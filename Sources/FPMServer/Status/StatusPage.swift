@@ -128,11 +128,10 @@ package enum StatusPage {
         return fields
     }
 
-    /// Process fields in php-fpm's order. The URI label is `request URI` in text and
-    /// `request uri` elsewhere; callers lowercase it where needed.
-    /// `identity`: swift-fpm's `request id` and `trace id` after them (``showsIdentity(_:)``).
+    /// Process fields in php-fpm's order (`request URI` in text, `request uri` elsewhere: callers
+    /// lowercase it), then with `identity` swift-fpm's `request id` and `trace id`.
     static func processFields(_ p: ProcessStatus, identity: Bool = false) -> [(String, Value)] {
-        var fields: [(String, Value)] = [
+        let fields: [(String, Value)] = [
             ("pid", .int(Int(p.pid))),
             ("state", .string(p.state.rawValue)),
             ("start time", .time(p.startTime)),
@@ -147,8 +146,7 @@ package enum StatusPage {
             ("last request cpu", .percent(p.lastRequestCPU)),
             ("last request memory", .int(p.lastRequestMemory)),
         ]
-        if identity { fields.append(contentsOf: identityFields(p)) }
-        return fields
+        return identity ? fields + identityFields(p) : fields
     }
 
     private static func dashIfEmpty(_ s: String) -> String { s.isEmpty ? "-" : s }
