@@ -28,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        // Server spans when an app bootstraps a tracer (FPM only; a small, dependency-free package).
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
     ],
     targets: [
         // The wire protocol, both sides, over byte buffers. No dependency beyond the stdlib and Glibc.
@@ -62,6 +64,7 @@ let package = Package(
                 "FPMServer", "FPMSystem", "FastCGI", "FPMConfiguration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -116,7 +119,8 @@ let package = Package(
         .testTarget(
             name: "FPMTests",
             // fpm-testapp: the binary TestClient's live mode is tested on.
-            dependencies: ["FPM", "FPMTesting", "FPMServer", "FastCGI", "fpm-testapp", .product(name: "HTTPTypes", package: "swift-http-types")],
+            dependencies: ["FPM", "FPMTesting", "FPMServer", "FastCGI", "fpm-testapp", .product(name: "HTTPTypes", package: "swift-http-types"),
+                           .product(name: "Tracing", package: "swift-distributed-tracing")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

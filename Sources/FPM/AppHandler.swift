@@ -12,6 +12,11 @@ package struct AppHandler: RequestHandler {
     package func setUp(_ worker: WorkerContext) throws { try app.setUp(WorkerInfo(worker)) }
 
     package func handle(_ request: ServerRequest, _ response: ServerResponse) throws {
+        // In a server span when the app bootstrapped a tracer (RequestTracing.swift).
+        try RequestTracing.traced(request, response) { try handleUntraced(request, response) }
+    }
+
+    func handleUntraced(_ request: ServerRequest, _ response: ServerResponse) throws {
         do {
             try app.handle(Request(request), Response(response))
         } catch let error as HTTPError where !response.headSent {

@@ -23,6 +23,8 @@ int cfpm_prctl_set_pdeathsig(int sig);
 int cfpm_prctl_set_dumpable(int on);
 int cfpm_prctl_set_name(const char *name);
 int cfpm_clearenv(void);
+/* getrandom(2): Glibc's module map does not expose <sys/random.h>. */
+ssize_t cfpm_getrandom(void *buffer, size_t length);
 int cfpm_execvpe(const char *file, char *const argv[], char *const envp[]);
 int cfpm_initgroups(const char *user, gid_t group);
 int cfpm_tcp_listen_queue(int fd, uint32_t *unacked, uint32_t *sacked);

@@ -43,6 +43,9 @@ package final class ServerRequest {
         #endif
     }
 
+    /// The request's id and trace context once asked for (`identity`, RequestIdentity.swift).
+    @exclusivity(unchecked) var resolvedIdentity: RequestIdentity?
+
     package init(params: FastCGIParams, role: Role = .responder, body: RequestBodySource?) {
         self.params = params
         self.role = role

@@ -39,6 +39,7 @@ package enum AccessLogFormatError: Error, Sendable, Equatable, CustomStringConve
             switch token {
             case "C": allowed = "'total', 'user' or 'system'"
             case "d": allowed = "'seconds', 'milli', 'milliseconds', 'micro' or 'microseconds'"
+            case "I": allowed = "'request', 'trace', 'span' or 'parent'"
             default: allowed = "'bytes', 'kilo', 'kilobytes', 'mega' or 'megabytes'"
             }
             return "only \(allowed) are allowed as a modifier for %\(token) ('\(modifier)')"
@@ -46,106 +47,6 @@ package enum AccessLogFormatError: Error, Sendable, Equatable, CustomStringConve
     }
 
     package var description: String { message }
-}
-
-/// What the worker knows about one finished request, for the access log.
-///
-/// Plain values; each token of ``AccessLogFormat`` reads one field. Empty strings render as
-/// php-fpm renders a missing value: `-` for `%R`, `%m` and `%f`; nothing for `%u`, `%q`, `%r`
-/// and `%n`. A `%e`/`%o` lookup returning nil renders `-`, an empty value renders nothing.
-package struct AccessLogRecord {
-    /// `%R`: the FastCGI peer's address (the web server's, not the end user's).
-    package var remoteAddr: String
-    /// `%u`: the authenticated user.
-    package var remoteUser: String
-    /// `%m`.
-    package var method: String
-    /// `%r`: the script-name-derived URI, not REQUEST_URI.
-    package var requestURI: String
-    /// `%q`, and `%Q` (`?` when not empty).
-    package var queryString: String
-    /// `%f`.
-    package var scriptFilename: String
-    /// `%l`: the request body's length.
-    package var contentLength: Int
-    /// `%s`: the response status code.
-    package var status: Int
-    /// `%t`: when the request was accepted, seconds since the epoch (and the microseconds).
-    package var startSeconds: Int
-    package var startMicroseconds: Int
-    /// `%T`: when the line is written, seconds since the epoch (and the microseconds).
-    package var endSeconds: Int
-    package var endMicroseconds: Int
-    /// `%d`, and the denominator of `%C`.
-    package var durationMicroseconds: Int
-    /// `%C`: CPU time the request used, in seconds (children's time included if wanted).
-    package var cpuUserSeconds: Double
-    package var cpuSystemSeconds: Double
-    /// `%M`: peak memory, bytes.
-    package var memoryBytes: Int
-    /// `%n`.
-    package var pool: String
-    /// `%p` and `%P`.
-    package var pid: Int32
-    package var ppid: Int32
-    /// `%{NAME}e`: a FastCGI parameter by exact name, nil when absent.
-    package var parameter: (String) -> String?
-    /// `%{Name}o`: a response header's value, nil when absent. See
-    /// ``headerLookup(_:)`` for the matching php-fpm users expect.
-    package var responseHeader: (String) -> String?
-
-    package init(
-        remoteAddr: String = "",
-        remoteUser: String = "",
-        method: String = "",
-        requestURI: String = "",
-        queryString: String = "",
-        scriptFilename: String = "",
-        contentLength: Int = 0,
-        status: Int = 0,
-        startSeconds: Int = 0,
-        startMicroseconds: Int = 0,
-        endSeconds: Int = 0,
-        endMicroseconds: Int = 0,
-        durationMicroseconds: Int = 0,
-        cpuUserSeconds: Double = 0,
-        cpuSystemSeconds: Double = 0,
-        memoryBytes: Int = 0,
-        pool: String = "",
-        pid: Int32 = 0,
-        ppid: Int32 = 0,
-        parameter: @escaping (String) -> String? = { _ in nil },
-        responseHeader: @escaping (String) -> String? = { _ in nil }
-    ) {
-        self.remoteAddr = remoteAddr
-        self.remoteUser = remoteUser
-        self.method = method
-        self.requestURI = requestURI
-        self.queryString = queryString
-        self.scriptFilename = scriptFilename
-        self.contentLength = contentLength
-        self.status = status
-        self.startSeconds = startSeconds
-        self.startMicroseconds = startMicroseconds
-        self.endSeconds = endSeconds
-        self.endMicroseconds = endMicroseconds
-        self.durationMicroseconds = durationMicroseconds
-        self.cpuUserSeconds = cpuUserSeconds
-        self.cpuSystemSeconds = cpuSystemSeconds
-        self.memoryBytes = memoryBytes
-        self.pool = pool
-        self.pid = pid
-        self.ppid = ppid
-        self.parameter = parameter
-        self.responseHeader = responseHeader
-    }
-
-    /// A `%o` lookup over a header list: the first header whose name matches ignoring ASCII
-    /// case. php-fpm matches case-sensitively, so its `%{Content-Type}o` misses PHP's own
-    /// `Content-type` header; HTTP names are case-insensitive, and so is this.
-    package static func headerLookup(_ headers: [(name: String, value: String)]) -> (String) -> String? {
-        { wanted in headers.first { $0.name.caseInsensitiveEquals(wanted) }?.value }
-    }
 }
 
 @inline(__always)
@@ -162,6 +63,12 @@ private func lowerASCII(_ byte: UInt8) -> UInt8 {
 /// megabytes}`), `%n`, `%{Name}o`, `%p`, `%P`, `%q`, `%Q`, `%r`, `%R`, `%s`, `%t`/`%T` (with an
 /// optional `{strftime}` format), `%u`. Modifiers are case-insensitive, and `%{}` counts as no
 /// modifier, as in php-fpm.
+///
+/// One token of swift-fpm's own, `%I`, the request's identity (``RequestIdentity``): `%I` or
+/// `%{request}I` the request id (the client's `X-Request-Id`, else the trace id), `%{trace}I`
+/// the W3C trace id, `%{span}I` this request's span id, `%{parent}I` the caller's span id from
+/// `traceparent` (`-` when the trace started here). php-fpm has no such token (it refuses
+/// `%I`), and a format without it resolves no identity.
 ///
 /// Deliberate differences from php-fpm:
 /// * **No silent truncation.** php-fpm cuts every line at 1024 bytes; here ``lineLimit`` is
@@ -208,6 +115,15 @@ package struct AccessLogFormat: Sendable, Equatable {
         /// `%t` (start) or `%T` (end), with a NUL-terminated strftime format.
         case time(end: Bool, format: [CChar])
         case remoteUser
+        case identity(IdentityPart)
+    }
+
+    enum IdentityPart: Sendable, Equatable { case request, trace, span, parent }
+
+    /// Whether a line needs the request's identity (a `%I` token), so the writer resolves it
+    /// only then.
+    package var usesIdentity: Bool {
+        tokens.contains { if case .identity = $0 { return true } else { return false } }
     }
 
     /// Parses and validates `format`.
@@ -300,6 +216,14 @@ package struct AccessLogFormat: Sendable, Equatable {
             case UInt8(ascii: "o"):
                 guard braced else { throw .missingHeaderName }
                 token = .responseHeader(modifierText)
+            case UInt8(ascii: "I"):
+                switch lowered {
+                case "", "request": token = .identity(.request)
+                case "trace": token = .identity(.trace)
+                case "span": token = .identity(.span)
+                case "parent": token = .identity(.parent)
+                default: throw .invalidModifier(token: tokenText, modifier: modifierText)
+                }
             case UInt8(ascii: "t"), UInt8(ascii: "T"):
                 let pattern = braced ? modifier : Array(TextRendering.statusTimeFormat.utf8)
                 token = .time(end: letter == UInt8(ascii: "T"), format: pattern.map { CChar(bitPattern: $0) } + [0])
@@ -411,6 +335,22 @@ package struct AccessLogFormat: Sendable, Equatable {
                 }
             case .remoteUser:
                 buffer.append(contentsOf: record.remoteUser.utf8)
+            case .identity(let part):
+                guard let identity = record.identity else {
+                    buffer.append(UInt8(ascii: "-"))
+                    continue
+                }
+                switch part {
+                case .request: identity.appendRequestID(to: &buffer)
+                case .trace: identity.appendTraceID(to: &buffer)
+                case .span: TraceParent.appendHex(identity.spanID, digits: 16, to: &buffer)
+                case .parent:
+                    if identity.parentID != 0 {
+                        TraceParent.appendHex(identity.parentID, digits: 16, to: &buffer)
+                    } else {
+                        buffer.append(UInt8(ascii: "-"))
+                    }
+                }
             }
         }
         var truncated = false

@@ -7,12 +7,15 @@ package final class AccessLogWriter {
     let fd: Int32
     let format: AccessLogFormat
     let suppressPaths: Set<String>
+    /// The format has `%I`: resolve the request's identity for it.
+    let usesIdentity: Bool
     var buffer: [UInt8] = []
 
     init(fd: Int32, format: String, suppressPaths: [String]) throws {
         self.fd = fd
         self.format = try AccessLogFormat(parsing: format)
         self.suppressPaths = Set(suppressPaths)
+        self.usesIdentity = self.format.usesIdentity
         buffer.reserveCapacity(1024)
     }
 
@@ -52,7 +55,8 @@ package final class AccessLogWriter {
             endSeconds: end.seconds, endMicroseconds: end.microseconds, durationMicroseconds: durationMicros,
             cpuUserSeconds: Double(cpuUserMicros) / 1e6, cpuSystemSeconds: Double(cpuSystemMicros) / 1e6,
             memoryBytes: memory, pool: pool, pid: pid, ppid: masterPID,
-            parameter: { params[$0] }, responseHeader: AccessLogRecord.headerLookup(headers))
+            parameter: { params[$0] }, responseHeader: AccessLogRecord.headerLookup(headers),
+            identity: format.usesIdentity ? request.identity : nil)
         _ = format.render(record, into: &buffer)
         return true
     }

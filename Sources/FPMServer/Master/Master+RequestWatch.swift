@@ -66,6 +66,10 @@ extension Master {
         var text = "\n\(stamp)  [pool \(pool.name)] pid \(pid)\n"
         text += "script_filename = \(snap.script)\n"
         text += "request = \(snap.method) \(snap.uri)\(snap.query.isEmpty ? "" : "?" + snap.query)\n"
+        // The request's identity (RequestIdentity), when the worker recorded it: the entry
+        // matches its access log line (`%I`) and its trace.
+        if !snap.requestID.isEmpty { text += "request_id = \(snap.requestID)\n" }
+        if !snap.traceID.isEmpty { text += "trace_id = \(snap.traceID)\n" }
         try? FileIO.writeAll(fd, text)
         // The worker appends its own stack (`SlowlogTrace`); an exec'd program has no handler.
         if pool.config.exec == nil { SlowlogTrace.request(from: pid) }

@@ -110,6 +110,11 @@ package final class Scoreboard: @unchecked Sendable {
         static let uri = 176, uriSize = 256
         static let query = 432, querySize = 512
         static let script = 944, scriptSize = 256
+        /// The request's id and trace id (`RequestIdentity`), when the pool records them.
+        /// Added in bytes the slot had free and `claim` zeroes, so the layout version is unchanged:
+        /// an older reader ignores them, a newer one reads an older slot's as empty.
+        static let requestID = 1200, requestIDSize = 136
+        static let traceID = 1336, traceIDSize = 40
     }
 
     package let memory: SharedMemory
@@ -375,6 +380,8 @@ package final class Scoreboard: @unchecked Sendable {
                 base.storeBytes(of: UInt8(0), toByteOffset: S.uri, as: UInt8.self)
                 base.storeBytes(of: UInt8(0), toByteOffset: S.query, as: UInt8.self)
                 base.storeBytes(of: UInt8(0), toByteOffset: S.script, as: UInt8.self)
+                base.storeBytes(of: UInt8(0), toByteOffset: S.requestID, as: UInt8.self)
+                base.storeBytes(of: UInt8(0), toByteOffset: S.traceID, as: UInt8.self)
                 setStage(.readingHeaders, now: now)
             }
         }
@@ -394,7 +401,17 @@ package final class Scoreboard: @unchecked Sendable {
                 base.storeBytes(of: UInt8(0), toByteOffset: S.uri, as: UInt8.self)
                 base.storeBytes(of: UInt8(0), toByteOffset: S.query, as: UInt8.self)
                 base.storeBytes(of: UInt8(0), toByteOffset: S.script, as: UInt8.self)
+                base.storeBytes(of: UInt8(0), toByteOffset: S.requestID, as: UInt8.self)
+                base.storeBytes(of: UInt8(0), toByteOffset: S.traceID, as: UInt8.self)
                 setStage(.readingHeaders, now: now)
+            }
+        }
+
+        /// Worker: the request's id and trace id, for the status page and the slowlog.
+        package func setIdentity(requestID: UnsafeRawBufferPointer, traceID: UnsafeRawBufferPointer) {
+            update {
+                copyField(requestID, S.requestID, S.requestIDSize)
+                copyField(traceID, S.traceID, S.traceIDSize)
             }
         }
 
@@ -479,6 +496,9 @@ package final class Scoreboard: @unchecked Sendable {
         package var uri: String
         package var query: String
         package var script: String
+        /// The request's id and trace id; empty when the pool does not record them.
+        package var requestID: String = ""
+        package var traceID: String = ""
 
         /// php-fpm's "request duration": the last request's for an idle worker, else time so far.
         package func requestDurationMicros(now: Int) -> Int {
@@ -528,7 +548,9 @@ package final class Scoreboard: @unchecked Sendable {
                 user: readString(at: S.user, size: S.userSize, base: b),
                 uri: readString(at: S.uri, size: S.uriSize, base: b),
                 query: readString(at: S.query, size: S.querySize, base: b),
-                script: readString(at: S.script, size: S.scriptSize, base: b))
+                script: readString(at: S.script, size: S.scriptSize, base: b),
+                requestID: readString(at: S.requestID, size: S.requestIDSize, base: b),
+                traceID: readString(at: S.traceID, size: S.traceIDSize, base: b))
         }
     }
 

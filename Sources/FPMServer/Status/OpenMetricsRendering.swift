@@ -92,6 +92,24 @@ enum OpenMetricsRendering {
                   .gauge, processes, into: &out) {
             TextRendering.appendDecimal($0.lastRequestMemory, to: &$1)
         }
+        appendRequestIdentities(processes, into: &out)
+    }
+
+    /// The id of each busy worker's request, as labels of a constant 1. Busy workers only: each
+    /// request id is a new series, so an idle worker's last one is not repeated at every scrape
+    /// (the pool records ids only with a slowlog or a status page; without one, no sample).
+    private static func appendRequestIdentities(_ processes: [ProcessStatus], into out: inout [UInt8]) {
+        let identified = processes.filter { !$0.requestID.isEmpty && $0.state != .idle }
+        guard !identified.isEmpty else { return }
+        family("process_request_identity", "The id and trace id of each worker's current or last request.", .gauge,
+               into: &out)
+        for p in identified {
+            sample("process_request_identity", pid: p.pid, extra: ("request_id", p.requestID), into: &out)
+            out.removeLast()  // the closing brace: one more label
+            out.append(contentsOf: ",trace_id=\"".utf8)
+            TextRendering.appendOpenMetricsEscaped(p.traceID, to: &out)
+            out.append(contentsOf: "\"} 1\n".utf8)
+        }
     }
 
     /// One family with a `pid`-labelled sample per worker, its value written by `value`.

@@ -36,7 +36,7 @@ package enum StatusCollector {
                 requestMethod: s.method.isEmpty ? "-" : s.method, requestURI: s.uri, queryString: s.query,
                 contentLength: s.contentLength, user: s.user.isEmpty ? "-" : s.user,
                 script: s.script.isEmpty ? "-" : s.script, lastRequestCPU: cpu,
-                lastRequestMemory: isIdle ? s.memory : 0))
+                lastRequestMemory: isIdle ? s.memory : 0, requestID: s.requestID, traceID: s.traceID))
         }
         let pm = ProcessManagerStyle(rawIndex: scoreboard.processManager)?.description ?? "static"
         let pool = PoolStatus(

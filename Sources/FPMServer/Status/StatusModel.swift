@@ -123,6 +123,10 @@ package struct ProcessStatus: Sendable, Equatable {
     package var lastRequestCPU: Double
     /// Peak memory of the last request, bytes; php-fpm reports 0 unless idle.
     package var lastRequestMemory: Int
+    /// The current or last request's id and trace id (``RequestIdentity``); empty when the
+    /// pool does not record them.
+    package var requestID: String
+    package var traceID: String
 
     package init(
         pid: Int32,
@@ -138,7 +142,9 @@ package struct ProcessStatus: Sendable, Equatable {
         user: String = "",
         script: String = "",
         lastRequestCPU: Double = 0,
-        lastRequestMemory: Int = 0
+        lastRequestMemory: Int = 0,
+        requestID: String = "",
+        traceID: String = ""
     ) {
         self.pid = pid
         self.state = state
@@ -154,5 +160,7 @@ package struct ProcessStatus: Sendable, Equatable {
         self.script = script
         self.lastRequestCPU = lastRequestCPU
         self.lastRequestMemory = lastRequestMemory
+        self.requestID = requestID
+        self.traceID = traceID
     }
 }

@@ -128,10 +128,10 @@ package enum StatusPage {
         return fields
     }
 
-    /// Process fields in php-fpm's order. The URI label is `request URI` in text and
-    /// `request uri` elsewhere; callers lowercase it where needed.
-    static func processFields(_ p: ProcessStatus) -> [(String, Value)] {
-        [
+    /// Process fields in php-fpm's order (`request URI` in text, `request uri` elsewhere: callers
+    /// lowercase it), then with `identity` swift-fpm's `request id` and `trace id`.
+    static func processFields(_ p: ProcessStatus, identity: Bool = false) -> [(String, Value)] {
+        let fields: [(String, Value)] = [
             ("pid", .int(Int(p.pid))),
             ("state", .string(p.state.rawValue)),
             ("start time", .time(p.startTime)),
@@ -146,6 +146,7 @@ package enum StatusPage {
             ("last request cpu", .percent(p.lastRequestCPU)),
             ("last request memory", .int(p.lastRequestMemory)),
         ]
+        return identity ? fields + identityFields(p) : fields
     }
 
     private static func dashIfEmpty(_ s: String) -> String { s.isEmpty ? "-" : s }
@@ -158,9 +159,10 @@ package enum StatusPage {
 
     private static func renderText(_ pool: PoolStatus, _ processes: [ProcessStatus], into out: inout [UInt8]) {
         for (label, value) in poolFields(pool) { textLine(label, value, into: &out) }
+        let identity = showsIdentity(processes)
         for process in processes {
             out.append(contentsOf: "\n************************\n".utf8)
-            for (label, value) in processFields(process) { textLine(label, value, into: &out) }
+            for (label, value) in processFields(process, identity: identity) { textLine(label, value, into: &out) }
         }
     }
 
@@ -185,10 +187,11 @@ package enum StatusPage {
         jsonMembers(poolFields(pool), into: &out)
         if let processes {
             out.append(contentsOf: ", \"processes\":[".utf8)
+            let identity = showsIdentity(processes)
             for (i, process) in processes.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 out.append(UInt8(ascii: "{"))
-                jsonMembers(processFields(process), into: &out)
+                jsonMembers(processFields(process, identity: identity), into: &out)
                 out.append(UInt8(ascii: "}"))
             }
             out.append(UInt8(ascii: "]"))
@@ -223,9 +226,10 @@ package enum StatusPage {
         }
         if let processes {
             out.append(contentsOf: "<processes>\n".utf8)
+            let identity = showsIdentity(processes)
             for process in processes {
                 out.append(contentsOf: "<process>".utf8)
-                for (label, value) in processFields(process) { xmlElement(label, value, into: &out) }
+                for (label, value) in processFields(process, identity: identity) { xmlElement(label, value, into: &out) }
                 out.append(contentsOf: "</process>\n".utf8)
             }
             out.append(contentsOf: "</processes>\n".utf8)
@@ -273,7 +277,8 @@ package enum StatusPage {
         }
         out.append(contentsOf: "<table border=\"1\">\n<tr>".utf8)
         let placeholder = ProcessStatus(pid: 0, state: .idle, startTime: 0, startSince: 0)
-        for (label, _) in processFields(placeholder) {
+        let identity = showsIdentity(processes)
+        for (label, _) in processFields(placeholder, identity: identity) {
             out.append(contentsOf: "<th>".utf8)
             out.append(contentsOf: label.lowercased().utf8)
             out.append(contentsOf: "</th>".utf8)
@@ -281,7 +286,7 @@ package enum StatusPage {
         out.append(contentsOf: "</tr>\n".utf8)
         for process in processes {
             out.append(contentsOf: "<tr>".utf8)
-            for (_, value) in processFields(process) { htmlCell(value, into: &out) }
+            for (_, value) in processFields(process, identity: identity) { htmlCell(value, into: &out) }
             out.append(contentsOf: "</tr>\n".utf8)
         }
         out.append(contentsOf: "</table></body></html>".utf8)

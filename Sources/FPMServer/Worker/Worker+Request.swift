@@ -18,6 +18,7 @@ extension Worker {
             if handsOffWhenSlow { SlowRequestHandoff.busy(fd: fd, startedNanos: requestStarted) }
         }
         let request = ServerRequest(params: params, role: session.role, body: session)
+        if pool.recordsRequestIdentity { recordIdentity(of: request) }
         var response = ServerResponse(sink: session)
         if isHead { response.sendsBody = false }
         var failed = false

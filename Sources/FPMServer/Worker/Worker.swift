@@ -109,6 +109,8 @@ final class Worker {
             }
         }
         lastCPU = Processes.cpuTime()
+        // Request ids drawn after the fork: this worker's own seed (RequestIDGenerator).
+        RequestIDGenerator.reseed()
     }
 
     func watch(_ wakeup: WorkerWakeup, _ fd: Int32, events: UInt32) throws(SystemError) {

@@ -58,6 +58,8 @@ final class TestApp: Handler, PoolPreparing {
             let ms = Int(query["ms"] ?? "100") ?? 100
             slowRouteSleep(milliseconds: ms)
             try response.write("slept \(ms) pid \(pidText)\n")
+        case "/request-id":
+            try response.write("\(request.id)\n")
         case "/echo":
             let body = try request.body(limit: 64 << 20)
             try response.setHeader("Content-Type", "application/octet-stream")
