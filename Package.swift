@@ -28,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        // MetricsMiddleware: request count and duration by route; a no-op until an app bootstraps a backend.
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         // The wire protocol, both sides, over byte buffers. No dependency beyond the stdlib and Glibc.
@@ -62,6 +64,8 @@ let package = Package(
                 "FPMServer", "FPMSystem", "FastCGI", "FPMConfiguration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -115,7 +119,10 @@ let package = Package(
         .testTarget(name: "FPMServerTests", dependencies: ["FPMServer", "FPMSystem", "FastCGI", "FPMConfiguration", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         .testTarget(
             name: "FPMTests",
-            dependencies: ["FPM", "FPMTesting", "FPMServer", "FastCGI", .product(name: "HTTPTypes", package: "swift-http-types")],
+            dependencies: [
+                "FPM", "FPMTesting", "FPMServer", "FastCGI", .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

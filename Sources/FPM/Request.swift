@@ -13,6 +13,13 @@ public struct Request {
     let base: ServerRequest
     /// The values a ``Router`` route's `:name` segments captured (empty outside a router).
     public internal(set) var parameters: RouteParameters
+    /// The matched route's pattern, its group's prefix included (`/api/todos/:id`): a name for
+    /// the route in logs and metrics that does not vary with the path. nil outside a router and
+    /// for a request no route matched.
+    public internal(set) var route: String? = nil
+    /// This request's id, set by ``RequestIDMiddleware`` (from `X-Request-Id`, else the trace id
+    /// of `traceparent`, else a new one); nil when the router does not use it.
+    public internal(set) var id: String? = nil
 
     init(_ base: ServerRequest) {
         self.base = base
