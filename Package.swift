@@ -102,6 +102,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // `make bench-router`: route lookups per second with 200 routes, the tree against a linear scan.
+        .executableTarget(
+            name: "router-bench",
+            dependencies: ["FPM"],
+            path: "bench/router",
+            swiftSettings: swiftSettings
+        ),
         // The fpm-install command plugin (Plugins/FPMInstall): deploys an app built on FPM.
         .plugin(
             name: "FPMInstall",

@@ -21,9 +21,9 @@
 /// route or an inner middleware threw has not been written yet, so its status can still be
 /// read or replaced.
 ///
-/// A router's middleware (``Router/use(_:)``) wraps every request, the 404 and 405 answers
+/// A router's middleware (`Router.use(_:)`) wraps every request, the 404 and 405 answers
 /// included, after the route was looked up (so ``Request/route`` and
-/// ``Request/parameters`` are known); a group's (``RouteGroup/use(_:)``) wraps its routes only.
+/// ``Request/parameters`` are known); a group's (`RouteGroup.use(_:)`) wraps its routes only.
 /// The first added runs first. The chains are composed once, at the first request, so a
 /// middleware costs one call per request and a router without any costs nothing.
 ///

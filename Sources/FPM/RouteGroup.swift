@@ -58,7 +58,7 @@ public final class RouteGroup {
         use(ClosureMiddleware(body))
     }
 
-    /// The same as ``use(_:)-(Middleware)``, named as in Hummingbird.
+    /// The same as `use(_:)` with a middleware, named as in Hummingbird.
     public func add(middleware: some Middleware) { use(middleware) }
 
     /// A group nested in this one: its prefix follows this one's, its middleware runs inside

@@ -20,9 +20,9 @@ import HTTPTypes
 /// route matches but not for this method is answered 405 with `Allow` naming the methods that
 /// do. HEAD is served by a GET route (the server drops the body) unless a HEAD route exists.
 /// Empty segments are ignored: `/a/`, `//a` and `/a` are the same path. Routes are found through
-/// a tree of path segments (``RouteTrie``), not by trying each in turn.
+/// a tree of path segments, not by trying each in turn.
 ///
-/// ``group(_:_:)`` adds routes under a path prefix with their own middleware; ``use(_:)`` adds
+/// ``group(_:_:)`` adds routes under a path prefix with their own middleware; `use(_:)` adds
 /// ``Middleware`` around every request (see <doc:MiddlewareAndGroups>).
 ///
 /// Routes are added before `FPMMain.run`, in the master, and then only read: each worker has
@@ -82,7 +82,7 @@ public final class Router: Handler, PoolPreparing {
         use(ClosureMiddleware(body))
     }
 
-    /// The same as ``use(_:)-(Middleware)``, named as in Hummingbird.
+    /// The same as `use(_:)` with a middleware, named as in Hummingbird.
     public func add(middleware: some Middleware) { use(middleware) }
 
     /// A group of routes under `prefix` with middleware of its own, built in `build` or on the
@@ -145,6 +145,12 @@ public final class Router: Handler, PoolPreparing {
         matched.parameters = match.parameters
         matched.route = routes[match.route].pattern
         try chains[match.route](matched, response)
+    }
+
+    /// The pattern and parameters of the route `handle` would run for `method` and `path`, with
+    /// no request: for the router benchmark (bench/router).
+    package func lookup(_ method: HTTPRequest.Method, _ path: String) -> (pattern: String, parameters: RouteParameters)? {
+        trie.find(path, method: method).map { (routes[$0.route].pattern, $0.parameters) }
     }
 
     /// Wraps each route in its group's middleware and the router's, and the unmatched answer in
