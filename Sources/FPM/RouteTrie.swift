@@ -135,23 +135,23 @@ struct RouteTrie {
     }
 
     private func walk(_ index: Int, _ path: Substring.UTF8View, _ values: inout [Substring.UTF8View], _ search: inout Search) {
-        let node = nodes[index]
-        guard node.first < search.bound else { return }
+        // Fields are read in place (no copy of the node, its dictionary and arrays retained).
+        guard nodes[index].first < search.bound else { return }
         let rest = Self.dropSlashes(path)
-        if !node.rest.isEmpty { search.offer(node.rest, values, extra: rest) }
+        if !nodes[index].rest.isEmpty { search.offer(nodes[index].rest, values, extra: rest) }
         guard !rest.isEmpty else {
-            search.offer(node.endpoints, values)
+            if !nodes[index].endpoints.isEmpty { search.offer(nodes[index].endpoints, values) }
             return
         }
         let end = rest.firstIndex(of: UInt8(ascii: "/")) ?? rest.endIndex
         let segment = rest[..<end]
         let after = rest[end...]
-        if !node.literals.isEmpty, let bucket = node.literals[Self.hash(segment)] {
+        if !nodes[index].literals.isEmpty, let bucket = nodes[index].literals[Self.hash(segment)] {
             for (literal, child) in bucket where literal.utf8.elementsEqual(segment) {
                 walk(child, after, &values, &search)
             }
         }
-        if let child = node.parameter {
+        if let child = nodes[index].parameter {
             values.append(segment)
             walk(child, after, &values, &search)
             values.removeLast()
