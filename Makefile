@@ -64,9 +64,10 @@ test: deps
 
 fuzz: fuzz-fastcgi fuzz-config
 
-# bench/run.sh builds its own release binaries.
+# bench/run.sh builds its own release binaries; then the router's lookups (mk/bench.mk).
 bench:
 	bench/run.sh
+	$(MAKE) --no-print-directory bench-router
 
 clean:
 	rm -rf .build fuzz/bin

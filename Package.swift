@@ -30,6 +30,8 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
         // Server spans when an app bootstraps a tracer (FPM only; a small, dependency-free package).
         .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
+        // MetricsMiddleware: request count and duration by route; a no-op until an app bootstraps a backend.
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         // The wire protocol, both sides, over byte buffers. No dependency beyond the stdlib and Glibc.
@@ -65,6 +67,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -101,6 +105,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // `make bench-router`: route lookups per second with 200 routes, the tree against a linear scan.
+        .executableTarget(
+            name: "router-bench",
+            dependencies: ["FPM"],
+            path: "bench/router",
+            swiftSettings: swiftSettings
+        ),
         // The fpm-install command plugin (Plugins/FPMInstall): deploys an app built on FPM.
         .plugin(
             name: "FPMInstall",
@@ -119,8 +130,11 @@ let package = Package(
         .testTarget(
             name: "FPMTests",
             // fpm-testapp: the binary TestClient's live mode is tested on.
-            dependencies: ["FPM", "FPMTesting", "FPMServer", "FastCGI", "fpm-testapp", .product(name: "HTTPTypes", package: "swift-http-types"),
-                           .product(name: "Tracing", package: "swift-distributed-tracing")],
+            dependencies: [
+                "FPM", "FPMTesting", "FPMServer", "FastCGI", "fpm-testapp", .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -21,3 +21,10 @@ bench-malloc:
 bench-pools:
 	swift build -c release --scratch-path .build-bench --product fpm
 	FPM="$$(swift build -c release --scratch-path .build-bench --show-bin-path)/fpm" bench/many-pools.sh $${POOLS:-5000} $${ROUNDS:-1}
+
+# `make bench-router`: route lookups per second with 200 routes, the router's tree against the
+# linear scan it replaced (bench/router; ROUTER_BENCH_LOOKUPS=N per round). Also part of `make bench`.
+.PHONY: bench-router
+bench-router:
+	swift build -c release --scratch-path .build-bench --product router-bench
+	"$$(swift build -c release --scratch-path .build-bench --show-bin-path)/router-bench" $${ROUTER_BENCH_LOOKUPS:-2000000}

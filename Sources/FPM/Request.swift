@@ -13,6 +13,10 @@ public struct Request {
     let unchecked: ServerRequest
     /// The values a ``Router`` route's `:name` segments captured (empty outside a router).
     public internal(set) var parameters: RouteParameters
+    /// The matched route's pattern, its group's prefix included (`/api/todos/:id`): a name for
+    /// the route in logs and metrics that does not vary with the path. nil outside a router and
+    /// for a request no route matched.
+    public internal(set) var route: String? = nil
 
     /// The worker's request. Debug builds check on every use that `handle` has not returned
     /// (a `Request` kept past it reads the next request's state): a clear trap instead.

@@ -15,11 +15,15 @@ import HTTPTypes
 /// ```
 ///
 /// A pattern is a path whose segments are literal, `:name` (one segment, captured into
-/// ``Request/parameters``) or a final `*` (the rest of the path, captured as `*`). Routes are
-/// tried in the order they were added. A path no route matches is answered 404; a path some
+/// ``Request/parameters``) or a final `*` (the rest of the path, captured as `*`). When several
+/// routes match, the one added first wins. A path no route matches is answered 404; a path some
 /// route matches but not for this method is answered 405 with `Allow` naming the methods that
 /// do. HEAD is served by a GET route (the server drops the body) unless a HEAD route exists.
-/// Empty segments are ignored: `/a/`, `//a` and `/a` are the same path.
+/// Empty segments are ignored: `/a/`, `//a` and `/a` are the same path. Routes are found through
+/// a tree of path segments, not by trying each in turn.
+///
+/// ``group(_:_:)`` adds routes under a path prefix with their own middleware; `use(_:)` adds
+/// ``Middleware`` around every request (see <doc:MiddlewareAndGroups>).
 ///
 /// Routes are added before `FPMMain.run`, in the master, and then only read: each worker has
 /// its own copy after fork.
@@ -30,11 +34,21 @@ public final class Router: Handler, PoolPreparing {
 
     struct Route {
         var method: HTTPRequest.Method
-        var pattern: RoutePattern
+        /// The pattern as given, group prefix included: ``Request/route``.
+        var pattern: String
         var responder: Responder
+        /// The middleware of the group the route was added to.
+        var scope: MiddlewareScope
     }
 
     var routes: [Route] = []
+    var trie = RouteTrie()
+    /// The router's own middleware, around every request.
+    let scope = MiddlewareScope(parent: nil)
+    /// Each route's responder inside its middleware, and the 404/405 answer inside the
+    /// router's: composed at the first request (and again after a route or middleware is added).
+    var chains: [Responder]? = nil
+    var unmatched: Responder? = nil
     var setUps: [(WorkerInfo) throws -> Void] = []
     var tearDowns: [() -> Void] = []
     var preparations: [(PoolInfo) throws -> Void] = []
@@ -45,7 +59,40 @@ public final class Router: Handler, PoolPreparing {
     /// Adds a route for `method` and `pattern`. A malformed pattern (a `*` that is not last,
     /// a `:` with no name) stops the program here, at start, rather than never matching.
     public func on(_ method: HTTPRequest.Method, _ pattern: String, _ responder: @escaping Responder) {
-        routes.append(Route(method: method, pattern: RoutePattern(pattern), responder: responder))
+        add(method, pattern, responder, scope: scope)
+    }
+
+    /// Adds a route for a group (or the router itself): `scope` is the group's middleware.
+    func add(_ method: HTTPRequest.Method, _ pattern: String, _ responder: @escaping Responder, scope: MiddlewareScope) {
+        let parsed = RoutePattern(pattern)
+        trie.insert(parsed, method: method, route: routes.count)
+        routes.append(Route(method: method, pattern: parsed.text, responder: responder, scope: scope))
+        chains = nil
+    }
+
+    /// Adds `middleware` around every request this router answers, matched or not (see
+    /// ``Middleware``); the first added runs first.
+    public func use(_ middleware: some Middleware) {
+        scope.middleware.append(middleware)
+        chains = nil
+    }
+
+    /// Adds a closure middleware: `router.use { request, response, next in … try next(request, response) }`.
+    public func use(_ body: @escaping (Request, Response, Responder) throws -> Void) {
+        use(ClosureMiddleware(body))
+    }
+
+    /// The same as `use(_:)` with a middleware, named as in Hummingbird.
+    public func add(middleware: some Middleware) { use(middleware) }
+
+    /// A group of routes under `prefix` with middleware of its own, built in `build` or on the
+    /// returned group: `router.group("/api") { api in api.use(Auth()); api.get("/todos") { … } }`.
+    @discardableResult
+    public func group(_ prefix: String, _ build: (RouteGroup) -> Void = { _ in }) -> RouteGroup {
+        let group = RouteGroup(router: self, prefix: RoutePattern(prefix).text,
+                               scope: MiddlewareScope(parent: nil))
+        build(group)
+        return group
     }
 
     /// Adds a GET route.
@@ -87,33 +134,46 @@ public final class Router: Handler, PoolPreparing {
         for body in preparations { try body(pool) }
     }
 
-    /// Finds the route for the request's method and path and runs it; throws the 404 or 405
-    /// ``HTTPError`` when there is none.
+    /// Finds the route for the request's method and path and runs it, inside its middleware;
+    /// throws the 404 or 405 ``HTTPError`` when there is none (inside the router's middleware).
     public func handle(_ request: Request, _ response: Response) throws {
-        let method = request.method
+        let chains = self.chains ?? compose()
+        guard let match = trie.find(request.path, method: request.method) else {
+            return try unmatched!(request, response)
+        }
+        var matched = request
+        matched.parameters = match.parameters
+        matched.route = routes[match.route].pattern
+        try chains[match.route](matched, response)
+    }
+
+    /// The pattern and parameters of the route `handle` would run for `method` and `path`, with
+    /// no request: for the router benchmark (bench/router).
+    package func lookup(_ method: HTTPRequest.Method, _ path: String) -> (pattern: String, parameters: RouteParameters)? {
+        trie.find(path, method: method).map { (routes[$0.route].pattern, $0.parameters) }
+    }
+
+    /// Wraps each route in its group's middleware and the router's, and the unmatched answer in
+    /// the router's.
+    private func compose() -> [Responder] {
+        let chains = routes.map { route in
+            // A group's scope holds the group's middleware (and its enclosing groups'); the router's goes around.
+            scope.compose(route.scope === scope ? route.responder : route.scope.compose(route.responder))
+        }
+        self.chains = chains
+        unmatched = scope.compose { [unowned self] request, _ in throw self.unmatchedError(request) }
+        return chains
+    }
+
+    /// The 404, or the 405 with `Allow` naming the methods routes match the path for.
+    func unmatchedError(_ request: Request) -> HTTPError {
         let path = request.path
-        var allowed: [HTTPRequest.Method] = []
-        var getMatch: (Route, RouteParameters)? = nil
-        for route in routes {
-            guard let captured = route.pattern.match(path) else { continue }
-            if route.method == method {
-                var matched = request
-                matched.parameters = captured
-                return try route.responder(matched, response)
-            }
-            if method == .head && route.method == .get && getMatch == nil { getMatch = (route, captured) }
-            if !allowed.contains(route.method) { allowed.append(route.method) }
-        }
-        if let (route, captured) = getMatch {
-            var matched = request
-            matched.parameters = captured
-            return try route.responder(matched, response)
-        }
-        if allowed.isEmpty { throw HTTPError(.notFound, "no route for \(path)") }
+        var allowed = trie.methods(matching: path)
+        if allowed.isEmpty { return HTTPError(.notFound, "no route for \(path)") }
         if allowed.contains(.get) && !allowed.contains(.head) { allowed.append(.head) }
         var headers = HTTPFields()
         headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
-        throw HTTPError(.methodNotAllowed, "\(method.rawValue) is not allowed for \(path)", headers: headers)
+        return HTTPError(.methodNotAllowed, "\(request.method.rawValue) is not allowed for \(path)", headers: headers)
     }
 }
 
@@ -144,31 +204,15 @@ struct RoutePattern {
         self.segments = segments
     }
 
-    /// The captured parameters when `path` matches; nil otherwise. Walks the path's segments
-    /// without splitting it into an array.
-    func match(_ path: String) -> RouteParameters? {
-        var captured = RouteParameters()
-        var rest = path[...]
-        for segment in segments {
-            rest = rest.drop { $0 == "/" }
-            if case .rest = segment {
-                captured.values.append(("*", String(rest)))
-                return captured
-            }
-            guard !rest.isEmpty else { return nil }
-            let end = rest.firstIndex(of: "/") ?? rest.endIndex
-            let part = rest[..<end]
+    /// The pattern with its empty segments dropped: `/api/todos/:id` (`/` for the root).
+    var text: String {
+        "/" + segments.map { segment in
             switch segment {
-            case .literal(let literal):
-                guard part == literal else { return nil }
-            case .parameter(let name):
-                captured.values.append((name, String(part)))
-            case .rest:
-                break
+            case .literal(let literal): literal
+            case .parameter(let name): ":" + name
+            case .rest: "*"
             }
-            rest = rest[end...]
-        }
-        return rest.allSatisfy({ $0 == "/" }) ? captured : nil
+        }.joined(separator: "/")
     }
 }
 

@@ -9,6 +9,8 @@ enum HelloApp {
         var worker: WorkerInfo?
         var greeting = "Hello"
         var served = 0
+        /// `env[HELLO_API_TOKEN]`: when set, the `/api` group asks for it as a bearer token.
+        var apiToken: String?
     }
 
     struct Status: Codable {
@@ -33,6 +35,25 @@ enum HelloApp {
             state.worker = worker
             // env[HELLO_GREETING] in the pool config reaches the worker's environment.
             if let value = worker.environment.last(where: { $0.0 == "HELLO_GREETING" })?.1 { state.greeting = value }
+            state.apiToken = worker.environment.last(where: { $0.0 == "HELLO_API_TOKEN" })?.1
+        }
+        // Every answer carries an X-Request-Id (the caller's, a traceparent's trace id, or new).
+        router.use(RequestIDMiddleware())
+        // A group: routes under /api, behind a middleware that checks a token when one is set.
+        router.group("/api") { api in
+            api.use { request, response, next in
+                if let token = state.apiToken, request.header(.authorization) != "Bearer \(token)" {
+                    var headers = HTTPFields()
+                    headers[.wwwAuthenticate] = "Bearer"
+                    throw HTTPError(.unauthorized, headers: headers)
+                }
+                try next(request, response)
+            }
+            api.get("/greetings/:name") { request, response in
+                state.served += 1
+                try response.json(["message": "\(state.greeting), \(try request.parameters.require("name", as: String.self))!",
+                                   "request": request.id])
+            }
         }
         let greet: Router.Responder = { request, response in
             state.served += 1

@@ -58,4 +58,26 @@ import Testing
         #expect(wrongMethod.status == .methodNotAllowed)
         #expect(wrongMethod.headers[.allow] == "GET, POST, HEAD")
     }
+
+    @Test func theAPIGroupChecksItsTokenAndEveryAnswerHasARequestID() throws {
+        let open = try client()
+        let answer = open.get("/api/greetings/Ann")
+        #expect(answer.status == .ok)
+        let id = try #require(answer.headers[HTTPField.Name("X-Request-Id")!])
+        #expect(id.count == 32)
+        #expect(answer.text == #"{"message":"Hello, Ann!","request":"\#(id)"}"# + "\n"
+                || answer.text == #"{"request":"\#(id)","message":"Hello, Ann!"}"# + "\n")
+        #expect(open.get("/nowhere").headers[HTTPField.Name("X-Request-Id")!] != nil)
+
+        let guarded = try TestClient(HelloApp.router(), worker: WorkerInfo(pool: "hello", pid: 1, slot: 0,
+                                                                             environment: [("HELLO_API_TOKEN", "t0k")]))
+        let refused = guarded.get("/api/greetings/Ann")
+        #expect(refused.status == .unauthorized)
+        #expect(refused.headers[.wwwAuthenticate] == "Bearer")
+        var headers = HTTPFields()
+        headers[.authorization] = "Bearer t0k"
+        #expect(guarded.get("/api/greetings/Ann", headers: headers).status == .ok)
+        // Routes outside the group are not guarded.
+        #expect(guarded.get("/hello/Ann").status == .ok)
+    }
 }
