@@ -143,7 +143,9 @@ public final class Router: Handler, PoolPreparing {
         }
         var matched = request
         matched.parameters = match.parameters
-        matched.route = routes[match.route].pattern
+        let pattern = routes[match.route].pattern
+        matched.route = pattern
+        RequestTracing.routeMatched(pattern, method: request.method.rawValue)
         try chains[match.route](matched, response)
     }
 
