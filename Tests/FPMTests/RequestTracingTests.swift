@@ -104,7 +104,7 @@ private struct Boom: Error {}
         let spans = tracer.finished.withLock { $0 }
         try #require(spans.count == 1)
         #expect(spans[0].kind == .server)
-        #expect(spans[0].name == "GET")
+        #expect(spans[0].name == "GET /id", "named after the matched route")
         #expect(spans[0].parent == Self.traceparent)
         #expect(spans[0].attributes["http.response.status_code"]?.toSpanAttribute() == .int64(200))
         #expect(spans[0].attributes["fpm.request_id"]?.toSpanAttribute() == .string("4bf92f3577b34da6a3ce929d0e0e4736"))

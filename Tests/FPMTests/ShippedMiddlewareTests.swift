@@ -27,7 +27,7 @@ import Testing
 
     @Test func theTraceIdOfATraceparentIsTheIdWhenNoneIsGiven() throws {
         var headers = HTTPFields()
-        headers[Self.traceparent] = "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"
+        headers[Self.traceparent] = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
         let response = try TestClient(idRouter()).get("/id", headers: headers)
         #expect(response.text == "4bf92f3577b34da6a3ce929d0e0e4736")
         #expect(response.headers[Self.requestID] == "4bf92f3577b34da6a3ce929d0e0e4736")
