@@ -158,6 +158,45 @@ struct HAProxyFrontEndTests {
         #expect(try c.request(params: TestSupport.params(uri: "/pid")).status == 200)
     }
 
+    /// A client that goes away in the middle of its body: HAProxy sends ABORT_REQUEST, the
+    /// worker drops the request (no answer, a log line) and serves the next one on its pool.
+    @Test func aClientGoneMidBodyIsAbortedAndTheWorkerServesOn() throws {
+        let f = try FrontEndFixture()
+        let haproxy = try HAProxyServer(sites: ["use-fcgi-app app\nserver s unix@\(f.appSocket) proto fcgi"],
+                                        sections: "fcgi-app app\n    docroot \(f.root)\n")
+        let logs = { "haproxy:\n\(haproxy.errorLog)\nfpm:\n\(f.server.log)" }
+        let head = "POST /swallow HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000000\r\n\r\n"
+        let fd = try HAProxyFrontEndTests.connectAndSend(port: haproxy.ports[0], Array(head.utf8) + FrontEndFixture.body(50_000))
+        // The one worker of the unix socket's pool is reading the body.
+        #expect(f.server.waitUntilActive(1), "\(logs())")
+        close(fd)
+        #expect(f.server.waitForLog("the web server aborted the request after"), "\(logs())")
+        #expect(!f.server.log.contains("swallowed:"), "an aborted request's answer is not sent")
+        let next = try haproxy.get("/pid")
+        #expect(next.status == 200, "\(logs())")
+        #expect(next.text.hasPrefix("pid "))
+    }
+
+    /// Connects to 127.0.0.1:`port` and sends `bytes`; the caller closes the descriptor.
+    static func connectAndSend(port: Int, _ bytes: [UInt8]) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else { close(fd); throw FPMServer.ServerError("connect failed: errno \(errno)") }
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
+            guard n > 0 else { close(fd); throw FPMServer.ServerError("send failed: errno \(errno)") }
+            sent += n
+        }
+        return fd
+    }
+
     @Test func theExampleConfigurationsAreValid() throws {
         let files = exampleFiles("haproxy", suffix: ".cfg")
         #expect(files.count >= 4)
