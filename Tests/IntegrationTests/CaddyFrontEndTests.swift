@@ -121,5 +121,14 @@ struct CaddyFrontEndTests {
             // Caddy warns about a file `caddy fmt` would change.
             #expect(!(r.stdout + r.stderr).contains("not formatted"), "\(file): \(r.stderr)")
         }
+        let snippets = readmeBlocks("caddyfile")
+        #expect(snippets.count == 1)
+        for snippet in snippets {
+            TestSupport.write(dir + "/readme.Caddyfile", snippet)
+            let r = try runCommand(CaddyServer.binary!, ["validate", "--config", dir + "/readme.Caddyfile", "--adapter", "caddyfile"],
+                                   environment: CaddyServer.environment(dir))
+            #expect(r.status == 0, "README: \(r.stdout)\(r.stderr)")
+            #expect(!(r.stdout + r.stderr).contains("not formatted"), "README: \(r.stderr)")
+        }
     }
 }

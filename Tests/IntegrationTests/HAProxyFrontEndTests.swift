@@ -9,6 +9,13 @@ func exampleFiles(_ server: String, suffix: String) -> [String] {
         .filter { $0.hasSuffix(suffix) }.sorted().map { dir + "/" + $0 }
 }
 
+/// README.md's fenced code blocks in `language`.
+func readmeBlocks(_ language: String) -> [String] {
+    let text = TestSupport.read(ExecPoolTests.repositoryRoot + "/README.md")
+    return text.components(separatedBy: "```" + language + "\n").dropFirst()
+        .compactMap { $0.components(separatedBy: "```").first }
+}
+
 /// One request through a front end as `expectSwiftAppServes` sends it (a form type on POSTs).
 func formRequest(_ request: @escaping (String, String, [UInt8], [(String, String)]) throws -> HTTPResponse)
     -> (String, String, [UInt8]) throws -> HTTPResponse {
@@ -204,6 +211,18 @@ struct HAProxyFrontEndTests {
             let r = try runCommand(HAProxyServer.binary!, ["-c", "-f", file])
             #expect(r.status == 0, "\(file): \(r.stdout)\(r.stderr)")
             #expect(!(r.stdout + r.stderr).contains("WARNING"), "\(file): \(r.stdout)\(r.stderr)")
+        }
+        // README's backend and fcgi-app sections, behind a frontend and the test's defaults.
+        let snippets = readmeBlocks("haproxy")
+        #expect(snippets.count == 1)
+        let dir = TestSupport.makeTempDirectory("fronts-haproxy-check")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for snippet in snippets {
+            TestSupport.write(dir + "/readme.cfg", HAProxyServer.preamble
+                + "frontend f\n    bind 127.0.0.1:\(TestSupport.freePort())\n    default_backend swift_app\n\n" + snippet)
+            let r = try runCommand(HAProxyServer.binary!, ["-c", "-f", dir + "/readme.cfg"])
+            #expect(r.status == 0, "README: \(r.stdout)\(r.stderr)")
+            #expect(!(r.stdout + r.stderr).contains("WARNING"), "README: \(r.stdout)\(r.stderr)")
         }
     }
 }
