@@ -6,11 +6,11 @@ SWIFT ?= swift
 -include mk/*.mk
 # Packages the test suite uses: nginx in front, libfcgi as the reference implementation,
 # php-fpm's shipped config (read by the config tests), php-cgi for the exec-pool example,
-# Apache httpd (mod_proxy_fcgi), lighttpd (mod_fastcgi) and Caddy (its FastCGI transport) as
-# the other front ends;
+# Apache httpd (mod_proxy_fcgi), lighttpd (mod_fastcgi), HAProxy (fcgi-app) and Caddy
+# (transport fastcgi) as the other front ends;
 # prometheus (promtool, and a server that scrapes the status page), mandoc (lints the man
 # pages) and logrotate (checks the shipped snippet): about 11 s of apt-get together.
-TEST_PACKAGES = nginx libfcgi-dev libfcgi-bin php8.2-fpm php8.2-cgi apache2 lighttpd caddy prometheus mandoc logrotate
+TEST_PACKAGES = nginx libfcgi-dev libfcgi-bin php8.2-fpm php8.2-cgi apache2 lighttpd haproxy caddy prometheus mandoc logrotate
 # PyPI packages the tests use: prometheus_client's parsers read the OpenMetrics status page.
 TEST_PYPI_PACKAGES = prometheus_client
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -33,6 +33,8 @@ deps:
 	command -v php-cgi8.2 >/dev/null 2>&1 || missing="$$missing php8.2-cgi"; \
 	[ -x /usr/sbin/apache2 ] && [ -f /usr/lib/apache2/modules/mod_proxy_fcgi.so ] || missing="$$missing apache2"; \
 	[ -x /usr/sbin/lighttpd ] || missing="$$missing lighttpd"; \
+	[ -x /usr/sbin/haproxy ] || missing="$$missing haproxy"; \
+	[ -x /usr/bin/caddy ] || missing="$$missing caddy"; \
 	[ -x /usr/bin/promtool ] && [ -x /usr/bin/prometheus ] || missing="$$missing prometheus"; \
 	command -v mandoc >/dev/null 2>&1 || missing="$$missing mandoc"; \
 	[ -x /usr/sbin/logrotate ] || missing="$$missing logrotate"; \

@@ -99,6 +99,12 @@ final class TestApp: Handler, PoolPreparing {
         case "/status-code":
             response.status = HTTPResponse.Status(code: Int(query["code"] ?? "404") ?? 404)
             try response.write("status \(response.status.code)\n")
+        case "/redirect":
+            // `?code=N&to=URL`: a status with a Location (201 Created, 303 See Other…), for the
+            // front ends that rewrite such answers (HAProxy's 302).
+            response.status = HTTPResponse.Status(code: Int(query["code"] ?? "201") ?? 201)
+            try response.setHeader("Location", query["to"] ?? "/items/7")
+            try response.write("status \(response.status.code)\n")
         case "/env":
             let lines = ProcessEnvironment.entries().map { String(decoding: $0, as: UTF8.self) }
             try response.write(lines.sorted().joined(separator: "\n") + "\nuid=\(getuid()) gid=\(getgid()) cwd=\(cwd())\n")

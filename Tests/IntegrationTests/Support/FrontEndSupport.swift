@@ -24,7 +24,7 @@ func distinctFreePorts(_ n: Int, besides taken: Set<Int> = []) -> [Int] {
     return ports
 }
 
-/// A web server in front of fpm (apache2, lighttpd), one site per port on 127.0.0.1.
+/// A web server in front of fpm (apache2, lighttpd, haproxy, caddy), one site per port on 127.0.0.1.
 protocol FrontEndServer: AnyObject {
     var dir: String { get }
     var ports: [Int] { get }
@@ -33,8 +33,9 @@ protocol FrontEndServer: AnyObject {
 extension FrontEndServer {
     /// Starts the server in the foreground (with the default signal mask) and waits until every
     /// port accepts; throws with `diagnostics()` (its logs, its config) when it does not.
-    func startForeground(_ binary: String, _ arguments: [String], diagnostics: () -> String) throws -> ChildProcess {
-        let child = try withDefaultSignalMask { try ChildProcess(binary, arguments, directory: dir) }
+    func startForeground(_ binary: String, _ arguments: [String], environment: [String: String]? = nil,
+                         diagnostics: () -> String) throws -> ChildProcess {
+        let child = try withDefaultSignalMask { try ChildProcess(binary, arguments, environment: environment, directory: dir) }
         let ports = self.ports
         let started = TestSupport.waitUntil(timeout: 10) { ports.allSatisfy { TestSupport.canConnect(port: $0) } || !child.process.isRunning }
         guard started, child.process.isRunning else {

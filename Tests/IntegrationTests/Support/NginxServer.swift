@@ -97,7 +97,9 @@ enum HTTPClient {
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
         let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
         guard rc == 0 else { throw FPMServer.ServerError("connect to nginx failed: errno \(errno)") }
-        var head = "\(method) \(path) HTTP/1.0\r\nHost: localhost\r\nConnection: close\r\n"
+        // A Host among `headers` replaces the default one (HAProxy and Caddy read it for SERVER_NAME).
+        let host = headers.contains { $0.0.lowercased() == "host" } ? "" : "Host: localhost\r\n"
+        var head = "\(method) \(path) HTTP/1.0\r\n\(host)Connection: close\r\n"
         for (k, v) in headers { head += "\(k): \(v)\r\n" }
         if !body.isEmpty || method == "POST" { head += "Content-Length: \(body.count)\r\n" }
         head += "\r\n"
