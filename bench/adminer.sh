@@ -35,7 +35,7 @@ fi
 
 echo "building fpm (release) and its exec counter library..." >&2
 swift build -c release --product fpm --scratch-path .build-release >&2
-swift build -c release --product FPMExecCounter --scratch-path .build-release >&2
+make --no-print-directory exec-counter DIR="$ROOT/.build-release/release" >&2
 swift build -c release --product fpmctl --scratch-path .build-release >&2
 FPM=$ROOT/.build-release/release/fpm
 

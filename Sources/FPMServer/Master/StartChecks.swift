@@ -61,7 +61,7 @@ package enum StartChecks {
             // Without the counter library an exec pool still serves; its status counts nothing.
             if pool.exec != nil, pool.chroot == nil, ExecCounter.libraryPath() == nil {
                 var warning = diagnostic("exec", pool.exec?.joined(separator: " "),
-                                         "\(ExecCounter.libraryName) is neither beside this binary nor in ../lib/swift-fpm/: the status will not count this pool's requests (build it with `swift build --product FPMExecCounter`)")
+                                         "\(ExecCounter.libraryName) is neither beside this binary nor in ../lib/swift-fpm/: the status will not count this pool's requests (build it with `make exec-counter`)")
                 warning.severity = .warning
                 out.append(warning)
             }
