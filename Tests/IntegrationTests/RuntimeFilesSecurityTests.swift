@@ -23,6 +23,20 @@ struct RuntimeFilesSecurityTests {
         return (Int(st.st_mode & 0o7777), st.st_uid, st.st_gid, st.st_mode & S_IFMT == S_IFLNK)
     }
 
+    /// A sticky world-writable folder (as /tmp is), a file only root reads, and a link to it that
+    /// nobody planted at `name` in the folder.
+    static func plantedLink(_ name: String) throws -> (shared: String, victim: String, link: String) {
+        let shared = TestSupport.makeTempDirectory("rt-sticky")
+        chmod(shared, 0o1777)
+        let victim = TestSupport.makeTempDirectory("rt-secret") + "/secret"
+        TestSupport.write(victim, "root's secret\n")
+        chmod(victim, 0o600)
+        let link = shared + "/" + name
+        let plant = try asNobody(["/bin/ln", "-s", victim, link])
+        #expect(plant.status == 0, "\(plant.stderr)")
+        return (shared, victim, link)
+    }
+
     static func runtimeFiles(_ server: FPMServer) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: server.dir)) ?? [])
             .filter { $0.hasPrefix("swift-fpm.\(server.pid).") }.map { server.dir + "/" + $0 }
@@ -120,15 +134,8 @@ struct RuntimeFilesSecurityTests {
     /// its name by another user is replaced, never written through, at a start, a reopen and a
     /// reload.
     @Test func aLinkPlantedAtThePidFileIsNeverFollowed() throws {
-        let shared = TestSupport.makeTempDirectory("rt-sticky")
+        let (shared, victim, pidPath) = try Self.plantedLink("fpm.pid")
         defer { try? FileManager.default.removeItem(atPath: shared) }
-        chmod(shared, 0o1777)
-        let victim = TestSupport.makeTempDirectory("rt-secret") + "/secret"
-        TestSupport.write(victim, "root's secret\n")
-        chmod(victim, 0o600)
-        let pidPath = shared + "/fpm.pid"
-        let plant = try Self.asNobody(["/bin/ln", "-s", victim, pidPath])
-        #expect(plant.status == 0, "\(plant.stderr)")
 
         let server = try FPMServer(name: "rt-pid", global: "pid = \(pidPath)", start: false)
         try server.start(arguments: ["-g", pidPath])
@@ -158,14 +165,8 @@ struct RuntimeFilesSecurityTests {
     /// A unix socket path in a shared folder where another user planted a link: the link is
     /// removed, never followed (bind, then lchown/umask: no chown through a link).
     @Test func aLinkPlantedAtTheSocketPathIsReplaced() throws {
-        let shared = TestSupport.makeTempDirectory("rt-sock")
+        let (shared, victim, socketPath) = try Self.plantedLink("www.sock")
         defer { try? FileManager.default.removeItem(atPath: shared) }
-        chmod(shared, 0o1777)
-        let victim = TestSupport.makeTempDirectory("rt-sock-victim") + "/secret"
-        TestSupport.write(victim, "root's secret\n")
-        chmod(victim, 0o600)
-        let socketPath = shared + "/www.sock"
-        #expect(try Self.asNobody(["/bin/ln", "-s", victim, socketPath]).status == 0)
         let server = try FPMServer(name: "rt-sockpool", pools: """
             [www]
             listen = \(socketPath)
