@@ -41,7 +41,7 @@ extension AsyncHandler {
     /// Runs the async `setUp` on the worker's executor, blocking until it ends.
     public func setUp(_ worker: WorkerInfo) throws {
         nonisolated(unsafe) let handler = self
-        try WorkerExecutor.shared.run { try await handler.setUp(worker) }
+        try WorkerExecutor.run { try await handler.setUp(worker) }
     }
 
     /// Runs the async `handle` on the worker's executor, blocking until it ends.
@@ -49,13 +49,13 @@ extension AsyncHandler {
         // The worker's thread blocks in `run` until the handler has ended and the handler's
         // code runs on that thread: the request and response are never used by two threads.
         nonisolated(unsafe) let (handler, request, response) = (self, request, response)
-        try WorkerExecutor.shared.run { try await handler.handle(request, response) }
+        try WorkerExecutor.run { try await handler.handle(request, response) }
     }
 
     /// Runs the async `tearDown` on the worker's executor, blocking until it ends.
     public func tearDown() {
         nonisolated(unsafe) let handler = self
-        try? WorkerExecutor.shared.run { await handler.tearDown() }
+        try? WorkerExecutor.run { await handler.tearDown() }
     }
 }
 
@@ -69,6 +69,6 @@ extension AsyncPoolPreparing {
     /// Runs the async `prepare` on the process's executor, blocking until it ends.
     public func prepare(_ pool: PoolInfo) throws {
         nonisolated(unsafe) let preparing = self
-        try WorkerExecutor.shared.run { try await preparing.prepare(pool) }
+        try WorkerExecutor.run { try await preparing.prepare(pool) }
     }
 }

@@ -23,7 +23,7 @@ extension Router {
             // The worker's thread blocks in `run` until the route has ended, and the route's
             // code runs on that thread: the request and response are never used by two threads.
             nonisolated(unsafe) let (request, response) = (request, response)
-            try WorkerExecutor.shared.run { try await responder(request, response) }
+            try WorkerExecutor.run { try await responder(request, response) }
         }
     }
 
@@ -40,16 +40,16 @@ extension Router {
 
     /// Adds async work for `setUp`, once per worker after fork (open a database connection).
     public func onSetUp(_ body: @escaping (WorkerInfo) async throws -> Void) {
-        onSetUp { (worker: WorkerInfo) throws in try WorkerExecutor.shared.run { try await body(worker) } }
+        onSetUp { (worker: WorkerInfo) throws in try WorkerExecutor.run { try await body(worker) } }
     }
 
     /// Adds async work for `tearDown`, when a worker exits gracefully (close the connection).
     public func onTearDown(_ body: @escaping () async -> Void) {
-        onTearDown { () -> Void in try? WorkerExecutor.shared.run { await body() } }
+        onTearDown { () -> Void in try? WorkerExecutor.run { await body() } }
     }
 
     /// Adds async work for the pool's once-per-generation preparation (see ``PoolPreparing``).
     public func onPrepare(_ body: @escaping (PoolInfo) async throws -> Void) {
-        onPrepare { (pool: PoolInfo) throws in try WorkerExecutor.shared.run { try await body(pool) } }
+        onPrepare { (pool: PoolInfo) throws in try WorkerExecutor.run { try await body(pool) } }
     }
 }

@@ -17,12 +17,12 @@ import Testing
         for _ in 0..<4 {
             let r = try nginx.get("/async")
             #expect(r.status == 200)
-            #expect(r.bodyText == "pid \(r.header("X-Worker-PID") ?? "?")\n")
+            #expect(r.text == "pid \(r.header("X-Worker-PID") ?? "?")\n")
         }
-        #expect(try nginx.get("/async/hop").bodyText == "hopped 42\n")
+        #expect(try nginx.get("/async/hop").text == "hopped 42\n")
         let slept = try nginx.get("/async/sleep?ms=30")
         #expect(slept.status == 200)
-        #expect(slept.bodyText == "slept 30 async\n")
+        #expect(slept.text == "slept 30 async\n")
     }
 
     @Test func anAsyncThrowIsA500AndALogLine() throws {

@@ -18,7 +18,11 @@ import Synchronization
 /// wait for the next `run`: between requests the worker waits in epoll, not here.
 package final class WorkerExecutor: TaskExecutor, @unchecked Sendable {
     /// The process's executor, made on first use.
-    package static let shared = WorkerExecutor()
+    static let shared = WorkerExecutor()
+    /// Whether a thread is in `shared`'s loop. A worker has one thread and never nests; a
+    /// second caller (a test runner's parallel tests, a `run` nested inside a handler) gets an
+    /// executor of its own instead, since one loop owns a queue and its doorbell.
+    private let busy = Atomic<Bool>(false)
 
     /// Jobs from any thread; the owner swaps the array out and runs them outside the lock.
     private let queue = Mutex<[UnownedJob]>([])
@@ -40,9 +44,15 @@ package final class WorkerExecutor: TaskExecutor, @unchecked Sendable {
 
     /// Runs `operation` to its end and returns what it threw, blocking the calling thread,
     /// which runs the operation's jobs meanwhile and sleeps on the doorbell between them.
-    /// A `run` inside a job of another one (a synchronous API over async code, called from a
-    /// handler) nests: the inner loop also runs whatever else is queued.
-    package func run(_ operation: @escaping () async throws -> Void) throws {
+    package static func run(_ operation: @escaping () async throws -> Void) throws {
+        guard shared.busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+            return try WorkerExecutor().run(operation)
+        }
+        defer { shared.busy.store(false, ordering: .releasing) }
+        try shared.run(operation)
+    }
+
+    private func run(_ operation: @escaping () async throws -> Void) throws {
         let outcome = Outcome()
         // The operation's captures (the request and response views, the app's handler) are not
         // Sendable. Handing them to the task is sound: the calling thread blocks here until the
