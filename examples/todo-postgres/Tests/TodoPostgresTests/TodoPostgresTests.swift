@@ -8,7 +8,9 @@ import Testing
     @Test func theAPIThroughNginx() throws {
         let stack = try Stack()
         defer { stack.stop() }
-        #expect(try stack.curl("GET", "/todos").body == "[]")
+        let empty = try stack.curl("GET", "/todos")
+        #expect(empty.status == 200)
+        #expect(try JSONDecoder().decode([TodoJSON].self, from: Data(empty.body.utf8)).isEmpty, "\(empty.body)")
         let created = try stack.curl("POST", "/todos", json: #"{"title":"write the tests"}"#)
         #expect(created.status == 201)
         let todo = try JSONDecoder().decode(TodoJSON.self, from: Data(created.body.utf8))
@@ -63,8 +65,9 @@ final class Stack {
         for sub in ["pg", "nginx/logs", "nginx/tmp"] {
             try FileManager.default.createDirectory(atPath: dir + "/" + sub, withIntermediateDirectories: true)
         }
-        // PostgreSQL refuses to run as root: its directory belongs to `postgres` when we are root.
-        let asPostgres = getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : []
+        // PostgreSQL refuses to run as root: when we are root it runs as `postgres` (setpriv
+        // execs it, so the pid we stop is the postmaster's) on a directory that user owns.
+        let asPostgres = getuid() == 0 ? ["/usr/bin/setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--"] : []
         if getuid() == 0 { try run("/bin/chown", ["-R", "postgres:postgres", dir + "/pg"]) }
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir)
         try run(asPostgres.first ?? Stack.pgBin + "/initdb",
@@ -122,9 +125,9 @@ final class Stack {
             }
         }
         """.write(toFile: n + "/nginx.conf", atomically: true, encoding: .utf8)
-        let nginx = try start("/usr/sbin/nginx", ["-p", n, "-c", n + "/nginx.conf"])
+        let nginx = try start("/usr/sbin/nginx", ["-p", n + "/", "-c", n + "/nginx.conf"])
         guard waitUntil(timeout: 10, { (try? self.curl("GET", "/todos"))?.status == 200 || !nginx.isRunning }), nginx.isRunning else {
-            throw Failure(description: "nginx did not start or the API does not answer:\n\(fpmLog)")
+            throw Failure(description: "nginx did not start or the API does not answer:\n\(fpmLog)\n\((try? String(contentsOfFile: n + "/logs/error.log", encoding: .utf8)) ?? "")")
         }
     }
 
