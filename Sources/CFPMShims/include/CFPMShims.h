@@ -156,4 +156,8 @@ void cfpm_kept_idle(void);
 int cfpm_kept_handed_count(void);
 int cfpm_kept_take_handed(int *out, int capacity);
 
+/* The async executor's doorbell, a futex word (doorbell.c). */
+void cfpm_doorbell_ring(uint32_t *word);
+void cfpm_doorbell_wait(uint32_t *word);
+
 #endif

@@ -37,10 +37,13 @@ final class TestApp: Handler, PoolPreparing {
     /// The worker's pid as text, made once in setUp: the bench's `/pid` answer then costs what
     /// libfcgi's costs (it reads getpid once too), not two syscalls and a conversion per request.
     var pidText = String(getpid())
+    /// `/async…`: async routes (AsyncRoutes.swift).
+    let asyncRoutes = AsyncRoutes()
 
     func setUp(_ worker: WorkerInfo) throws {
         setUpCount += 1
         pidText = String(worker.pid)
+        asyncRoutes.pidText = pidText
         if let marker = getenv("TESTAPP_SETUP_MARKER") {
             let path = String(cString: marker) + ".\(worker.pid)"
             let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
@@ -54,6 +57,8 @@ final class TestApp: Handler, PoolPreparing {
         try response.setHeader(.contentType, "text/plain")
         try response.setHeader("X-Worker-PID", pidText)
         switch request.path {
+        case "/async", "/async/throw", "/async/sleep", "/async/hop":
+            try asyncRoutes.handle(request, response)
         case "/sleep":
             let ms = Int(query["ms"] ?? "100") ?? 100
             slowRouteSleep(milliseconds: ms)

@@ -1,0 +1,3 @@
+import FPM
+
+FPMMain.run(handlers: ["todos": TodoApp.router()])
