@@ -1,0 +1,47 @@
+/// The tags the master's epoll wait hands back, one case per kind of descriptor it watches:
+/// packed into epoll's 64-bit user data and read back by `init?(tag:)`.
+extension Master {
+    /// What woke the master's epoll wait.
+    enum Wakeup {
+        case signal
+        /// An ondemand pool's listener has a connection waiting.
+        case pendingConnection(pool: Int)
+        /// A worker's stdout or stderr pipe has output (catch_workers_output).
+        case workerOutput(fd: Int32)
+        /// A `pm.status_listen` socket has a connection waiting.
+        case statusListener(Int)
+        /// A status-listener connection is readable or writable.
+        case statusConnection(Int)
+        /// A reload's running pool preparation wrote output (or exited).
+        case preparationOutput
+        /// A worker reported on its control channel (`WorkerReport`).
+        case workerReports(fd: Int32)
+        /// The master's duplicate of a kept connection hung up.
+        case keptConnection(fd: Int32)
+
+        static let workerOutputBase: UInt64 = 1 << 32
+
+        var tag: UInt64 {
+            switch self {
+            case .signal: return 1
+            case .pendingConnection(let pool): return 1000 + UInt64(pool)
+            case .workerOutput(let fd): return Wakeup.workerOutputBase + UInt64(UInt32(bitPattern: fd))
+            case .statusListener(let index): return 1 << 40 + UInt64(index)
+            case .statusConnection(let id): return 1 << 41 + UInt64(id)
+            case .preparationOutput: return 2
+            case .workerReports(let fd): return 1 << 42 + UInt64(UInt32(bitPattern: fd))
+            case .keptConnection(let fd): return 1 << 43 + UInt64(UInt32(bitPattern: fd))
+            }
+        }
+
+        init?(tag: UInt64) {
+            if tag >= 1 << 43 { self = .keptConnection(fd: Int32(bitPattern: UInt32(truncatingIfNeeded: tag))); return }
+            if tag >= 1 << 42 { self = .workerReports(fd: Int32(bitPattern: UInt32(truncatingIfNeeded: tag))); return }
+            if tag >= 1 << 41 { self = .statusConnection(Int(tag - 1 << 41)); return }
+            if tag >= 1 << 40 { self = .statusListener(Int(tag - 1 << 40)); return }
+            if tag >= Wakeup.workerOutputBase { self = .workerOutput(fd: Int32(bitPattern: UInt32(truncatingIfNeeded: tag))); return }
+            if tag == 2 { self = .preparationOutput; return }
+            if tag == 1 { self = .signal } else if tag >= 1000 { self = .pendingConnection(pool: Int(tag - 1000)) } else { return nil }
+        }
+    }
+}
