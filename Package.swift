@@ -108,7 +108,7 @@ let package = Package(
         // `make bench-router`: route lookups per second with 200 routes, the tree against a linear scan.
         .executableTarget(
             name: "router-bench",
-            dependencies: ["FPM"],
+            dependencies: ["FPM", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "bench/router",
             swiftSettings: swiftSettings
         ),
