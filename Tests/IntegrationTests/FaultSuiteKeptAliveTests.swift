@@ -40,7 +40,9 @@ extension FaultSuiteTests {
         let busy = run.busy ?? 0
         print("fault a2: swift-fpm behind nginx keepalive: \(run.kills) workers killed (\(busy) busy), \(run.ok) POSTs answered, \(run.failures.count) failed (\(String(format: "%.2f", Double(run.failures.count) / Double(max(1, run.kills)))) per kill)")
         #expect(run.kills >= 25)
-        #expect(run.failures.count <= busy, "\(run.failures.count) failures for \(busy) busy of \(run.kills) kills: \(run.failures.prefix(5))")
+        // A kill costs at most the one request its worker held. Not `<= busy`: the scoreboard is read
+        // just before the signal, and a worker may take a request between the read and the kill.
+        #expect(run.failures.count <= run.kills, "\(run.failures.count) failures for \(run.kills) kills (\(busy) seen busy): \(run.failures.prefix(5))")
         #expect(run.ok > 200)
         #expect(TestSupport.waitUntil(timeout: 10) { ProcInfo.liveChildren(of: server.pid).count == 4 })
         #expect(try server.request("/pid").status == 200)
