@@ -1,3 +1,4 @@
+import FPMConfiguration
 @testable import FPMServer
 import FPMSystem
 import Glibc
@@ -386,13 +387,20 @@ import Testing
 
     // MARK: 4. reload
 
+    /// The configuration a reload checked, with nothing to prepare.
+    static let checked = PC.Event.reloadChecked(candidate: FPMConfiguration(), preparing: [])
+
     @Test(arguments: [SIGUSR2, SIGHUP])
-    func reloadSignalWhileRunningValidatesThenReExecutes(signal: Int32) {
+    func reloadSignalWhileRunningValidatesBindsThenReExecutes(signal: Int32) {
         var m = running([10])
         #expect(m.handle(.signal(signal, now: 0)) == [.validateReload(reason: "Reloading in progress ...")])
+        #expect(m.reload.step == .validating)
         #expect(m.phase == .running)
         #expect(m.children[10]?.lifecycle == .serving)
-        #expect(m.handle(.reloadValidated) == [.execReload])
+        #expect(m.handle(Self.checked) == [.bindNewListeners])
+        #expect(m.reload.candidate == FPMConfiguration())
+        #expect(m.handle(.listenersBound([])) == [.execReload])
+        #expect(m.reload.step == .execing)
     }
 
     @Test(arguments: [SIGQUIT, SIGTERM])
@@ -401,21 +409,25 @@ import Testing
         _ = m.handle(.signal(stop, now: 0))
         #expect(m.handle(.signal(SIGUSR2, now: 1)) == [])
         #expect(m.handle(.signal(SIGHUP, now: 1)) == [])
-        #expect(m.handle(.reloadValidated) == [])
+        #expect(m.handle(Self.checked) == [])
+        #expect(m.handle(.listenersBound([])) == [])
+        #expect(m.reload.step == .idle)
     }
 
-    @Test func reloadValidatedAfterAStopBeganDoesNotReExecute() {
+    @Test func aReloadCheckedAfterAStopBeganIsAbandoned() {
         var m = running([10])
         #expect(m.handle(.signal(SIGUSR2, now: 0)) == [.validateReload(reason: "Reloading in progress ...")])
         _ = m.handle(.signal(SIGQUIT, now: 1))
-        #expect(m.handle(.reloadValidated) == [])
+        #expect(m.handle(Self.checked) == [.log(.notice, "reload abandoned: the master is stopping")])
+        #expect(m.reload.step == .idle)
+        #expect(m.reload.failures == 0)
     }
 
     @Test func reloadIsRefusedWhileStarting() {
         var m = PC(generation: 1, timings: .init(processControlTimeout: 10), emergencyRestart: noEmergency)
         #expect(m.handle(.signal(SIGUSR2, now: 0)) == [])
         #expect(m.handle(.signal(SIGHUP, now: 0)) == [])
-        #expect(m.handle(.reloadValidated) == [])
+        #expect(m.handle(Self.checked) == [])
     }
 
     @Test func reloadWhileAReloadHandsOverIsAccepted() {
@@ -423,8 +435,11 @@ import Testing
         var m = handingOver(at: t0)
         #expect(m.generation == 3)
         #expect(m.handle(.signal(SIGUSR2, now: t0 + sec)) == [.validateReload(reason: "Reloading in progress ...")])
-        #expect(m.handle(.signal(SIGHUP, now: t0 + sec)) == [.validateReload(reason: "Reloading in progress ...")])
-        #expect(m.handle(.reloadValidated) == [.execReload])
+        // One reload at a time: a second request while the first is in flight is told and dropped.
+        #expect(m.handle(.signal(SIGHUP, now: t0 + sec))
+                == [.log(.notice, "a reload is already in progress; this reload request is ignored")])
+        #expect(m.handle(Self.checked) == [.bindNewListeners])
+        #expect(m.handle(.listenersBound([])) == [.execReload])
         #expect(m.phase == .handingOver(deadline: t0 + 15 * sec))
     }
 
@@ -702,7 +717,7 @@ import Testing
             .spawn(pool: "www"),
             .writeState,
         ])
-        #expect(m.handle(.reloadValidated) == [.execReload])
+        #expect(m.handle(Self.checked) == [.bindNewListeners])
     }
 
     @Test(arguments: [SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGABRT, SIGFPE])
@@ -737,6 +752,7 @@ import Testing
         for pid: Int32 in 10...15 {
             if m.handle(.childExited(pid: pid, status: crash(SIGSEGV), now: Int(pid) * sec)).contains(.validateReload(reason: emergencyReason)) {
                 reloads.append(pid)
+                _ = m.handle(.reloadAborted(reason: "invalid"))  // the reload ends; the next one may come
             }
         }
         #expect(reloads == [12, 15])

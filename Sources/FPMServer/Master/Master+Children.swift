@@ -69,7 +69,8 @@ extension Master {
         if let channel { FileIO.close(channel.master) }
         for child in control.children.values { if let fd = child.control { FileIO.close(fd) } }
         for fd in keptConnections.descriptors { FileIO.close(fd) }
-        if let fd = pendingReload?.output { FileIO.close(fd) }
+        if let fd = control.preparation?.output { FileIO.close(fd) }
+        for listener in control.reload.newListeners { FileIO.close(listener.fd) }
         statusListener.closeInChild()
         for other in pools where other !== pool {
             FileIO.close(other.listenFD)

@@ -54,7 +54,7 @@ extension Master {
         case .none:
             break
         case .retire(let pid):
-            _ = perform(control.handle(.retire(pid: pid, now: SystemClock.monotonicNanos())))
+            handle(.retire(pid: pid, now: SystemClock.monotonicNanos()))
         case .spawn(let count, let busy):
             if busy {
                 log.warning("[pool \(pool.name)] seems busy (you may need to increase pm.start_servers, or pm.min/max_spare_servers), spawning \(pool.state.spawnRate) children, there are \(pool.scoreboard.loadInt(Scoreboard.H.idle)) idle, and \(control.children.values.filter { $0.pool == pool.name }.count) total children")
@@ -104,13 +104,13 @@ extension Master {
                     memoryReplacements.removeValue(forKey: child.pid)
                     pool.scoreboard.memoryReplacements += 1
                     log.notice("[pool \(pool.name)] child \(child.pid) passed pm.max_memory; child \(replacement) replaces it")
-                    _ = perform(control.handle(.retire(pid: child.pid, now: now)))
+                    handle(.retire(pid: child.pid, now: now))
                 } else if let replacement = spawn(pool) {
                     memoryReplacements[child.pid] = replacement
                 } else {
                     pool.scoreboard.memoryReplacements += 1
                     log.warning("[pool \(pool.name)] child \(child.pid) passed pm.max_memory and there is no room to start its replacement first; recycling it")
-                    _ = perform(control.handle(.recycle(pid: child.pid, now: now)))
+                    handle(.recycle(pid: child.pid, now: now))
                 }
             }
         }

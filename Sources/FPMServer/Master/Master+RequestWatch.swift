@@ -43,7 +43,7 @@ extension Master {
                 let grace = pool.config.exec == nil ? Self.workerAnswerGrace : 0
                 if terminate > 0 && elapsed >= Double(terminate) + grace && !control.isBeingTerminated(pid) {
                     log.warning("[pool \(pool.name)] child \(pid), script '\(snap.script)' (request: \"\(request)\") execution timed out (\(TextRendering.fixed(elapsed, decimals: 6)) sec), terminating")
-                    _ = perform(control.handle(.requestTimedOut(pid: pid, now: now)))
+                    handle(.requestTimedOut(pid: pid, now: now))
                 }
             }
         }

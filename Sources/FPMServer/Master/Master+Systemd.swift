@@ -25,7 +25,7 @@ extension Master {
         guard systemd != nil else { return }
         switch control.phase {
         case .finishing, .terminating: notifySystemd(.stopping)
-        default: notifySystemd(.reloadFailuresNow(reloadFailures))
+        default: notifySystemd(.reloadFailuresNow(control.reload.failures))
         }
     }
 

@@ -58,14 +58,10 @@ final class Master {
     var inheritedListeners: [String: Int32] = [:]
     /// Inherited hand-off sockets not (yet) claimed by a pool, by pool name.
     var inheritedHandoffs: [String: HandoffSocket] = [:]
-    var reloadFailures = 0
-    var lastReloadError = ""
-    /// The configuration a reload validated, until it is applied by re-executing.
-    var validatedReload: FPMConfiguration?
-    /// Listeners the validated configuration adds, bound by this image for the next one.
-    var reloadListeners: [ReloadInheritance.Listener] = []
-    /// A reload whose pool preparations are running (`Master+ReloadPreparation`).
-    var pendingReload: PendingReload?
+    /// Process control's events waiting to be handled, and its commands' outcomes (`ControlQueue`).
+    let queue = ControlQueue()
+    /// The exit code once process control said the master is done.
+    var exitCode: Int32?
     /// -D: where the launcher waits for "started" (1) or "failed" (0).
     var daemonReadyPipe: Int32?
     /// Children whose current request was already written to the slowlog.
@@ -111,7 +107,8 @@ final class Master {
             generation: inheritance?.generation ?? 1,
             timings: ProcessControl.Timings(processControlTimeout: global.processControlTimeout),
             emergencyRestart: ProcessControl.EmergencyRestart(threshold: global.emergencyRestartThreshold,
-                                                              intervalSeconds: global.emergencyRestartInterval))
+                                                              intervalSeconds: global.emergencyRestartInterval),
+            reloadFailures: inheritance?.reloadFailures ?? 0, lastReloadError: inheritance?.lastReloadError ?? "")
         systemd = SystemdNotifier(environment: Processes.environment(), pid: pid,
                                   systemdIntervalSeconds: global.systemdInterval, nowMono: SystemClock.monotonicNanos())
     }
@@ -150,7 +147,7 @@ final class Master {
             for pool in pools {
                 for _ in 0..<pool.settings.initialChildren { spawn(pool) }
             }
-            if let code = perform(control.handle(.started(now: SystemClock.monotonicNanos()))) { return code }
+            if let code = handle(.started(now: SystemClock.monotonicNanos())) { return code }
             log.notice("ready to handle connections")
             signalDaemonParent(ok: true)
         } catch {
@@ -177,7 +174,7 @@ final class Master {
     func writeState() {
         let state = MasterStateFile(pid: pid, generation: generation, phase: MasterStateFile.Phase(control.phase),
                                     config: configuration.path ?? "(embedded)", pools: pools.map(\.name),
-                                    reloadFailures: reloadFailures, lastReloadError: lastReloadError,
+                                    reloadFailures: control.reload.failures, lastReloadError: control.reload.lastError,
                                     reopens: reopens, lastReopenError: lastReopenError,
                                     preparing: control.preparation?.pool ?? "")
         try? state.write(directory: runtimeDirectory, group: runtimeGroup)
@@ -263,9 +260,8 @@ final class Master {
             for fd in hungUp { keptConnectionHungUp(fd) }
             // Reports before exits: a worker's connections are known before its end settles them.
             for fd in reports { readReports(fd) }
-            for s in signals {
-                if let code = perform(control.handle(.signal(s, now: SystemClock.monotonicNanos()))) { return code }
-            }
+            for s in signals { queue.post(.signal(s, now: SystemClock.monotonicNanos())) }
+            if let code = handle(nil) { return code }
             for index in pendingPools where index < pools.count && control.phase.isServing {
                 onPendingConnection(pools[index])
             }
@@ -279,10 +275,8 @@ final class Master {
             }
             checkRequestTimeouts(now: after)
             if control.phase.isServing { replaceWorkersOverMemory(now: after) }
-            if case .handingOver = control.phase, newGenerationIsReady() {
-                if let code = perform(control.handle(.generationReady(now: after))) { return code }
-            }
-            if let code = perform(control.handle(.tick(now: after))) { return code }
+            if case .handingOver = control.phase, newGenerationIsReady() { queue.post(.generationReady(now: after)) }
+            if let code = handle(.tick(now: after)) { return code }
             systemdTick(now: after)
         }
     }
@@ -308,54 +302,69 @@ final class Master {
 
     // MARK: commands
 
-    /// Carries out what process control decided. Returns an exit code when the master is done.
-    func perform(_ commands: [ProcessControl.Command]) -> Int32? {
-        for command in commands {
-            switch command {
-            case .askToQuit(let pid):
-                askToQuit(pid)
-            case .signal(let pid, let signal):
-                Processes.signal(pid, signal)
-            case .spawn(let name):
-                if let pool = poolsByName[name] { spawn(pool) }
-            case .reapChildren:
-                while let (pid, status) = Processes.reapAny() {
-                    drainWorkerOutput(pid: pid)
-                    keptConnectionsOfEndedWorker(pid)
-                    if status.isCrash { logCrashedRequest(pid: pid) }
-                    let event = ProcessControl.Event.childExited(pid: pid, status: status, now: SystemClock.monotonicNanos())
-                    if let code = perform(control.handle(event)) { return code }
-                }
-            case .validateReload(let reason):
-                notifySystemd(.reloadStarted(nowMono: SystemClock.monotonicNanos(), reloadFailures: reloadFailures))
-                if let code = beginReload(reason: reason) { return code }
-            case .execReload:
-                execReload()
-            case .startPreparation(let pool):
-                if let code = startPreparation(pool: pool) { return code }
-            case .preparationExited(let pool, _, let status, let timedOut):
-                if let code = preparationExited(pool: pool, status: status, timedOut: timedOut) { return code }
-            case .finishReload:
-                if let code = finishReload() { return code }
-            case .abortReload(let reason):
-                abortReload(reason: reason)
-            case .reopenLogs:
-                reopenLogs()
-            case .release(let child):
-                release(child)
-            case .handedOver:
-                for pool in pools where pool.settings.style == .ondemand && SocketIO.waitReadable(pool.listenFD, timeoutMillis: 0) {
-                    onPendingConnection(pool)
-                }
-            case .log(let severity, let message):
-                if severity == .debug { log.debug(message) } else { log.log(severity, message) }
-            case .writeState:
-                writeState()
-            case .exit(let code):
-                cleanupFiles()
-                return code
+    /// Queues `event` (if any) and handles everything queued, in order (`ControlQueue`). Returns
+    /// the exit code once the master is done; a call made while commands run only queues, and
+    /// returns the code only if one was already decided.
+    @discardableResult
+    func handle(_ event: ProcessControl.Event?) -> Int32? {
+        if let event { queue.post(event) }
+        if let code = queue.drain(handle: { self.control.handle($0) }, execute: { self.execute($0) }) { exitCode = code }
+        return exitCode
+    }
+
+    /// Carries out one of process control's commands; returns the events it produced.
+    func execute(_ command: ProcessControl.Command) -> [ProcessControl.Event] {
+        switch command {
+        case .askToQuit(let pid):
+            askToQuit(pid)
+        case .signal(let pid, let signal):
+            Processes.signal(pid, signal)
+        case .spawn(let name):
+            if let pool = poolsByName[name] { spawn(pool) }
+        case .reapChildren:
+            return reapChildren()
+        case .validateReload(let reason):
+            return validateReload(reason: reason)
+        case .startPreparation(let pool):
+            return startPreparation(pool: pool)
+        case .collectPreparation(let pool, let output):
+            return collectPreparation(pool: pool, output: output)
+        case .closePreparationOutput(let fd):
+            epoll.remove(fd)
+            FileIO.close(fd)
+        case .bindNewListeners:
+            return bindNewListeners()
+        case .closeListeners(let listeners):
+            closeListeners(listeners)
+        case .execReload:
+            return execReload()
+        case .reopenLogs:
+            reopenLogs()
+        case .release(let child):
+            release(child)
+        case .handedOver:
+            for pool in pools where pool.settings.style == .ondemand && SocketIO.waitReadable(pool.listenFD, timeoutMillis: 0) {
+                onPendingConnection(pool)
             }
+        case .log(let severity, let message):
+            if severity == .debug { log.debug(message) } else { log.log(severity, message) }
+        case .writeState:
+            writeState()
+        case .exit:
+            cleanupFiles()
         }
-        return nil
+        return []
+    }
+
+    /// Every exited child, each as the event that tells process control.
+    func reapChildren() -> [ProcessControl.Event] {
+        var exits: [ProcessControl.Event] = []
+        while let (pid, status) = Processes.reapAny() {
+            drainWorkerOutput(pid: pid)
+            keptConnectionsOfEndedWorker(pid)
+            if status.isCrash { logCrashedRequest(pid: pid) }
+            exits.append(.childExited(pid: pid, status: status, now: SystemClock.monotonicNanos()))
+        }
+        return exits
     }
 }

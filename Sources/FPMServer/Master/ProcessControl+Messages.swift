@@ -1,3 +1,4 @@
+import FPMConfiguration
 import FPMSystem
 import Glibc
 
@@ -15,16 +16,26 @@ extension ProcessControl {
         case tick(now: Int)
         /// Every pool of the new generation has a worker ready to accept.
         case generationReady(now: Int)
-        /// The reload's new configuration checked out: go ahead and re-execute.
-        case reloadValidated
-        /// The reload's new configuration loaded and passed its checks; these pools (in order)
-        /// are prepared before it goes on.
-        case reloadChecked(preparing: [String])
-        /// The preparation asked for by `startPreparation` was forked.
-        case preparationStarted(pool: String, pid: Int32, now: Int)
-        /// A preparation is over (its exit handled, or it could not be started): nil when it
-        /// succeeded, else the line that says why not.
+        /// The reload's configuration loaded and passed its checks; these pools (in order) are
+        /// prepared before it goes on.
+        case reloadChecked(candidate: FPMConfiguration, preparing: [String])
+        /// The preparation asked for by `startPreparation` was forked; `output` is the read end
+        /// of its stdout and stderr, watched by the loop (nil when it cannot be).
+        case preparationStarted(pool: String, pid: Int32, output: Int32?, now: Int)
+        /// The running preparation wrote this.
+        case preparationOutput([UInt8])
+        /// The running preparation's output reached end of file (or failed).
+        case preparationOutputEnded
+        /// The reaped preparation's output is all read: its outcome can be told.
+        case preparationCollected(pool: String, now: Int)
+        /// A preparation could not be started: the line that says why.
         case preparationFinished(pool: String, failure: String?)
+        /// The candidate's new listeners are bound (none when it adds none).
+        case listenersBound([ReloadInheritance.Listener])
+        /// The exec returned: this is why.
+        case execFailed(reason: String)
+        /// The reload cannot go on (invalid configuration, a listener that cannot be bound): why.
+        case reloadAborted(reason: String)
         /// The process manager retires this idle worker.
         case retire(pid: Int32, now: Int)
         /// This worker must go (pm.max_memory with no room for its replacement first): ask it to
@@ -41,20 +52,25 @@ extension ProcessControl {
         case spawn(pool: String)
         /// Reap every exited child (each comes back as `childExited`).
         case reapChildren
-        /// Check the configuration for a reload; answer with `reloadChecked` (nothing when invalid).
+        /// Load and check the configuration for a reload; answer with `reloadChecked`, or
+        /// `reloadAborted` when it is invalid.
         case validateReload(reason: String)
-        /// Re-execute the master with the validated configuration.
-        case execReload
         /// Fork the reload's preparation of this pool; answer with `preparationStarted`, or
         /// `preparationFinished` with the failure when it cannot be started.
         case startPreparation(pool: String)
-        /// The preparation's process was reaped (killed at its deadline when `timedOut`): read
-        /// the rest of its output; answer with `preparationFinished`.
-        case preparationExited(pool: String, pid: Int32, status: ExitStatus, timedOut: Bool)
-        /// Every preparation succeeded: open the new listeners; answer with `reloadValidated`.
-        case finishReload
-        /// The reload cannot go on (a preparation failed): the running generation keeps serving.
-        case abortReload(reason: String)
+        /// The preparation's process was reaped: read what is left in its output without
+        /// waiting; answer with `preparationOutput`s and `preparationCollected`.
+        case collectPreparation(pool: String, output: Int32?)
+        /// Stop watching a preparation's output and close it.
+        case closePreparationOutput(Int32)
+        /// Bind every address the candidate listens on that no pool serves yet; answer with
+        /// `listenersBound`, or `reloadAborted`.
+        case bindNewListeners
+        /// Close listeners bound for a reload that will not happen (unix socket files removed).
+        case closeListeners([ReloadInheritance.Listener])
+        /// Re-execute the master with the candidate. Runs after every other queued command and
+        /// event (`ControlQueue`); answers with `execFailed` only when exec returned.
+        case execReload
         case reopenLogs
         /// A child is gone: release its slot and control channel.
         case release(Child)

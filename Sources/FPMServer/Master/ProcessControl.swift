@@ -81,38 +81,30 @@ package struct ProcessControl: Sendable {
     }
 
 
-    /// A reload's once-per-pool preparations (`PoolPreparation`), run one after the other in
-    /// processes of their own while the master's loop goes on; the reload proceeds when the
-    /// last one succeeded. Orthogonal to the phase: one may run during a hand-over.
-    package struct ReloadPreparation: Equatable, Sendable {
-        /// The pool being prepared.
-        package var pool: String
-        /// Its preparation's process; nil until it is forked, and once it was reaped.
-        package var pid: Int32?
-        /// When it is killed: the preparation limit, or a stop's kill grace.
-        package var deadline = 0
-        /// SIGKILL sent at the deadline.
-        package var killed = false
-        /// The pools prepared after this one, in order.
-        package var waiting: [String]
-    }
-
-
-    package private(set) var phase = Phase.starting
+    /// The phase without the hand-over, which is the reload's (`reload.handoverDeadline`).
+    private var stage = Phase.starting
     package private(set) var generation: Int
     package private(set) var children: [Int32: Child] = [:]
-    /// The reload being prepared, if one is.
-    package private(set) var preparation: ReloadPreparation?
+    /// The reload, from its request to the hand-over, as one value (`ReloadState.swift`).
+    package internal(set) var reload: Reload
     package let timings: Timings
     package let emergencyRestart: EmergencyRestart
     private var crashTimes: [Int] = []
     /// Pools whose worker exited too soon after its start, with when to fork its replacement.
     private var delayedRespawns: [(pool: String, at: Int)] = []
 
-    package init(generation: Int, timings: Timings, emergencyRestart: EmergencyRestart) {
+    /// `reloadFailures`/`lastReloadError`: what a previous image of this master counted.
+    package init(generation: Int, timings: Timings, emergencyRestart: EmergencyRestart, reloadFailures: Int = 0,
+                 lastReloadError: String = "") {
         self.generation = generation
         self.timings = timings
         self.emergencyRestart = emergencyRestart
+        self.reload = Reload(failures: reloadFailures, lastError: lastReloadError)
+    }
+
+    package var phase: Phase {
+        if stage == .running, let deadline = reload.handoverDeadline { return .handingOver(deadline: deadline) }
+        return stage
     }
 
     /// The earliest moment something is due (an escalation, the hand-over deadline, a delayed
@@ -122,7 +114,7 @@ package struct ProcessControl: Sendable {
         func consider(_ t: Int?) { if let t { next = min(next ?? t, t) } }
         for child in children.values { consider(child.lifecycle.deadline) }
         if case .handingOver(let deadline) = phase { consider(deadline) }
-        if let p = preparation, p.pid != nil, !p.killed { consider(p.deadline) }
+        if let p = reload.preparation, p.pid != nil, !p.killed { consider(p.deadline) }
         for respawn in delayedRespawns { consider(respawn.at) }
         return next
     }
@@ -145,11 +137,11 @@ package struct ProcessControl: Sendable {
         switch event {
         case .started(let now):
             // A stop that arrived while starting stands.
-            guard phase == .starting else { break }
+            guard stage == .starting else { break }
+            stage = .running
             if children.values.contains(where: { $0.generation < generation }) {
-                phase = .handingOver(deadline: now + timings.handoverLimit)
+                reload.handoverDeadline = now + timings.handoverLimit
             } else {
-                phase = .running
                 // A reload whose previous generation had no worker left: nothing to hand over.
                 if generation > 1 { out.append(.log(.notice, "generation \(generation) is serving")) }
             }
@@ -164,39 +156,9 @@ package struct ProcessControl: Sendable {
             onTick(now: now, into: &out)
         case .generationReady(let now):
             if case .handingOver = phase { handOver(now: now, into: &out) }
-        case .reloadValidated:
-            if phase.isServing { out.append(.execReload) }
-        case .reloadChecked(let pools):
-            guard phase.isServing, preparation == nil else { break }
-            if let first = pools.first {
-                preparation = ReloadPreparation(pool: first, waiting: Array(pools.dropFirst()))
-                out.append(.startPreparation(pool: first))
-            } else {
-                out.append(.finishReload)
-            }
-        case .preparationStarted(let pool, let pid, let now):
-            guard var p = preparation, p.pool == pool, p.pid == nil else { break }
-            p.pid = pid
-            p.deadline = now + timings.preparationLimit
-            preparation = p
-        case .preparationFinished(let pool, let failure):
-            guard var p = preparation, p.pool == pool, p.pid == nil else { break }
-            if !phase.isServing {
-                preparation = nil
-                out.append(.log(.notice, "reload abandoned: the master is stopping"))
-                exitIfDone(into: &out)
-            } else if let failure {
-                preparation = nil
-                out.append(.abortReload(reason: failure))
-            } else if !p.waiting.isEmpty {
-                p.pool = p.waiting.removeFirst()
-                p.killed = false
-                preparation = p
-                out.append(.startPreparation(pool: p.pool))
-            } else {
-                preparation = nil
-                out.append(.finishReload)
-            }
+        case .reloadChecked, .preparationStarted, .preparationOutput, .preparationOutputEnded, .preparationCollected,
+             .preparationFinished, .listenersBound, .execFailed, .reloadAborted:
+            onReloadEvent(event, into: &out)
         case .retire(let pid, let now):
             guard var child = children[pid], child.lifecycle == .serving else { break }
             child.retired = true
@@ -227,44 +189,38 @@ package struct ProcessControl: Sendable {
         case SIGCHLD:
             out.append(.reapChildren)
         case SIGINT, SIGTERM:
-            guard phase != .terminating else { return }
+            guard stage != .terminating else { return }
             out.append(.log(.notice, "Terminating ..."))
-            phase = .terminating
+            stage = .terminating
+            reload.handoverDeadline = nil
             delayedRespawns.removeAll()
-            stopPreparation(now: now, into: &out)
+            stopReload(now: now, into: &out)
             for pid in children.keys.sorted() { terminate(pid, killAt: now + timings.stopKillGrace, into: &out) }
             out.append(.writeState)
             exitIfDone(into: &out)
         case SIGQUIT:
             guard phase.isServing || phase == .starting else { return }
             out.append(.log(.notice, "Finishing ..."))
-            phase = .finishing
+            stage = .finishing
+            reload.handoverDeadline = nil
             delayedRespawns.removeAll()
-            stopPreparation(now: now, into: &out)
+            stopReload(now: now, into: &out)
             for pid in children.keys.sorted() { askToQuit(pid, now: now, into: &out) }
             out.append(.writeState)
             exitIfDone(into: &out)
         case SIGUSR1:
             out.append(.reopenLogs)
         case SIGUSR2, SIGHUP:
-            guard phase.isServing else { return }
-            if let p = preparation {
-                // Coalescing would prepare twice for one deploy; the running one decides.
-                out.append(.log(.notice, "a reload is already being prepared ([pool \(p.pool)]); this reload request is ignored"))
-                return
-            }
-            out.append(.validateReload(reason: "Reloading in progress ..."))
+            requestReload(reason: "Reloading in progress ...", into: &out)
         default:
             break
         }
     }
 
     private mutating func onExit(pid: Int32, status: ExitStatus, now: Int, into out: inout [Command]) {
-        if var p = preparation, p.pid == pid {
+        if let p = reload.preparation, p.pid == pid {
             // Not a worker: no slot, no respawn, no crash count.
-            p.pid = nil
-            preparation = p
-            out.append(.preparationExited(pool: p.pool, pid: pid, status: status, timedOut: p.killed))
+            preparationExited(status: status, into: &out)
             return
         }
         guard let child = children.removeValue(forKey: pid) else {
@@ -311,11 +267,7 @@ package struct ProcessControl: Sendable {
             }
             children[pid] = child
         }
-        if var p = preparation, let pid = p.pid, !p.killed, now >= p.deadline {
-            p.killed = true
-            preparation = p
-            out.append(.signal(pid: pid, signal: SIGKILL))
-        }
+        reloadTick(now: now, into: &out)
         if case .handingOver(let deadline) = phase, now >= deadline {
             out.append(.log(.warning, "the new generation is not ready after \(timings.handoverLimit / 1_000_000_000) s; retiring the previous one anyway"))
             handOver(now: now, into: &out)
@@ -329,7 +281,7 @@ package struct ProcessControl: Sendable {
 
     /// The new generation serves: ask every worker of the previous ones to finish.
     private mutating func handOver(now: Int, into out: inout [Command]) {
-        phase = .running
+        reload.handoverDeadline = nil
         for pid in children.keys.sorted() where children[pid]!.generation < generation {
             askToQuit(pid, now: now, into: &out)
         }
@@ -351,16 +303,6 @@ package struct ProcessControl: Sendable {
         }
     }
 
-    /// A stop ends a running preparation: SIGTERM now, SIGKILL after the stop's kill grace.
-    private mutating func stopPreparation(now: Int, into out: inout [Command]) {
-        guard var p = preparation else { return }
-        p.waiting.removeAll()
-        guard let pid = p.pid, !p.killed else { preparation = p; return }
-        p.deadline = now + timings.stopKillGrace
-        preparation = p
-        out.append(.signal(pid: pid, signal: SIGTERM))
-    }
-
     private mutating func askToQuit(_ pid: Int32, now: Int, into out: inout [Command]) {
         guard var child = children[pid], child.lifecycle == .serving else { return }
         child.lifecycle = .quitting(deadline: now + timings.drain)
@@ -372,14 +314,14 @@ package struct ProcessControl: Sendable {
         guard emergencyRestart.isEnabled else { return }
         crashTimes.append(now)
         crashTimes.removeAll { now - $0 > emergencyRestart.intervalNanos }
-        guard crashTimes.count >= emergencyRestart.threshold, phase.isServing, preparation == nil else { return }
+        guard crashTimes.count >= emergencyRestart.threshold, phase.isServing, !reload.isInFlight else { return }
         crashTimes.removeAll()
         let seconds = emergencyRestart.intervalNanos / 1_000_000_000
-        out.append(.validateReload(reason: "failed processes threshold (\(emergencyRestart.threshold) in \(seconds) sec) is reached, initiating reload"))
+        requestReload(reason: "failed processes threshold (\(emergencyRestart.threshold) in \(seconds) sec) is reached, initiating reload", into: &out)
     }
 
-    private func exitIfDone(into out: inout [Command]) {
-        guard (phase == .finishing || phase == .terminating) && children.isEmpty && preparation == nil else { return }
+    func exitIfDone(into out: inout [Command]) {
+        guard (stage == .finishing || stage == .terminating) && children.isEmpty && !reload.isInFlight else { return }
         out.append(.log(.notice, "exiting, bye-bye!"))
         out.append(.exit(code: ExitCodes.ok))
     }

@@ -2,91 +2,30 @@ import FPMConfiguration
 import FPMSystem
 import Glibc
 
-/// Reload, all of it: SIGUSR2/SIGHUP (or an emergency restart) → validate the new
-/// configuration → re-execute this binary in place (same pid) handing over the validated
-/// configuration, the listeners, the hand-off sockets and the running workers as one
-/// `ReloadInheritance` → the new image adopts them, starts its workers, and only once they are
-/// ready asks the previous generation to finish. The shared accept queue is never without a
-/// reader, and an invalid configuration or a failed exec leaves the running generation serving.
-///
-/// The phases and their deadlines are `ProcessControl`'s (`.validateReload`, `.execReload`,
-/// `.handingOver`, `.generationReady`); this file does the I/O they ask for.
+/// The exec at the heart of a reload, both sides of it: the running image re-executes this
+/// binary in place (same pid) handing over the candidate configuration, the listeners, the
+/// hand-off sockets and the running workers as one `ReloadInheritance`; the new image adopts
+/// them, starts its workers, and only once they are ready asks the previous generation to
+/// finish. The shared accept queue is never without a reader, and a failed exec (or a new image
+/// that cannot start) leaves the running generation serving. The whole way: `ReloadState.swift`.
 extension Master {
-    /// Loads and checks the configuration a reload would apply (its preparations and new
-    /// listeners follow, `Master+ReloadPreparation`). Nil (logged, counted, and told to
-    /// `fpmctl` through the state file) when it is invalid.
-    func checkReload(reason: String) -> FPMConfiguration? {
-        log.notice(reason)
-        do {
-            let candidate = try Launcher.loadConfiguration(options: options, environment: Processes.environment(),
-                                                            handlers: handlers)
-            let problems = StartChecks.problems(in: candidate, allowRoot: options.allowRoot, forceStderr: options.forceStderr)
-                .filter { $0.severity == .error }
-            if !problems.isEmpty { throw ConfigurationError(diagnostics: problems) }
-            return candidate
-        } catch {
-            reloadAborted(error)
-            return nil
-        }
-    }
-
-    /// A reload that cannot go on: logged, counted, and told to `fpmctl` through the state file.
-    func reloadAborted(_ error: any Error) {
-        reloadFailures += 1
-        lastReloadError = "\(error)"
-        for line in "\(error)".split(separator: "\n") { log.error(String(line)) }
-        log.error("reload aborted: the new configuration is invalid; generation \(generation) keeps serving")
-        writeState()
-    }
-
-    /// Binds, in this image, every address the new configuration listens on that no pool
-    /// serves yet, so a port another process holds fails the reload here — while the running
-    /// generation is untouched — instead of failing the new image. They cross the exec with
-    /// the other listeners.
-    func openNewListeners(for candidate: FPMConfiguration) throws {
-        closeReloadListeners()
-        let serving = Set(pools.map(\.listenKey))
-        for pool in candidate.pools where !serving.contains(pool.listen.description) {
-            do {
-                let fd = try openListener(pool)
-                reloadListeners.append(ReloadInheritance.Listener(fd: fd, key: pool.listen.description))
-            } catch {
-                closeReloadListeners()
-                let line = pool.source.isSet("listen") ? pool.source.location(of: "listen").line : pool.sourceLine
-                throw ConfigurationError(diagnostics: [ConfigurationDiagnostic(
-                    file: pool.sourceFile, line: line, pool: pool.name, directive: "listen", value: pool.listen.description,
-                    message: "\(error)")])
-            }
-        }
-    }
-
-    func closeReloadListeners() {
-        for listener in reloadListeners {
-            FileIO.close(listener.fd)
-            if listener.key.hasPrefix("/") { FileIO.unlink(listener.key) }
-        }
-        reloadListeners.removeAll()
-    }
-
-    /// Re-executes the master with the validated configuration. Returns only when exec failed,
+    /// `.execReload`: re-executes the master with the candidate. Returns only when exec failed,
     /// and then everything is as it was: the old generation keeps serving.
-    func execReload() {
-        guard let candidate = validatedReload else { return }
-        validatedReload = nil
+    func execReload() -> [ProcessControl.Event] {
+        let reload = control.reload
+        guard reload.step == .execing, let candidate = reload.candidate else { return [] }
         var inheritance = ReloadInheritance(
-            generation: generation + 1, reloadFailures: reloadFailures, lastReloadError: lastReloadError,
+            generation: generation + 1, reloadFailures: reload.failures, lastReloadError: reload.lastError,
             configurationPath: candidate.path, configuration: candidate.renderEffective(),
             fallback: ReloadInheritance.Fallback(configurationPath: configuration.path,
                                                  configuration: configuration.renderEffective()),
-            listeners: pools.map { ReloadInheritance.Listener(fd: $0.listenFD, key: $0.listenKey) } + reloadListeners,
+            listeners: pools.map { ReloadInheritance.Listener(fd: $0.listenFD, key: $0.listenKey) } + reload.newListeners,
             handoffs: pools.compactMap { pool in
                 pool.handoff.map { ReloadInheritance.Handoff(pool: pool.name, read: $0.read, write: $0.write) }
             },
             children: inheritedChildren(), outputs: inheritedWorkerOutputs())
         inheritance.activated = activatedListeners.sorted()
-        let failure = reexec(with: inheritance)
-        closeReloadListeners()
-        reloadFailed(failure)
+        return [.execFailed(reason: reexec(with: inheritance))]
     }
 
     /// The running children as the next image adopts them.
@@ -164,20 +103,11 @@ extension Master {
         return path
     }
 
-    private func reloadFailed(_ reason: String) {
-        log.error("reload failed: \(reason); generation \(generation) keeps serving")
-        reloadFailures += 1
-        lastReloadError = reason
-        writeState()
-    }
-
     /// In the re-executed image: take over what the previous one handed over. The children it
     /// ran become this image's previous generation; those that exited during the exec are
     /// reaped right away.
     func adoptInheritance() {
         guard let inheritance else { return }
-        reloadFailures = inheritance.reloadFailures
-        lastReloadError = inheritance.lastReloadError
         activatedListeners = Set(inheritance.activated)
         for listener in inheritance.listeners {
             try? FileIO.setCloseOnExec(listener.fd, true)
@@ -197,7 +127,8 @@ extension Master {
                 startedMono: child.startedMono, lifecycle: lifecycle)))
         }
         adoptInheritedWorkerOutput(inheritance.outputs)
-        _ = perform([.reapChildren])
+        for exit in reapChildren() { queue.post(exit) }
+        handle(nil)
     }
 
     /// During a hand-over: whether every pool that starts workers has one ready to accept. An
