@@ -64,7 +64,7 @@ extension Master {
         for (index, config) in configuration.pools.enumerated() {
             let key = config.listen.description
             let fd: Int32
-            if let inheritedFD = inheritedListeners.removeValue(forKey: key) {
+            if let inheritedFD = inherited.claimListener(key) {
                 fd = inheritedFD
                 try? FileIO.setCloseOnExec(fd, true)
                 log.notice("[pool \(config.name)] using inherited socket fd=\(fd), \"\(key)\"")
@@ -114,13 +114,13 @@ extension Master {
             if config.exec == nil {
                 // The previous generation's hand-off socket, if the pool had one: its leaving
                 // workers can then pass their kept connections to this generation's.
-                if let inherited = inheritedHandoffs.removeValue(forKey: config.name) {
-                    runtime.handoff = inherited
+                if let handoff = inherited.claimHandoff(config.name) {
+                    runtime.handoff = handoff
                 } else {
                     runtime.handoff = try HandoffSocket.make()
                 }
-            } else if let inherited = inheritedHandoffs.removeValue(forKey: config.name) {
-                inherited.close()
+            } else if let handoff = inherited.claimHandoff(config.name) {
+                handoff.close()
             }
             if runtime.settings.style == .ondemand {
                 try epoll.add(fd, events: Epoll.input | Epoll.edgeTriggered, data: Wakeup.pendingConnection(pool: index).tag)
@@ -163,13 +163,6 @@ extension Master {
 
     /// Closes what the previous image handed over that no pool of the new configuration uses.
     func closeUnusedInheritance() {
-        for (key, fd) in inheritedListeners {
-            FileIO.close(fd)
-            if key.hasPrefix("/") && !activatedListeners.contains(key) { FileIO.unlink(key) }
-            log.notice("closed inherited socket \"\(key)\" no pool uses any more")
-        }
-        inheritedListeners.removeAll()
-        for (_, handoff) in inheritedHandoffs { handoff.close() }
-        inheritedHandoffs.removeAll()
+        for key in inherited.closeUnclaimed() { log.notice("closed inherited socket \"\(key)\" no pool uses any more") }
     }
 }

@@ -54,10 +54,8 @@ final class Master {
     var pidFile: String?
     /// What the previous image of this master handed over (nil on a first start).
     let inheritance: ReloadInheritance?
-    /// Inherited listeners not (yet) claimed by a pool, by listen address.
-    var inheritedListeners: [String: Int32] = [:]
-    /// Inherited hand-off sockets not (yet) claimed by a pool, by pool name.
-    var inheritedHandoffs: [String: HandoffSocket] = [:]
+    /// A previous image's or systemd's sockets, until a pool claims them.
+    var inherited = InheritedSockets()
     /// Process control's events waiting to be handled, and its commands' outcomes (`ControlQueue`).
     let queue = ControlQueue()
     /// The exit code once process control said the master is done.
@@ -74,9 +72,6 @@ final class Master {
     let statusListener = StatusListener()
     /// systemd's Type=notify (nil without NOTIFY_SOCKET); see `Master+Systemd`.
     var systemd: SystemdNotifier?
-    /// Listen addresses served from sockets systemd passed (socket activation): systemd owns
-    /// them, so a unix socket's path is not removed at exit.
-    var activatedListeners: Set<String> = []
     /// Log reopens (SIGUSR1) handled, and what failed in the last one, for `fpmctl reopen`.
     var reopens = 0
     var lastReopenError = ""
@@ -186,7 +181,7 @@ final class Master {
         if let pidFile { FileIO.unlink(pidFile) }
         for pool in pools {
             pool.scoreboard.memory.removeFile()
-            if case .unix(let path) = pool.config.listen, !activatedListeners.contains(pool.listenKey) { FileIO.unlink(path) }
+            if case .unix(let path) = pool.config.listen, !inherited.isActivated(pool.listenKey) { FileIO.unlink(path) }
         }
         FileIO.unlink(MasterStateFile.path(directory: runtimeDirectory, pid: pid))
     }

@@ -94,8 +94,7 @@ extension Master {
         for pool in configuration.pools {
             guard let fd = byPool[pool.name] else { continue }
             let key = pool.listen.description
-            inheritedListeners[key] = fd
-            activatedListeners.insert(key)
+            inherited.offer(listener: fd, for: key, activated: true)
             let bound = passed.first { $0.fd == fd }?.address?.description ?? "?"
             log.notice("[pool \(pool.name)] using the socket systemd passed, fd=\(fd) (\(bound))")
         }

@@ -24,7 +24,7 @@ extension Master {
                 pool.handoff.map { ReloadInheritance.Handoff(pool: pool.name, read: $0.read, write: $0.write) }
             },
             children: inheritedChildren(), outputs: inheritedWorkerOutputs())
-        inheritance.activated = activatedListeners.sorted()
+        inheritance.activated = inherited.activated.sorted()
         return [.execFailed(reason: reexec(with: inheritance))]
     }
 
@@ -108,15 +108,15 @@ extension Master {
     /// reaped right away.
     func adoptInheritance() {
         guard let inheritance else { return }
-        activatedListeners = Set(inheritance.activated)
+        inherited.markActivated(inheritance.activated)
         for listener in inheritance.listeners {
             try? FileIO.setCloseOnExec(listener.fd, true)
-            if Socket.isListening(listener.fd) { inheritedListeners[listener.key] = listener.fd }
+            if Socket.isListening(listener.fd) { inherited.offer(listener: listener.fd, for: listener.key) }
         }
         for handoff in inheritance.handoffs {
             try? FileIO.setCloseOnExec(handoff.read, true)
             try? FileIO.setCloseOnExec(handoff.write, true)
-            inheritedHandoffs[handoff.pool] = HandoffSocket(read: handoff.read, write: handoff.write)
+            inherited.offer(handoff: HandoffSocket(read: handoff.read, write: handoff.write), for: handoff.pool)
         }
         let now = SystemClock.monotonicNanos()
         for child in inheritance.children {
