@@ -140,6 +140,9 @@ final class Master {
             }
             try RuntimeDirectory.prepare(runtimeDirectory, group: runtimeGroup)
             adoptInheritance()
+            // Inherited workers' channels are the master's from here: registered before the
+            // first fork. TODO(#18 reload): register them where the inheritance is adopted.
+            for child in control.children.values { if let fd = child.control { DescriptorRegistry.register(fd) } }
             adoptActivatedSockets()
             noteIgnoredUsers()
             try openPools()
