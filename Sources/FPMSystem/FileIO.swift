@@ -67,7 +67,9 @@ package enum FileIO {
         }
     }
 
+    /// Closes a descriptor held bare; it leaves `DescriptorRegistry` too.
     package static func close(_ fd: Int32) {
+        DescriptorRegistry.unregister(fd)
         _ = Glibc.close(fd)
     }
 

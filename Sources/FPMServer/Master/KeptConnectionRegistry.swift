@@ -103,8 +103,6 @@ struct KeptConnectionRegistry {
         return out
     }
 
-    /// Every duplicate (a forked worker closes them all).
-    var descriptors: Dictionary<Int32, Entry>.Keys { entries.keys }
 
     private mutating func forget(_ fd: Int32) {
         guard let entry = entries.removeValue(forKey: fd) else { return }

@@ -23,6 +23,9 @@ extension Master {
         if pool.execArguments == nil {
             do {
                 channel = try FileIO.socketPair()
+                // Both ends are the master's until the fork; the new worker keeps its own.
+                DescriptorRegistry.register(channel!.master)
+                DescriptorRegistry.register(channel!.worker)
             } catch {
                 log.error("[pool \(pool.name)] unable to create a control channel: \(error)")
                 slot.release()
@@ -63,21 +66,9 @@ extension Master {
     /// The child side of `spawn`: shed the master's descriptors, become the pool's worker.
     func childMain(pool: PoolRuntime, slotIndex: Int, channel: (master: Int32, worker: Int32)?,
                    output: WorkerOutputPipes?, logPipe: (read: Int32, write: Int32)?) -> Never {
+        closeMasterDescriptors(keepingFor: pool, channel: channel, output: output, logPipe: logPipe)
         useWorkerLog(logPipe)
-        FileIO.close(signalFD)
-        FileIO.close(epoll.fd)
-        if let channel { FileIO.close(channel.master) }
-        for child in control.children.values { if let fd = child.control { FileIO.close(fd) } }
-        for fd in keptConnections.descriptors { FileIO.close(fd) }
-        if let fd = control.preparation?.output { FileIO.close(fd) }
-        for listener in control.reload.newListeners { FileIO.close(listener.fd) }
-        statusListener.closeInChild()
-        for other in pools where other !== pool {
-            FileIO.close(other.listenFD)
-            if let fd = other.accessLogFD { FileIO.close(fd) }
-            other.handoff?.close()
-            other.scoreboard.memory.unmap()
-        }
+        for other in pools where other !== pool { other.scoreboard.memory.unmap() }
         useWorkerOutput(output, pool: pool)
         Signals.resetDispositions()
         Signals.ignore(SIGPIPE)
@@ -123,6 +114,23 @@ extension Master {
             code = ExitCodes.software
         }
         Processes.exitNow(code)
+    }
+
+    /// In a new worker, first thing: every descriptor the master registered goes (epoll,
+    /// signalfd, other pools' listeners, hand-off sockets and access logs, other workers'
+    /// channels and output pipes, kept connections' copies, status listeners), except what
+    /// this worker serves with: its pool's listener, hand-off socket and access log, its end of
+    /// the control channel, the write ends of its output and log pipes. By rule, not by list:
+    /// a descriptor the master adds later is registered where it is made (`DescriptorRegistry`).
+    func closeMasterDescriptors(keepingFor pool: PoolRuntime, channel: (master: Int32, worker: Int32)?,
+                                output: WorkerOutputPipes?, logPipe: (read: Int32, write: Int32)?) {
+        DescriptorRegistry.keep(pool.listenFD)
+        if let fd = pool.accessLogFD { DescriptorRegistry.keep(fd) }
+        pool.handoff?.keepInChild()
+        if let channel { DescriptorRegistry.keep(channel.worker) }
+        output?.keepInChild()
+        if let logPipe { DescriptorRegistry.keep(logPipe.write) }
+        DescriptorRegistry.closeRegistered()
     }
 
     /// rlimits, chroot, chdir, priority, group and user, dumpable — php-fpm's order.

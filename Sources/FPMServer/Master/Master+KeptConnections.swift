@@ -12,9 +12,11 @@ import FPMSystem
 /// close-on-exec): an inherited worker's connections are registered again by whoever adopts
 /// them when it quits, and its own are only closed if it is killed.
 extension Master {
-    /// Reads `channel`'s reports from now on (idempotent).
+    /// Reads `channel`'s reports from now on (idempotent). The channel is the master's from
+    /// here (an inherited one too): registered, so a worker forked later closes it.
     func watchReports(_ channel: Int32, pid: Int32) {
         guard reportChannels[channel] == nil else { return }
+        DescriptorRegistry.register(channel)
         do {
             try epoll.add(channel, events: Epoll.input, data: Wakeup.workerReports(fd: channel).tag)
             reportChannels[channel] = pid
@@ -38,6 +40,7 @@ extension Master {
                 epoll.remove(channel)
                 return
             case .report(.kept(let workerFD, let peer, let connection)):
+                DescriptorRegistry.register(connection)
                 apply(keptConnections.kept(owner: owner, workerFD: workerFD, connection: connection, peer: peer, pool: child.pool))
             case .report(.handedOn(let workerFD)):
                 apply(keptConnections.handedOn(owner: owner, workerFD: workerFD))

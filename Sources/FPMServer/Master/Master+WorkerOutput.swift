@@ -35,6 +35,8 @@ extension Master {
         do {
             let pipe = try FileIO.pipe()
             do { try FileIO.setNonBlocking(pipe.read, true) } catch { FileIO.close(pipe.read); FileIO.close(pipe.write); throw error }
+            DescriptorRegistry.register(pipe.read)
+            DescriptorRegistry.register(pipe.write)
             return pipe
         } catch {
             log.error("[pool \(pool.name)] failed to prepare the log pipe: \(error)")
@@ -42,9 +44,9 @@ extension Master {
         }
     }
 
-    /// In the child, first thing: the master's log descriptor goes, lines go through the pipe.
+    /// In the child, once the master's descriptors are closed (the pipe's read end with them):
+    /// the master's log descriptor goes, lines go through the pipe.
     func useWorkerLog(_ pipe: (read: Int32, write: Int32)?) {
-        if let pipe { FileIO.close(pipe.read) }
         log.forward(to: pipe?.write ?? -1)
     }
 
@@ -55,14 +57,12 @@ extension Master {
         watchWorkerOutput(fd: pipe.read, pid: pid, pool: pool.name, name: WorkerOutputStream.logName, decorated: false)
     }
 
-    /// In the child: stdout and stderr become the pipes, or /dev/null. The worker's own log
+    /// In the child, once the master's descriptors are closed (every output pipe's read end
+    /// with them): stdout and stderr become the pipes, or /dev/null. The worker's own log
     /// lines keep their destination (a copy of the master's stderr when that is the log).
     func useWorkerOutput(_ pipes: WorkerOutputPipes?, pool: PoolRuntime) {
-        for fd in workerOutputs.streams.keys { FileIO.close(fd) }
         do {
             if let pipes {
-                FileIO.close(pipes.stdout.read)
-                FileIO.close(pipes.stderr.read)
                 try StandardStreams.redirect(stdout: pipes.stdout.write, stderr: pipes.stderr.write)
                 if pipes.stdout.write > 2 { FileIO.close(pipes.stdout.write) }
                 if pipes.stderr.write > 2 { FileIO.close(pipes.stderr.write) }

@@ -45,7 +45,8 @@ final class Master {
     var control: ProcessControl
     var epoll: Epoll
     /// The master's signals, read as events (they are blocked for asynchronous delivery).
-    let signalFD: Int32
+    let signals: OwnedDescriptor
+    var signalFD: Int32 { signals.rawValue }
     let pid: pid_t
     let runtimeDirectory: String
     /// `status.group`'s gid: the group of the runtime folder and files (nil: the user alone).
@@ -92,8 +93,13 @@ final class Master {
         self.handlers = handlers
         self.log = log
         self.inheritance = inheritance
+        // From here on, each descriptor the master makes for itself is registered, and a forked
+        // worker closes them by rule (`Master+Children`).
+        DescriptorRegistry.activate()
         self.epoll = try Epoll()
-        self.signalFD = try Signals.makeSignalFD(Signals.masterSignals)
+        DescriptorRegistry.register(epoll.fd)
+        self.signals = OwnedDescriptor(owning: try Signals.makeSignalFD(Signals.masterSignals))
+        DescriptorRegistry.register(signals.rawValue)
         self.pid = Processes.pid
         self.runtimeDirectory = RuntimeDirectory.path()
         self.executablePath = Master.currentExecutable()

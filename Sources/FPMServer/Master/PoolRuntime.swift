@@ -8,6 +8,7 @@ import Glibc
 final class PoolRuntime {
     let config: PoolConfiguration
     var name: String { config.name }
+    /// Registered (`DescriptorRegistry`): a worker of another pool closes it.
     let listenFD: Int32
     let listenKey: String
     let scoreboard: Scoreboard
@@ -17,10 +18,15 @@ final class PoolRuntime {
     let allowedClients: [PeerAddress]?
     let management: ManagementValues
     let parserLimits: ParserLimits
-    var accessLogFD: Int32?
+    /// Registered whenever set (a reopen replaces it).
+    var accessLogFD: Int32? {
+        didSet { if let accessLogFD { DescriptorRegistry.register(accessLogFD) } }
+    }
     /// The pool's hand-off socket, every worker shares it: idle kept connections travel
-    /// through it from a worker that became busy to one that is idle.
-    var handoff: HandoffSocket?
+    /// through it from a worker that became busy to one that is idle. Registered when set.
+    var handoff: HandoffSocket? {
+        didSet { if let handoff { DescriptorRegistry.register(handoff.read); DescriptorRegistry.register(handoff.write) } }
+    }
     var accessLog: AccessLogWriter?
     let settings: ProcessManagerSettings
 
@@ -38,6 +44,10 @@ final class PoolRuntime {
         self.execArguments = config.exec
         self.accessLogFD = accessLogFD
         self.accessLog = accessLog
+        // The listener and access log come from `Master+Pools` or a reload's inheritance as
+        // bare numbers: registered here, where the master takes them on.
+        DescriptorRegistry.register(listenFD)
+        if let accessLogFD { DescriptorRegistry.register(accessLogFD) }
         if let entries = config.allowedClients {
             var parsed: [PeerAddress] = []
             for entry in entries {
@@ -93,6 +103,12 @@ struct HandoffSocket: Equatable {
 
     /// The descriptors it holds (one, or a pair's two).
     var descriptors: [Int32] { read == write ? [read] : [read, write] }
+
+    /// In a forked worker of its pool: both ends stay open (`DescriptorRegistry.keep`).
+    func keepInChild() {
+        DescriptorRegistry.keep(read)
+        DescriptorRegistry.keep(write)
+    }
 
     func close() {
         for fd in descriptors { FileIO.close(fd) }

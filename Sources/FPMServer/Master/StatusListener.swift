@@ -46,7 +46,9 @@ final class StatusListener {
     /// The earliest connection deadline, for the loop's wait.
     var nextDeadline: Int? { connections.values.map(\.state.deadline).min() }
 
+    /// Takes `fd` on as a status listener: the master's (registered: workers close it).
     func add(fd: Int32, pool: String, address: ListenAddress, epoll: borrowing Epoll, index: Int) throws(SystemError) {
+        DescriptorRegistry.register(fd)
         try FileIO.setNonBlocking(fd, true)
         try epoll.add(fd, events: Epoll.input, data: Master.Wakeup.statusListener(index).tag)
         endpoints.append(Endpoint(fd: fd, pool: pool, address: address))
@@ -85,6 +87,7 @@ final class StatusListener {
                 FileIO.close(fd)
                 continue
             }
+            DescriptorRegistry.register(fd)
             connections[id] = Connection(fd: fd, pool: endpoint.pool, state: StatusConnection(now: now, limits: limits))
             // Edge-triggered: bytes that arrived before the registration raise no event.
             service(id, epoll: epoll)
@@ -161,12 +164,6 @@ final class StatusListener {
         epoll.remove(fd)
         FileIO.close(fd)
         connections.removeValue(forKey: id)
-    }
-
-    /// In a forked worker: these descriptors are the master's.
-    func closeInChild() {
-        for c in connections.values { FileIO.close(c.fd) }
-        for e in endpoints { FileIO.close(e.fd) }
     }
 
     /// At exit: close everything and remove unix socket files.

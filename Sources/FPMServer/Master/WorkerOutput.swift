@@ -107,6 +107,8 @@ struct WorkerOutputPipes {
             throw error
         }
         let pipes = WorkerOutputPipes(stdout: out, stderr: err)
+        // The master's until the fork; its worker keeps the write ends (`keepInChild`).
+        for fd in [out.read, out.write, err.read, err.write] { DescriptorRegistry.register(fd) }
         do {
             try FileIO.setNonBlocking(out.read, true)
             try FileIO.setNonBlocking(err.read, true)
@@ -115,6 +117,13 @@ struct WorkerOutputPipes {
             throw error
         }
         return pipes
+    }
+
+    /// In the worker they are made for: the write ends stay open; the read ends are the
+    /// master's and close with its other descriptors.
+    func keepInChild() {
+        DescriptorRegistry.keep(stdout.write)
+        DescriptorRegistry.keep(stderr.write)
     }
 
     func closeAll() {

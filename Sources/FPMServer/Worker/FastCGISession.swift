@@ -39,8 +39,11 @@ struct ClientTimeout: Error, CustomStringConvertible {
 /// allocated once per worker, not per connection. Its mutable state is `@exclusivity(unchecked)`,
 /// as `Worker`'s is (one thread; the dynamic checks cost more than the bookkeeping they guard).
 final class FastCGISession: ResponseSink {
-    /// The connection's socket; nil while the session waits in the worker's spares.
-    @exclusivity(unchecked) private(set) var socket: Int32?
+    /// The connection, owned: closed once, by `close()`; nil while the session waits in the
+    /// worker's spares. An `OwnedDescriptor` in place: no allocation per connection.
+    @exclusivity(unchecked) private var connection: OwnedDescriptor?
+    /// The connection's socket number; nil while the session waits in the worker's spares.
+    var socket: Int32? { connection?.rawValue }
     private(set) var peer = PeerAddress.unix
     @exclusivity(unchecked) private var parser: RequestParser
     @exclusivity(unchecked) private var writer = ResponseWriter(requestID: 1)
@@ -98,7 +101,8 @@ final class FastCGISession: ResponseSink {
 
     /// Takes over an accepted (or adopted) connection.
     func attach(socket: Int32, peer: PeerAddress, keepsConnection: Bool = false) {
-        self.socket = socket
+        assert(self.socket == nil, "a FastCGI session attached twice")
+        connection = OwnedDescriptor(owning: socket)
         self.peer = peer
         self.keepsConnection = keepsConnection
         parser.reset()
@@ -108,13 +112,19 @@ final class FastCGISession: ResponseSink {
 
     /// Closes the connection; the session can then be attached to another.
     func close() {
-        if let socket { FileIO.close(socket) }
-        socket = nil
+        connection.take()?.close()
     }
 
     var fd: Int32 {
         guard let socket else { preconditionFailure("I/O on a FastCGI session without a connection") }
         return socket
+    }
+
+    /// A failed call on the connection: EBADF or EFAULT trap (a bug of ours), the rest is the
+    /// client's doing and is thrown on. Only on the error path: nothing added to a request.
+    private func rethrow(_ error: any Error) -> any Error {
+        if let error = error as? SystemError { OwnedDescriptor.trapIfBug(error, fd) }
+        return error
     }
 
     private func startRequest() {
@@ -261,7 +271,8 @@ final class FastCGISession: ResponseSink {
         let fd = self.fd
         var offset = 0
         while offset < bytes.count {
-            let n = try SocketIO.sendSome(fd, UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+            let n: Int
+            do { n = try SocketIO.sendSome(fd, UnsafeRawBufferPointer(rebasing: bytes[offset...])) } catch { throw rethrow(error) }
             if n > 0 {
                 offset += n
                 continue
@@ -301,7 +312,8 @@ final class FastCGISession: ResponseSink {
 
     /// Reads what the socket has into the parser; `wait` false: without blocking.
     func receive(wait: Bool) throws -> SocketIO.Received {
-        let result = try SocketIO.receive(fd, into: receiveBuffer.bytes, wait: wait)
+        let result: SocketIO.Received
+        do { result = try SocketIO.receive(fd, into: receiveBuffer.bytes, wait: wait) } catch { throw rethrow(error) }
         if case .bytes(let n) = result {
             parser.append(UnsafeRawBufferPointer(rebasing: receiveBuffer.bytes[0..<n]))
         }

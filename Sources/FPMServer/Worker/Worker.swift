@@ -14,7 +14,9 @@ import FastCGI
 final class Worker {
     let pool: PoolRuntime
     let slot: Scoreboard.Slot
-    let control: Int32
+    /// The worker's end of its control channel with the master, owned for the worker's life.
+    let controlChannel: OwnedDescriptor
+    var control: Int32 { controlChannel.rawValue }
     let log: ErrorLog
     @exclusivity(unchecked) var epoll: Epoll
     /// Epoll's ready events, kept across waits so a wake-up allocates nothing.
@@ -43,7 +45,8 @@ final class Worker {
     /// worker reaching max_requests.
     var toldToQuit = false
     /// The SIGQUIT self-pipe's read end.
-    let quitPipe: Int32
+    let quitSignal: OwnedDescriptor
+    var quitPipe: Int32 { quitSignal.rawValue }
     let masterPID: Int32
     let pid: Int32
     /// When the request in hand began (its first bytes; monotonic ns), as the scoreboard has it.
@@ -84,7 +87,7 @@ final class Worker {
     init(pool: PoolRuntime, slotIndex: Int, control: Int32, log: ErrorLog, requestLimit: Int) throws {
         self.pool = pool
         self.slot = pool.scoreboard.slot(slotIndex)
-        self.control = control
+        self.controlChannel = OwnedDescriptor(owning: control)
         self.log = log
         self.requestLimit = requestLimit
         self.epoll = try Epoll()
@@ -92,7 +95,7 @@ final class Worker {
         self.pid = Processes.pid
         ready.reserveCapacity(64)
         keptLimit = max(1, min(Worker.maxKeptConnections, (Processes.descriptorLimit - 16) / 2))
-        quitPipe = try QuitSignal.install()
+        quitSignal = OwnedDescriptor(owning: try QuitSignal.install())
         LastAnswer.install(terminateSeconds: pool.config.requestTerminateTimeout)
         try watch(.listener, pool.listenFD, events: Epoll.input | Epoll.exclusive)
         try watch(.control, control, events: Epoll.input)

@@ -120,7 +120,11 @@ extension Master {
         }
         let now = SystemClock.monotonicNanos()
         for child in inheritance.children {
-            if let fd = child.control { try? FileIO.setCloseOnExec(fd, true) }
+            if let fd = child.control {
+                try? FileIO.setCloseOnExec(fd, true)
+                // The master's from here: registered, so no worker forked later inherits it.
+                DescriptorRegistry.register(fd)
+            }
             let lifecycle: ProcessControl.Lifecycle = child.quitting ? .quitting(deadline: now + control.timings.drain) : .serving
             _ = control.handle(.spawned(ProcessControl.Child(
                 pid: child.pid, pool: child.pool, generation: child.generation, slot: nil, control: child.control,

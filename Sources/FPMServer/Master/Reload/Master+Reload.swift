@@ -33,6 +33,7 @@ extension Master {
             return [.preparationFinished(pool: name, failure: notStarted.line)]
         case .success(let launched):
             var output: Int32? = launched.output
+            DescriptorRegistry.register(launched.output)
             do {
                 try epoll.add(launched.output, events: Epoll.input, data: Wakeup.preparationOutput.tag)
             } catch {
@@ -85,6 +86,7 @@ extension Master {
         for pool in candidate.pools where !serving.contains(pool.listen.description) {
             do {
                 let fd = try openListener(pool)
+                DescriptorRegistry.register(fd)
                 bound.append(ReloadInheritance.Listener(fd: fd, key: pool.listen.description))
             } catch {
                 closeListeners(bound)
