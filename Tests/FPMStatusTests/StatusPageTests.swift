@@ -1,17 +1,8 @@
-@testable import FPMServer
+@testable import FPMStatus
 import FPMSystem
 import Foundation
 import Glibc
 import Testing
-
-/// Makes local time UTC for the whole test process, once: the goldens were captured from a
-/// php-fpm 8.2 running in UTC.
-enum TestTimeZone {
-    static let utc: Void = {
-        setenv("TZ", "UTC", 1)
-        tzset()
-    }()
-}
 
 /// Status pages captured from php-fpm 8.2 (`cgi-fcgi` against a real pool, headers removed),
 /// while a second worker ran `POST /slow.php?a=<script>"x"/&b='y`.
@@ -250,7 +241,7 @@ private func capturedProcesses(statusRequests: Int, statusDuration: Int, statusQ
 }
 
 private func render(_ format: StatusFormat, full: Bool, accepted: Int,
-                    processes: [ProcessStatus] = []) -> StatusPage.ServerResponse {
+                    processes: [ProcessStatus] = []) -> StatusPage.RenderedPage {
     _ = TestTimeZone.utc
     return StatusPage.render(pool: capturedPool(accepted: accepted), processes: processes, format: format,
                              full: full)
