@@ -47,12 +47,23 @@ let package = Package(
             dependencies: ["CFPMShims", .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: swiftSettings
         ),
+        // What a status reader needs: the scoreboard (layout, slot writer, snapshot reader), the
+        // master's state file, the status model, pages and renderers, health, top. What fpmctl
+        // links instead of the master. `package` access only.
+        .target(
+            name: "FPMStatus",
+            dependencies: [
+                "FastCGI", "FPMConfiguration", "FPMSystem",
+                .product(name: "Atomics", package: "swift-atomics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The server internals: master (process control, reload, pm), worker and its FastCGI
-        // session, scoreboard, status, logs, built-in handlers. `package` access only.
+        // session, logs, built-in handlers. `package` access only.
         .target(
             name: "FPMServer",
             dependencies: [
-                "FastCGI", "FPMConfiguration", "FPMSystem",
+                "FastCGI", "FPMConfiguration", "FPMSystem", "FPMStatus",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Atomics", package: "swift-atomics"),
@@ -63,7 +74,7 @@ let package = Package(
         .target(
             name: "FPM",
             dependencies: [
-                "FPMServer", "FPMSystem", "FastCGI", "FPMConfiguration",
+                "FPMServer", "FPMStatus", "FPMSystem", "FastCGI", "FPMConfiguration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
@@ -77,7 +88,7 @@ let package = Package(
         .target(
             name: "FPMTesting",
             dependencies: [
-                "FPM", "FPMServer", "FastCGI", "FPMConfiguration", "FPMSystem",
+                "FPM", "FPMServer", "FPMStatus", "FastCGI", "FPMConfiguration", "FPMSystem",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings
@@ -90,7 +101,7 @@ let package = Package(
         .executableTarget(
             name: "fpmctl",
             dependencies: [
-                "FPMServer", "FPMSystem", "FastCGI", "FPMConfiguration",
+                "FPMStatus", "FPMSystem", "FastCGI", "FPMConfiguration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -126,7 +137,8 @@ let package = Package(
         ),
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI"], swiftSettings: swiftSettings),
         .testTarget(name: "FPMConfigurationTests", dependencies: ["FPMConfiguration"], swiftSettings: swiftSettings),
-        .testTarget(name: "FPMServerTests", dependencies: ["FPMServer", "FPMSystem", "FastCGI", "FPMConfiguration", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+        .testTarget(name: "FPMServerTests", dependencies: ["FPMServer", "FPMStatus", "FPMSystem", "FastCGI", "FPMConfiguration", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+        .testTarget(name: "FPMStatusTests", dependencies: ["FPMStatus", "FPMSystem", "FastCGI", "FPMConfiguration"], swiftSettings: swiftSettings),
         .testTarget(
             name: "FPMTests",
             // fpm-testapp: the binary TestClient's live mode is tested on.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FPMConfiguration
 import FPMServer
+import FPMStatus
 import FPMSystem
 import Glibc
 

@@ -1,6 +1,7 @@
 import FPM
 import FPMConfiguration
 import FPMServer
+import FPMStatus
 import FPMSystem
 import FastCGI
 import HTTPTypes

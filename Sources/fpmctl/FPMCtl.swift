@@ -1,5 +1,6 @@
 import ArgumentParser
-import FPMServer
+import FPMStatus
+import FPMSystem
 
 /// `fpmctl`: control and inspect a running swift-fpm master. The options that find the master
 /// (`-y`, `--pid`, `-p`) are the root's as well as each subcommand's, so they may come before
@@ -28,4 +29,9 @@ struct FPMCtl: ParsableCommand {
         ])
 
     @OptionGroup var locator: MasterLocator
+}
+
+/// A line on standard error (fpmctl's messages; the server has its own in Launcher).
+func printError(_ s: String) {
+    try? FileIO.writeAll(2, s + "\n")
 }

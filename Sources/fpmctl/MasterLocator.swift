@@ -1,6 +1,6 @@
 import ArgumentParser
 import FPMConfiguration
-import FPMServer
+import FPMStatus
 import FPMSystem
 
 /// Finds the running master: a pid file given directly, the one the configuration names, or

@@ -1,6 +1,6 @@
 import ArgumentParser
 import FPMConfiguration
-import FPMServer
+import FPMStatus
 import FPMSystem
 import FastCGI
 

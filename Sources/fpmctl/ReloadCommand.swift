@@ -1,5 +1,5 @@
 import ArgumentParser
-import FPMServer
+import FPMStatus
 import FPMSystem
 import Glibc
 

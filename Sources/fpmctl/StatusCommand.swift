@@ -1,5 +1,5 @@
 import ArgumentParser
-import FPMServer
+import FPMStatus
 import FPMSystem
 
 /// `fpmctl status`: the pools' status pages rendered from the scoreboards, so it answers even

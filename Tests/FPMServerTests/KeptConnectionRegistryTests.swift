@@ -101,24 +101,3 @@ import Testing
         #expect(WorkerReport.receive(from: master) == .closed)
     }
 }
-
-/// The slot field the master reads after a worker died: which connection it was serving.
-@Suite struct ServingConnectionSlotTests {
-    @Test func anotherMappingReadsTheConnectionInHand() throws {
-        let (board, path) = try ScoreboardTests().makeBoard()
-        defer { FileIO.unlink(path) }
-        let slot = board.slot(2)
-        slot.claim(pid: 1234, generation: 7)
-        let reader = try Scoreboard(open: path)
-        #expect(reader.slot(2).servingConnection == nil, "a claimed slot serves nothing")
-        slot.servingConnection = 0
-        #expect(reader.slot(2).servingConnection == 0, "descriptor 0 is a connection too")
-        slot.servingConnection = 517
-        #expect(reader.slot(2).servingConnection == 517)
-        slot.servingConnection = nil
-        #expect(reader.slot(2).servingConnection == nil)
-        slot.servingConnection = 9
-        slot.claim(pid: 99, generation: 8)
-        #expect(reader.slot(2).servingConnection == nil, "a new worker's slot shows nothing of its predecessor's")
-    }
-}

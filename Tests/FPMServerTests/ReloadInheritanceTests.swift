@@ -1,4 +1,5 @@
 @testable import FPMServer
+@testable import FPMStatus
 import FPMConfiguration
 import FPMSystem
 import Testing

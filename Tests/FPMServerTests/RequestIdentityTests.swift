@@ -1,4 +1,5 @@
 @testable import FPMServer
+@testable import FPMStatus
 import FastCGI
 import FPMSystem
 import Foundation

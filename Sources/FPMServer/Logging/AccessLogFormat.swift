@@ -1,3 +1,4 @@
+import FPMStatus
 import FPMSystem
 import Glibc
 

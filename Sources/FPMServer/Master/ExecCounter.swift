@@ -1,4 +1,5 @@
 import FPMConfiguration
+import FPMStatus
 import FPMSystem
 import Glibc
 
@@ -30,8 +31,7 @@ enum ExecCounter {
     /// The variable's value: the descriptor, then the byte offsets of the pool's counter and
     /// of the slot's request counter in the scoreboard file.
     static func specification(descriptor: Int32, slot: Int) -> String {
-        let slotRequests = Scoreboard.headerSize + slot * Scoreboard.slotSize + Scoreboard.S.requests
-        return "\(descriptor):\(Scoreboard.H.acceptedConn):\(slotRequests)"
+        "\(descriptor):\(Scoreboard.acceptedConnectionsOffset):\(Scoreboard.requestsOffset(slot: slot))"
     }
 
     /// Worker, before the privilege drop (the file is the master's, mode 0640): a descriptor

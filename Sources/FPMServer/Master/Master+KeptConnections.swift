@@ -1,4 +1,5 @@
 import FPMConfiguration
+import FPMStatus
 import FPMSystem
 
 /// The I/O behind `KeptConnectionRegistry`: reading workers' reports, watching the duplicates

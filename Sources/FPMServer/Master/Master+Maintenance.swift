@@ -1,4 +1,5 @@
 import FPMConfiguration
+import FPMStatus
 import FPMSystem
 import Glibc
 
@@ -23,17 +24,16 @@ extension Master {
                 let stage = pool.scoreboard.stage(slot)
                 if stage == .idle {
                     if child.lifecycle == .serving {
-                        let snap = pool.scoreboard.slot(slot)
                         idle.append(IdleWorker(pid: child.pid, startedMono: child.startedMono,
-                                               lastActivityMono: snap.int(Scoreboard.S.stageMono)))
+                                               lastActivityMono: pool.scoreboard.slot(slot).stageStartedMono))
                     }
                 } else {
                     active += 1
                 }
             }
             let sb = pool.scoreboard
-            sb.storeInt(idle.count, at: Scoreboard.H.idle)
-            sb.storeInt(active, at: Scoreboard.H.active)
+            sb.idleWorkers = idle.count
+            sb.activeWorkers = active
             if active > sb.maxActive { sb.maxActive = active }
             if let q = queues[index] {
                 sb.listenQueue = q.length
@@ -57,7 +57,7 @@ extension Master {
             handle(.retire(pid: pid, now: SystemClock.monotonicNanos()))
         case .spawn(let count, let busy):
             if busy {
-                log.warning("[pool \(pool.name)] seems busy (you may need to increase pm.start_servers, or pm.min/max_spare_servers), spawning \(pool.state.spawnRate) children, there are \(pool.scoreboard.loadInt(Scoreboard.H.idle)) idle, and \(control.children.values.filter { $0.pool == pool.name }.count) total children")
+                log.warning("[pool \(pool.name)] seems busy (you may need to increase pm.start_servers, or pm.min/max_spare_servers), spawning \(pool.state.spawnRate) children, there are \(pool.scoreboard.idleWorkers) idle, and \(control.children.values.filter { $0.pool == pool.name }.count) total children")
             }
             for _ in 0..<count { spawn(pool) }
         case .maxChildrenReached:

@@ -1,3 +1,4 @@
+import FPMStatus
 import FPMSystem
 
 /// The master's side of `SystemdNotifier`: it feeds the notifier the master's events and sends

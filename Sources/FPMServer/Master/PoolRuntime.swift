@@ -1,5 +1,6 @@
 import FPMSystem
 import FPMConfiguration
+import FPMStatus
 import FastCGI
 import Glibc
 

@@ -1,28 +1,6 @@
 import FPMSystem
 import FPMConfiguration
 
-/// php-fpm's process-manager rules as pure decisions: the master feeds in what the scoreboard
-/// says and applies the answer. Kept free of I/O so every rule can be unit-tested with snapshots.
-extension ProcessManagerStyle {
-    /// The number stored in the scoreboard header.
-    package var rawIndex: Int {
-        switch self {
-        case .static: return 0
-        case .dynamic: return 1
-        case .ondemand: return 2
-        }
-    }
-
-    package init?(rawIndex: Int) {
-        switch rawIndex {
-        case 0: self = .static
-        case 1: self = .dynamic
-        case 2: self = .ondemand
-        default: return nil
-        }
-    }
-}
-
 /// The pm settings of one pool, as the policy needs them.
 package struct ProcessManagerSettings: Sendable, Equatable {
     package var style: ProcessManagerStyle
@@ -90,6 +68,8 @@ package struct ProcessManagerState: Sendable, Equatable {
     package init() {}
 }
 
+/// php-fpm's process-manager rules as pure decisions: the master feeds in what the scoreboard
+/// says and applies the answer. Kept free of I/O so every rule can be unit-tested with snapshots.
 package enum ProcessManagerPolicy {
     /// One dynamic/ondemand maintenance tick (php-fpm runs it every second).
     ///   - running: live workers of the pool (idle + active), including ones being retired.

@@ -1,3 +1,4 @@
+import FPMStatus
 import FPMSystem
 
 /// systemd's `Type=notify`, spoken by the master without libsystemd: what to tell the service

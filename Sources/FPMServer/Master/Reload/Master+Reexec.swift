@@ -1,4 +1,5 @@
 import FPMConfiguration
+import FPMStatus
 import FPMSystem
 import Glibc
 

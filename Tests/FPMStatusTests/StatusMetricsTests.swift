@@ -1,4 +1,4 @@
-@testable import FPMServer
+@testable import FPMStatus
 import FPMSystem
 import Foundation
 import Testing

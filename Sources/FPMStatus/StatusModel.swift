@@ -123,7 +123,7 @@ package struct ProcessStatus: Sendable, Equatable {
     package var lastRequestCPU: Double
     /// Peak memory of the last request, bytes; php-fpm reports 0 unless idle.
     package var lastRequestMemory: Int
-    /// The current or last request's id and trace id (``RequestIdentity``); empty when the
+    /// The current or last request's id and trace id (FPMServer's `RequestIdentity`); empty when the
     /// pool does not record them.
     package var requestID: String
     package var traceID: String

@@ -1,17 +1,18 @@
 import FPMSystem
-import Glibc
 
 /// Byte-level writers shared by the status page, the access log and the error log.
 ///
 /// Everything appends to a caller-owned `[UInt8]`, so a worker can format a log line without
 /// building intermediate strings. Numbers are written the way C's `printf` writes them
 /// (`%d`, `%.2f`, `%.3f`), because php-fpm's outputs are defined by `printf`.
-enum TextRendering {
+package enum TextRendering {
     // MARK: Integers
 
     /// Appends `value` in decimal, like `%d`/`%lu`.
-    @inline(__always)
-    static func appendDecimal<T: BinaryInteger>(_ value: T, to buffer: inout [UInt8]) {
+    /// Inlinable: the access log calls it per request from FPMServer, and a generic across a
+    /// module boundary would otherwise run unspecialized.
+    @inlinable @inline(__always)
+    package static func appendDecimal<T: BinaryInteger>(_ value: T, to buffer: inout [UInt8]) {
         if value < 0 {
             buffer.append(UInt8(ascii: "-"))
             appendUnsigned(UInt64(value.magnitude), to: &buffer)
@@ -20,7 +21,8 @@ enum TextRendering {
         }
     }
 
-    static func appendUnsigned(_ value: UInt64, to buffer: inout [UInt8]) {
+    @inlinable
+    package static func appendUnsigned(_ value: UInt64, to buffer: inout [UInt8]) {
         let start = buffer.endIndex
         var v = value
         repeat {
@@ -31,7 +33,8 @@ enum TextRendering {
     }
 
     /// Appends `value` zero-padded to `width` digits (`%0*u`).
-    static func appendPadded(_ value: UInt64, width: Int, to buffer: inout [UInt8]) {
+    @inlinable
+    package static func appendPadded(_ value: UInt64, width: Int, to buffer: inout [UInt8]) {
         var digits = 1
         var v = value
         while v >= 10 { v /= 10; digits += 1 }
@@ -47,7 +50,7 @@ enum TextRendering {
     /// the exact binary value is rounded half-to-even. Done without `printf` so that the access
     /// log needs no allocation; falls back to `vsnprintf` for magnitudes where the fast path
     /// cannot be exact.
-    static func appendFixed(_ value: Double, decimals: Int, to buffer: inout [UInt8]) {
+    package static func appendFixed(_ value: Double, decimals: Int, to buffer: inout [UInt8]) {
         precondition(decimals >= 0 && decimals < powersOfTen.count)
         guard value.isFinite else {
             if value.sign == .minus { buffer.append(UInt8(ascii: "-")) }
@@ -94,51 +97,35 @@ enum TextRendering {
     }
 
     private static func appendFixedWithPrintf(_ value: Double, decimals: Int, to buffer: inout [UInt8]) {
-        var scratch = [CChar](repeating: 0, count: 400)
-        let count = withVaList([Int32(decimals), value]) { args in
-            scratch.withUnsafeMutableBufferPointer { vsnprintf($0.baseAddress!, $0.count, "%.*f", args) }
-        }
-        guard count > 0 else { return }
-        scratch.withUnsafeBufferPointer { p in
-            p.withMemoryRebound(to: UInt8.self) { buffer.append(contentsOf: $0.prefix(min(Int(count), p.count - 1))) }
-        }
+        CFormatting.appendFixed(value, decimals: decimals, to: &buffer)
     }
 
     // MARK: Time
 
     /// php-fpm's status-page and access-log time: `27/Nov/2026:17:04:11 +0000`.
-    static let statusTimeFormat = "%d/%b/%Y:%H:%M:%S %z"
+    package static let statusTimeFormat = "%d/%b/%Y:%H:%M:%S %z"
     /// php-fpm's error-log time: `27-Nov-2026 17:04:11`.
-    static let logTimeFormat = "%d-%b-%Y %H:%M:%S"
+    package static let logTimeFormat = "%d-%b-%Y %H:%M:%S"
 
     /// Appends the local time of `epoch` formatted by `strftime(format)`. An expansion longer
     /// than 512 bytes (or an empty one) appends nothing, as `strftime` reports both as 0.
-    static func appendTime(epoch: Int, format: UnsafePointer<CChar>, to buffer: inout [UInt8]) {
-        var seconds = time_t(epoch)
-        var broken = tm()
-        guard localtime_r(&seconds, &broken) != nil else { return }
-        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 512) { scratch in
-            let count = strftime(scratch.baseAddress!, scratch.count, format, &broken)
-            guard count > 0 else { return }
-            UnsafeRawBufferPointer(start: scratch.baseAddress!, count: count).withMemoryRebound(to: UInt8.self) {
-                buffer.append(contentsOf: $0)
-            }
-        }
+    package static func appendTime(epoch: Int, format: UnsafePointer<CChar>, to buffer: inout [UInt8]) {
+        CFormatting.appendLocalTime(epoch: epoch, format: format, to: &buffer)
     }
 
-    static func appendTime(epoch: Int, format: String, to buffer: inout [UInt8]) {
+    package static func appendTime(epoch: Int, format: String, to buffer: inout [UInt8]) {
         format.withCString { appendTime(epoch: epoch, format: $0, to: &buffer) }
     }
 
     /// `value` as `%.Nf` text, for log messages.
-    static func fixed(_ value: Double, decimals: Int) -> String {
+    package static func fixed(_ value: Double, decimals: Int) -> String {
         var buffer: [UInt8] = []
         appendFixed(value, decimals: decimals, to: &buffer)
         return String(decoding: buffer, as: UTF8.self)
     }
 
     /// The local time of `epoch` formatted by `strftime(format)`.
-    static func time(epoch: Int, format: String) -> String {
+    package static func time(epoch: Int, format: String) -> String {
         var buffer: [UInt8] = []
         appendTime(epoch: epoch, format: format, to: &buffer)
         return String(decoding: buffer, as: UTF8.self)
@@ -149,7 +136,7 @@ enum TextRendering {
     /// JSON string contents as PHP's `json_encode` writes them with no flags: `"`, `\` and `/`
     /// are backslash-escaped, control characters use the short forms or `\u00XX`, and every
     /// non-ASCII scalar becomes `\uXXXX` (a surrogate pair above U+FFFF), lowercase hex.
-    static func appendJSONEscaped(_ string: String, to buffer: inout [UInt8]) {
+    package static func appendJSONEscaped(_ string: String, to buffer: inout [UInt8]) {
         for scalar in string.unicodeScalars {
             let v = scalar.value
             switch v {
@@ -185,7 +172,7 @@ enum TextRendering {
     /// `&`, `<`, `>` and `"` become entities, `'` stays, and characters XML 1.0 forbids (C0
     /// controls other than tab, LF and CR; U+FFFE, U+FFFF) become U+FFFD, so the document
     /// stays well-formed.
-    static func appendXMLEscaped(_ string: String, to buffer: inout [UInt8]) {
+    package static func appendXMLEscaped(_ string: String, to buffer: inout [UInt8]) {
         for scalar in string.unicodeScalars {
             switch scalar.value {
             case 0x26: buffer.append(contentsOf: "&amp;".utf8)
@@ -200,7 +187,7 @@ enum TextRendering {
     }
 
     /// A label value or HELP text for OpenMetrics: `\`, newline and `"` are backslash-escaped.
-    static func appendOpenMetricsEscaped(_ string: String, to buffer: inout [UInt8]) {
+    package static func appendOpenMetricsEscaped(_ string: String, to buffer: inout [UInt8]) {
         for byte in string.utf8 {
             switch byte {
             case 0x5C: buffer.append(contentsOf: [0x5C, 0x5C])

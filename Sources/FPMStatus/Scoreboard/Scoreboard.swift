@@ -1,6 +1,6 @@
 import FPMSystem
-import Atomics
 import Glibc
+import Atomics
 
 /// A worker's request stage, php-fpm's names and order.
 package enum RequestStage: Int, Sendable, CaseIterable {
@@ -121,6 +121,11 @@ package final class Scoreboard: @unchecked Sendable {
     package let slotCount: Int
 
     package static func size(slots: Int) -> Int { headerSize + slots * slotSize }
+
+    /// Byte offsets in the file of the pool's request counter ("accepted conn") and of slot
+    /// `slot`'s: what the exec counter library (preload/exec_counter.c) adds to.
+    package static let acceptedConnectionsOffset = H.acceptedConn
+    package static func requestsOffset(slot: Int) -> Int { headerSize + slot * slotSize + S.requests }
 
     /// Where the scoreboard of `pool` of the master `pid` lives, so `fpmctl` can find it.
     package static func path(directory: String, masterPID: Int32, pool: String) -> String {
@@ -243,6 +248,9 @@ package final class Scoreboard: @unchecked Sendable {
         get { loadInt(H.listenQueueLen) } set { storeInt(newValue, at: H.listenQueueLen) }
     }
     package var maxChildren: Int { loadInt(H.maxChildren) }
+    /// The master's last count of idle and of active workers (its maintenance tick).
+    package var idleWorkers: Int { get { loadInt(H.idle) } set { storeInt(newValue, at: H.idle) } }
+    package var activeWorkers: Int { get { loadInt(H.active) } set { storeInt(newValue, at: H.active) } }
     /// Workers replaced because they passed pm.max_memory.
     package var memoryReplacements: Int {
         get { loadInt(H.memoryReplacements) } set { storeInt(newValue, at: H.memoryReplacements) }

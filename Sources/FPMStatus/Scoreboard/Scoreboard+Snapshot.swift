@@ -1,6 +1,5 @@
 import FPMSystem
 import Atomics
-import Glibc
 
 /// The reader side: consistent copies of slots for status pages, fpmctl and the master.
 extension Scoreboard {
@@ -58,7 +57,7 @@ extension Scoreboard {
                     break
                 }
             }
-            if attempt % 64 == 63 { sched_yield() }
+            if attempt % 64 == 63 { Processes.yieldProcessor() }
         }
         guard consistent else { return nil }
         return copy.withUnsafeBytes { raw -> SlotSnapshot? in

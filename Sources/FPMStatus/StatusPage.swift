@@ -21,7 +21,7 @@
 ///   invalid UTF-8 and drops such bytes from JSON; here the model holds Swift strings, so such
 ///   bytes arrive as U+FFFD and are shown as that (in text output too, where php-fpm writes the
 ///   raw bytes).
-/// * **HEAD**: php-fpm loses the content type for HEAD requests; here ``ServerResponse`` always has
+/// * **HEAD**: php-fpm loses the content type for HEAD requests; here ``RenderedPage`` always has
 ///   it, and the caller just omits the body.
 /// * A non-finite ``ProcessStatus/lastRequestCPU`` is written `0.00` in JSON, which has no NaN.
 ///
@@ -41,7 +41,7 @@ package enum StatusPage {
 
     /// A rendered page: its content type, every header to send (the cache headers, then
     /// `Content-Type`), and the body.
-    package struct ServerResponse: Sendable, Equatable {
+    package struct RenderedPage: Sendable, Equatable {
         package var contentType: String
         package var headers: [Header]
         package var body: [UInt8]
@@ -75,13 +75,13 @@ package enum StatusPage {
     }
 
     /// Renders the page a status request's query string asks for.
-    package static func render(pool: PoolStatus, processes: [ProcessStatus], query: StatusQuery) -> ServerResponse {
+    package static func render(pool: PoolStatus, processes: [ProcessStatus], query: StatusQuery) -> RenderedPage {
         render(pool: pool, processes: processes, format: query.format, full: query.full, strict: query.strict)
     }
 
     /// Renders `pool`, and with `full` one entry per process (OpenMetrics ignores `full`).
     package static func render(pool: PoolStatus, processes: [ProcessStatus], format: StatusFormat,
-                              full: Bool, strict: Bool = false) -> ServerResponse {
+                              full: Bool, strict: Bool = false) -> RenderedPage {
         var body: [UInt8] = []
         body.reserveCapacity(1024 + (full ? processes.count * 512 : 0))
         let shown = full ? processes : []
@@ -92,7 +92,7 @@ package enum StatusPage {
         case .html: renderHTML(pool, full ? processes : nil, into: &body)
         case .openmetrics: renderOpenMetrics(pool, full ? processes : nil, strict: strict, into: &body)
         }
-        return ServerResponse(contentType: contentType(for: format), body: body)
+        return RenderedPage(contentType: contentType(for: format), body: body)
     }
 
     // MARK: - Field lists
@@ -385,16 +385,5 @@ package enum StatusPage {
         out.append(UInt8(ascii: " "))
         TextRendering.appendDecimal(value, to: &out)
         out.append(UInt8(ascii: "\n"))
-    }
-}
-
-/// php-fpm's ping page: `ping.response` as plain text, no newline added, with the same cache
-/// headers as the status page.
-package enum PingPage {
-    /// The content type php-fpm puts on the wire for ping.
-    package static let contentType = "text/plain;charset=UTF-8"
-
-    package static func render(response: String) -> StatusPage.ServerResponse {
-        StatusPage.ServerResponse(contentType: contentType, body: Array(response.utf8))
     }
 }

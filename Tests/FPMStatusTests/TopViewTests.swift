@@ -1,4 +1,4 @@
-import FPMServer
+import FPMStatus
 import Testing
 
 /// `fpmctl top`'s frame, from a snapshot.

@@ -1,4 +1,4 @@
-@testable import FPMServer
+@testable import FPMStatus
 import Testing
 
 /// The live/ready decision behind `/live`, `/ready` and `fpmctl health`.

@@ -1,6 +1,5 @@
 import FPMSystem
 import Atomics
-import Glibc
 
 /// A worker's own slot of its pool's scoreboard: the writer side (seqlock stores).
 extension Scoreboard {
@@ -19,6 +18,8 @@ extension Scoreboard {
         }
 
         package var pid: Int32 { Int32(truncatingIfNeeded: int(S.pid)) }
+        /// When the worker entered its current stage (monotonic ns): an idle one's last activity.
+        package var stageStartedMono: Int { int(S.stageMono) }
         package var stage: RequestStage { RequestStage(rawValue: stageAtomic.load(ordering: .acquiring)) ?? .free }
 
         /// Brackets a multi-field update so readers retry instead of seeing it half done.

@@ -57,48 +57,9 @@ package enum StatusCollector {
 
 extension Scoreboard.Limits {
     /// The limits of `pool` as its scoreboard records them.
-    init(pool: PoolConfiguration) {
+    package init(pool: PoolConfiguration) {
         self.init(startServers: pool.startServers, minSpareServers: pool.minSpareServers,
                   maxSpareServers: pool.maxSpareServers, maxRequests: pool.maxRequests,
                   terminateTimeout: pool.requestTerminateTimeout, processIdleTimeout: pool.processIdleTimeout)
-    }
-}
-
-/// The pool's `ping.path` and `pm.status_path` pages, matched on SCRIPT_NAME as php-fpm does —
-/// or on PATH_INFO when SCRIPT_NAME is empty, as lighttpd sends for an app mounted at "/" with
-/// `"fix-root-scriptname" => "enable"` (SCRIPT_NAME "", PATH_INFO "/status").
-package enum BuiltInPages {
-    /// The path the pages are matched on: SCRIPT_NAME, or PATH_INFO when SCRIPT_NAME is empty.
-    /// The workers' pages and the master's status listener both match with this.
-    static func matchedPath(scriptName: String, pathInfo: String?) -> String {
-        scriptName.isEmpty ? pathInfo ?? "" : scriptName
-    }
-
-    static func serve(pool: PoolRuntime, request: ServerRequest, response: ServerResponse) throws -> Bool {
-        try serve(config: pool.config, request: request, response: response) { query in
-            let (poolStatus, processes) = StatusCollector.collect(pool.scoreboard, liveQueue: Socket.listenQueue(pool.listenFD))
-            return StatusPage.render(pool: poolStatus, processes: processes, query: query)
-        }
-    }
-
-    /// The pages of `config`, the status page rendered by `statusPage` (nil: the status path is
-    /// not served here, as in `TestClient`, which has no scoreboard). Returns whether a page
-    /// answered the request.
-    package static func serve(config: PoolConfiguration, request: ServerRequest, response: ServerResponse,
-                              statusPage: ((StatusQuery) -> StatusPage.ServerResponse)?) throws -> Bool {
-        guard config.pingPath != nil || config.statusPath != nil else { return false }
-        let scriptName = matchedPath(scriptName: request.scriptName, pathInfo: request.pathInfo)
-        let page: StatusPage.ServerResponse
-        if let ping = config.pingPath, scriptName == ping {
-            page = PingPage.render(response: config.pingResponse)
-        } else if let status = config.statusPath, scriptName == status, let statusPage {
-            page = statusPage(StatusQuery(queryString: request.queryString))
-        } else {
-            return false
-        }
-        try response.setHeader("Content-Type", page.contentType)
-        for h in page.headers where h.name.lowercased() != "content-type" { try response.setHeader(h.name, h.value) }
-        try response.write(page.body)
-        return true
     }
 }

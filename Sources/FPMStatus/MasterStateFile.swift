@@ -8,16 +8,6 @@ package struct MasterStateFile: Sendable, Equatable {
     /// What the master is doing, as `fpmctl` needs to know it.
     package enum Phase: String, Sendable, Equatable {
         case starting, running, handover, finishing, terminating
-
-        package init(_ phase: ProcessControl.Phase) {
-            switch phase {
-            case .starting: self = .starting
-            case .running: self = .running
-            case .handingOver: self = .handover
-            case .finishing: self = .finishing
-            case .terminating: self = .terminating
-            }
-        }
     }
 
     package var pid: Int32
