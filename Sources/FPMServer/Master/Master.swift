@@ -24,10 +24,16 @@ package struct LaunchOptions: Sendable {
 /// ondemand listeners and a timer; nothing here may start a thread.
 ///
 /// The decisions live elsewhere, as values: `ProcessControl` (phases, each child's lifecycle,
-/// escalation, reload and hand-over), `ProcessManagerPolicy` (how many workers a pool wants).
-/// This class feeds them events and carries out their commands. Where to look:
-/// start and the loop here; forking in `Master+Children`; the pm tick in `Master+Maintenance`;
-/// request time limits in `Master+RequestWatch`; reload in `Reload.swift`.
+/// escalation, and the whole reload as one value, `ProcessControl.Reload`), `ProcessManagerPolicy`
+/// (how many workers a pool wants). This class feeds them events through its `ControlQueue` and
+/// carries out their commands. Its parts, one file each:
+/// start and the loop here; commands in `Master+Commands`; pools and their listeners in
+/// `Master+Pools` (with `InheritedSockets`, `SocketActivation`); children in `Master+Children`
+/// (their descriptors closed by rule through `DescriptorRegistry`), their reports and kept
+/// connections in `Master+KeptConnections`, their output in `Master+WorkerOutput`; the pm tick
+/// in `Master+Maintenance`; request time limits in `Master+RequestWatch`; the reload in
+/// `Reload/` (start with `ReloadState.swift`); the status listener in `StatusListener`;
+/// systemd in `Master+Systemd`; logs in `Master+Logs`; runtime files in `Master+RuntimeFiles`.
 final class Master {
     var configuration: FPMConfiguration
     let options: LaunchOptions
@@ -165,53 +171,6 @@ final class Master {
         return loop()
     }
 
-    func writePidFile() throws {
-        let path = options.pidOverride ?? configuration.global.pid
-        guard let path else { return }
-        pidFile = path
-        try FileIO.writeFileAtomically(path, "\(pid)\n")
-    }
-
-    /// The state file `fpmctl` reads: generation, phase and the outcome of the last reload.
-    func writeState() {
-        let state = MasterStateFile(pid: pid, generation: generation, phase: MasterStateFile.Phase(control.phase),
-                                    config: configuration.path ?? "(embedded)", pools: pools.map(\.name),
-                                    reloadFailures: control.reload.failures, lastReloadError: control.reload.lastError,
-                                    reopens: reopens, lastReopenError: lastReopenError,
-                                    preparing: control.preparation?.pool ?? "")
-        try? state.write(directory: runtimeDirectory, group: runtimeGroup)
-        systemdStateChanged()
-    }
-
-    func cleanupFiles() {
-        statusListener.closeAll(epoll: epoll)
-        if let pidFile { FileIO.unlink(pidFile) }
-        for pool in pools {
-            pool.scoreboard.memory.removeFile()
-            if case .unix(let path) = pool.config.listen, !inherited.isActivated(pool.listenKey) { FileIO.unlink(path) }
-        }
-        FileIO.unlink(MasterStateFile.path(directory: runtimeDirectory, pid: pid))
-    }
-
-    /// Scoreboards and state files of masters that are gone (killed, crashed): nothing else
-    /// removes them, and `fpmctl` would keep finding them.
-    func removeStaleRuntimeFiles() {
-        for name in FileSystem.entries(of: runtimeDirectory) where name.hasPrefix("swift-fpm.") {
-            let rest = name.dropFirst("swift-fpm.".count)
-            guard let dot = rest.firstIndex(of: "."), let owner = Int32(rest[..<dot]), owner != pid,
-                  !Processes.isAlive(owner) else { continue }
-            FileIO.unlink("\(runtimeDirectory)/\(name)")
-            log.debug("removed \(runtimeDirectory)/\(name) of master \(owner), which is gone")
-        }
-    }
-
-    func signalDaemonParent(ok: Bool) {
-        guard let pipe = daemonReadyPipe else { return }
-        try? FileIO.writeAll(pipe, ok ? "1" : "0")
-        FileIO.close(pipe)
-        daemonReadyPipe = nil
-    }
-
     // MARK: loop
 
     func loop() -> Int32 {
@@ -300,73 +259,5 @@ final class Master {
             hb = min(hb ?? ms, ms)
         }
         return hb
-    }
-
-    // MARK: commands
-
-    /// Queues `event` (if any) and handles everything queued, in order (`ControlQueue`). Returns
-    /// the exit code once the master is done; a call made while commands run only queues, and
-    /// returns the code only if one was already decided.
-    @discardableResult
-    func handle(_ event: ProcessControl.Event?) -> Int32? {
-        if let event { queue.post(event) }
-        if let code = queue.drain(handle: { self.control.handle($0) }, execute: { self.execute($0) }) { exitCode = code }
-        return exitCode
-    }
-
-    /// Carries out one of process control's commands; returns the events it produced.
-    func execute(_ command: ProcessControl.Command) -> [ProcessControl.Event] {
-        switch command {
-        case .askToQuit(let pid):
-            askToQuit(pid)
-        case .signal(let pid, let signal):
-            Processes.signal(pid, signal)
-        case .spawn(let name):
-            if let pool = poolsByName[name] { spawn(pool) }
-        case .reapChildren:
-            return reapChildren()
-        case .validateReload(let reason):
-            return validateReload(reason: reason)
-        case .startPreparation(let pool):
-            return startPreparation(pool: pool)
-        case .collectPreparation(let pool, let output):
-            return collectPreparation(pool: pool, output: output)
-        case .closePreparationOutput(let fd):
-            epoll.remove(fd)
-            FileIO.close(fd)
-        case .bindNewListeners:
-            return bindNewListeners()
-        case .closeListeners(let listeners):
-            closeListeners(listeners)
-        case .execReload:
-            return execReload()
-        case .reopenLogs:
-            reopenLogs()
-        case .release(let child):
-            release(child)
-        case .handedOver:
-            for pool in pools where pool.settings.style == .ondemand && SocketIO.waitReadable(pool.listenFD, timeoutMillis: 0) {
-                onPendingConnection(pool)
-            }
-        case .log(let severity, let message):
-            if severity == .debug { log.debug(message) } else { log.log(severity, message) }
-        case .writeState:
-            writeState()
-        case .exit:
-            cleanupFiles()
-        }
-        return []
-    }
-
-    /// Every exited child, each as the event that tells process control.
-    func reapChildren() -> [ProcessControl.Event] {
-        var exits: [ProcessControl.Event] = []
-        while let (pid, status) = Processes.reapAny() {
-            drainWorkerOutput(pid: pid)
-            keptConnectionsOfEndedWorker(pid)
-            if status.isCrash { logCrashedRequest(pid: pid) }
-            exits.append(.childExited(pid: pid, status: status, now: SystemClock.monotonicNanos()))
-        }
-        return exits
     }
 }
