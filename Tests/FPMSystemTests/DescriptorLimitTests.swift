@@ -1,27 +1,11 @@
-@testable import FPMServer
-import FPMConfiguration
 import FPMSystem
 import Glibc
 import Testing
 
-/// The master raises its descriptor limit to what its pools need (about two per pool, one per
-/// access log, two per worker), never above the hard limit and never lowering it.
+/// The master raises its descriptor limit to what its pools need (Master.descriptorsNeeded,
+/// tested in FPMServerTests' DescriptorEstimateTests), never above the hard limit and never
+/// lowering it.
 @Suite struct DescriptorLimitTests {
-    @Test func theEstimateCountsPoolsAccessLogsAndWorkers() throws {
-        func pools(_ extra: String) -> String {
-            var text = "[global]\n"
-            for i in 1...1000 { text += "[p\(i)]\nlisten = /run/p\(i).sock\npm = ondemand\npm.max_children = 1\nhandler = info\n\(extra)" }
-            return text
-        }
-        let plain = try ConfigurationLoader.load(text: pools(""), path: nil, environment: [:], fileSystem: .isolated)
-        // 2 per pool (listener, hand-off) + 2 per worker (its control channel, twice during a hand-over).
-        #expect(Master.descriptorsNeeded(plain) == 64 + 1000 * (2 + 2))
-        let logged = try ConfigurationLoader.load(
-            text: pools("access.log = /var/log/a.log\ncatch_workers_output = yes\n"),
-            path: nil, environment: [:], fileSystem: .isolated)
-        #expect(Master.descriptorsNeeded(logged) == 64 + 1000 * (3 + 2 * 3))
-    }
-
     @Test func theSoftLimitRisesToTheHardOneAtMostAndNeverFalls() {
         let before = Processes.descriptorLimit
         #expect(Processes.raiseDescriptorLimit(to: 16) == before)  // never lowered
