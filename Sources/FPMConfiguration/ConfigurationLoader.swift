@@ -1,4 +1,4 @@
-import Glibc
+import FPMSystem
 
 /// Reads, checks and returns a configuration, or throws every error found.
 ///
@@ -125,10 +125,7 @@ public enum ConfigurationLoader {
         } else {
             candidates = ["conf/fpm.conf", "/etc/swift-fpm/fpm.conf"]
         }
-        return candidates.first { candidate in
-            var info = stat()
-            return stat(candidate, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
-        }
+        return candidates.first { FileSystem.isRegularFile($0) }
     }
 }
 

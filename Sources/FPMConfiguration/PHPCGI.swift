@@ -1,4 +1,3 @@
-import Glibc
 
 /// A php-fpm pool moved over runs PHP through `exec = php-cgi…`: what tells such a pool apart,
 /// what its php.ini overrides become, and which php-cgi the error message can name.

@@ -1,4 +1,4 @@
-import Glibc
+import FPMSystem
 
 /// The few things the loader asks of the system: files, globs, directories, accounts.
 ///
@@ -57,7 +57,7 @@ public struct ConfigurationFileSystem: Sendable {
         isExecutable: SystemLookup.isExecutable,
         userExists: SystemLookup.userExists,
         groupExists: SystemLookup.groupExists,
-        phpCGIProgram: { PHPCGI.installedProgram(path: getenv("PATH").map { String(cString: $0) }) }
+        phpCGIProgram: { PHPCGI.installedProgram(path: ProcessEnvironment.value("PATH")) }
     )
 
     /// No file system at all: `include` fails, and every directory, program, user and group is taken to exist.
@@ -106,64 +106,44 @@ public struct ConfigurationFileSystem: Sendable {
     }
 }
 
-/// The Glibc calls behind `ConfigurationFileSystem.system`.
+/// The system calls behind `ConfigurationFileSystem.system`, through FPMSystem's wrappers.
 enum SystemLookup {
     static func readFile(_ path: String) -> Result<[UInt8], ConfigurationFileSystem.FileError> {
-        guard let file = fopen(path, "rb") else { return .failure(.init(errnoMessage())) }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
-            if count > 0 { bytes.append(contentsOf: buffer[0..<count]) }
-            if count < buffer.count {
-                if ferror(file) != 0 { return .failure(.init(errnoMessage())) }
-                break
-            }
+        do throws(SystemError) {
+            return .success(try FileSystem.contents(of: path))
+        } catch {
+            return .failure(.init(SystemError.message(for: error.code)))
         }
-        return .success(bytes)
     }
 
     static func glob(_ pattern: String) -> ConfigurationFileSystem.GlobResult {
-        var result = glob_t()
-        defer { globfree(&result) }
-        let status = Glibc.glob(pattern, GLOB_ERR | GLOB_MARK, nil, &result)
-        switch status {
-        case 0:
-            var paths: [String] = []
-            for index in 0..<Int(result.gl_pathc) {
-                guard let pointer = result.gl_pathv[index] else { continue }
-                let path = String(cString: pointer)
-                if !path.hasSuffix("/") { paths.append(path) }
-            }
+        switch FileSystem.glob(pattern) {
+        case .paths(let found):
+            let paths = found.filter { !$0.hasSuffix("/") }
             return paths.isEmpty ? .noMatch : .matches(paths.sorted())
-        case GLOB_NOMATCH:
+        case .noMatch:
             return .noMatch
-        default:
+        case .failed(let status):
             return .failed("unable to expand the pattern (glob returned \(status)): the directory does not exist or cannot be read")
         }
     }
 
     static func isDirectory(_ path: String) -> Bool {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return false }
-        return (info.st_mode & S_IFMT) == S_IFDIR
+        FileSystem.isDirectory(path)
     }
 
     static func isExecutable(_ path: String) -> Bool {
-        var info = stat()
-        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return false }
-        return access(path, X_OK) == 0
+        FileSystem.isRegularFile(path) && FileSystem.canAccess(path, .execute)
     }
 
     static func userExists(_ name: String) -> Bool {
         if let id = numericID(name) { return id >= 0 }
-        return getpwnam(name) != nil
+        return Processes.userExists(named: name)
     }
 
     static func groupExists(_ name: String) -> Bool {
         if let id = numericID(name) { return id >= 0 }
-        return getgrnam(name) != nil
+        return Processes.groupExists(named: name)
     }
 
     /// php-fpm accepts a numeric uid/gid without looking it up.
@@ -173,10 +153,7 @@ enum SystemLookup {
     }
 
     static func isIPAddress(_ text: String) -> Bool {
-        var buffer = [UInt8](repeating: 0, count: 16)
-        return buffer.withUnsafeMutableBytes { raw in
-            inet_pton(AF_INET, text, raw.baseAddress) == 1 || inet_pton(AF_INET6, text, raw.baseAddress) == 1
-        }
+        PeerAddress(literal: text) != nil
     }
 
     /// fnmatch(3)-like matching of `*` and `?` (no brackets), used by the virtual file system.
@@ -205,9 +182,5 @@ enum SystemLookup {
         }
         while p < pattern.count, pattern[p] == "*" { p += 1 }
         return p == pattern.count
-    }
-
-    static func errnoMessage() -> String {
-        String(cString: strerror(errno))
     }
 }
