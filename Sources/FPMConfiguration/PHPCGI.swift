@@ -41,20 +41,6 @@ public enum PHPCGI {
         return nil
     }
 
-    /// The php-cgi to name in `exec = …`: the newest versioned `php-cgiX.Y` on `PATH`, else a
-    /// plain `php-cgi`, else nil (the message then says `/path/to/php-cgi`).
-    static func installedProgram(path: String?) -> String? {
-        let directories = (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":").map(String.init)
-        var names: Set<String> = []
-        for directory in directories where directory.hasPrefix("/") {
-            guard case .matches(let paths) = SystemLookup.glob(directory + "/php-cgi*") else { continue }
-            for path in paths where SystemLookup.isExecutable(path) {
-                names.insert(String(path.split(separator: "/").last ?? ""))
-            }
-        }
-        return preferred(names)
-    }
-
     /// `php-cgi8.10` over `php-cgi8.2` over `php-cgi`; names with other suffixes are not chosen.
     public static func preferred(_ names: Set<String>) -> String? {
         func version(_ name: String) -> [Int]? {

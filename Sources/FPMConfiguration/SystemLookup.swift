@@ -1,5 +1,3 @@
-import FPMSystem
-
 /// The few things the loader asks of the system: files, globs, directories, accounts.
 ///
 /// `ConfigurationFileSystem.system` asks the real system; tests and the fuzzer pass their own
@@ -49,17 +47,6 @@ public struct ConfigurationFileSystem: Sendable {
         self.phpCGIProgram = phpCGIProgram
     }
 
-    /// The real file system and account database.
-    public static let system = ConfigurationFileSystem(
-        readFile: SystemLookup.readFile,
-        glob: SystemLookup.glob,
-        isDirectory: SystemLookup.isDirectory,
-        isExecutable: SystemLookup.isExecutable,
-        userExists: SystemLookup.userExists,
-        groupExists: SystemLookup.groupExists,
-        phpCGIProgram: { PHPCGI.installedProgram(path: ProcessEnvironment.value("PATH")) }
-    )
-
     /// No file system at all: `include` fails, and every directory, program, user and group is taken to exist.
     public static let isolated = ConfigurationFileSystem(
         readFile: { _ in .failure(FileError("includes are disabled")) },
@@ -106,54 +93,13 @@ public struct ConfigurationFileSystem: Sendable {
     }
 }
 
-/// The system calls behind `ConfigurationFileSystem.system`, through FPMSystem's wrappers.
+/// The pure parts of the lookups; the system calls behind `ConfigurationFileSystem.system` are
+/// in ConfigurationFileSystem+System.swift.
 enum SystemLookup {
-    static func readFile(_ path: String) -> Result<[UInt8], ConfigurationFileSystem.FileError> {
-        do throws(SystemError) {
-            return .success(try FileSystem.contents(of: path))
-        } catch {
-            return .failure(.init(SystemError.message(for: error.code)))
-        }
-    }
-
-    static func glob(_ pattern: String) -> ConfigurationFileSystem.GlobResult {
-        switch FileSystem.glob(pattern) {
-        case .paths(let found):
-            let paths = found.filter { !$0.hasSuffix("/") }
-            return paths.isEmpty ? .noMatch : .matches(paths.sorted())
-        case .noMatch:
-            return .noMatch
-        case .failed(let status):
-            return .failed("unable to expand the pattern (glob returned \(status)): the directory does not exist or cannot be read")
-        }
-    }
-
-    static func isDirectory(_ path: String) -> Bool {
-        FileSystem.isDirectory(path)
-    }
-
-    static func isExecutable(_ path: String) -> Bool {
-        FileSystem.isRegularFile(path) && FileSystem.canAccess(path, .execute)
-    }
-
-    static func userExists(_ name: String) -> Bool {
-        if let id = numericID(name) { return id >= 0 }
-        return Processes.userExists(named: name)
-    }
-
-    static func groupExists(_ name: String) -> Bool {
-        if let id = numericID(name) { return id >= 0 }
-        return Processes.groupExists(named: name)
-    }
-
     /// php-fpm accepts a numeric uid/gid without looking it up.
     static func numericID(_ text: String) -> Int? {
         guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
         return Int(text).flatMap { $0 <= Int(UInt32.max) ? $0 : nil } ?? -1
-    }
-
-    static func isIPAddress(_ text: String) -> Bool {
-        PeerAddress(literal: text) != nil
     }
 
     /// fnmatch(3)-like matching of `*` and `?` (no brackets), used by the virtual file system.
