@@ -11,6 +11,7 @@ let package = Package(
     name: "swift-fpm",
     products: [
         .library(name: "FastCGI", targets: ["FastCGI"]),
+        .library(name: "FastCGIClient", targets: ["FastCGIClient"]),
         .library(name: "FPM", targets: ["FPM"]),
         .library(name: "FPMTesting", targets: ["FPMTesting"]),
         .executable(name: "fpm", targets: ["fpm"]),
@@ -34,11 +35,15 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
-        // The wire protocol, both sides, over byte buffers. No dependency beyond the stdlib and Glibc.
+        // The wire protocol, both sides, over byte buffers. No dependency beyond the stdlib; no I/O.
         .target(name: "FastCGI", swiftSettings: swiftSettings),
+        // A blocking FastCGI client (fpmctl, fcgibench, FPMTesting's live mode, the tests): the
+        // codec over a socket, its calls through the system layer.
+        .target(name: "FastCGIClient", dependencies: ["FastCGI", "FPMSystem"], swiftSettings: swiftSettings),
         // php-fpm's configuration language: reader, directive table, validation, -tt dump.
-        // Kept apart from FPM so it can be fuzzed and tested without the process machinery.
-        .target(name: "FPMConfiguration", swiftSettings: swiftSettings),
+        // Kept apart from FPM so it can be fuzzed and tested without the process machinery;
+        // its few questions to the real system (files, globs, accounts) go through FPMSystem.
+        .target(name: "FPMConfiguration", dependencies: ["FPMSystem"], swiftSettings: swiftSettings),
         // What Glibc's module map does not expose (signalfd, pipe2, accept4, wait macros…).
         .target(name: "CFPMShims"),
         // The system layer: every libc call, behind typed wrappers that throw errors naming the call.
@@ -88,7 +93,7 @@ let package = Package(
         .target(
             name: "FPMTesting",
             dependencies: [
-                "FPM", "FPMServer", "FPMStatus", "FastCGI", "FPMConfiguration", "FPMSystem",
+                "FPM", "FPMServer", "FPMStatus", "FastCGI", "FastCGIClient", "FPMConfiguration", "FPMSystem",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings
@@ -101,7 +106,7 @@ let package = Package(
         .executableTarget(
             name: "fpmctl",
             dependencies: [
-                "FPMStatus", "FPMSystem", "FastCGI", "FPMConfiguration",
+                "FPMStatus", "FPMSystem", "FastCGI", "FastCGIClient", "FPMConfiguration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -110,7 +115,7 @@ let package = Package(
         .executableTarget(
             name: "fcgibench",
             dependencies: [
-                "FastCGI", "FPMSystem",
+                "FastCGI", "FastCGIClient", "FPMSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Atomics", package: "swift-atomics"),
             ],
@@ -135,8 +140,11 @@ let package = Package(
             path: "Tests/Fixtures/TestApp",
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "FastCGITests", dependencies: ["FastCGI"], swiftSettings: swiftSettings),
+        // FastCGIClient: the libfcgi differential test feeds the oracle through it.
+        .testTarget(name: "FastCGITests", dependencies: ["FastCGI", "FastCGIClient", "FPMSystem"], swiftSettings: swiftSettings),
+        .testTarget(name: "FastCGIClientTests", dependencies: ["FastCGIClient", "FastCGI", "FPMSystem"], swiftSettings: swiftSettings),
         .testTarget(name: "FPMConfigurationTests", dependencies: ["FPMConfiguration"], swiftSettings: swiftSettings),
+        .testTarget(name: "FPMSystemTests", dependencies: ["FPMSystem", .product(name: "SystemPackage", package: "swift-system")], swiftSettings: swiftSettings),
         .testTarget(name: "FPMServerTests", dependencies: ["FPMServer", "FPMStatus", "FPMSystem", "FastCGI", "FPMConfiguration", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         .testTarget(name: "FPMStatusTests", dependencies: ["FPMStatus", "FPMSystem", "FastCGI", "FPMConfiguration"], swiftSettings: swiftSettings),
         .testTarget(
@@ -151,7 +159,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["FastCGI", "FPMConfiguration", "fpm", "fpmctl", "fpm-testapp", "fcgibench"],
+            dependencies: ["FastCGI", "FastCGIClient", "FPMConfiguration", "fpm", "fpmctl", "fpm-testapp", "fcgibench"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -4,7 +4,10 @@
 
 SWIFTC ?= swiftc
 FUZZ_SECONDS ?= 600
-CONFIG_FUZZ_SOURCES = $(wildcard Sources/FPMConfiguration/*.swift) fuzz/ConfigFuzz.swift
+# The module without its one file of system calls (through FPMSystem, not built here): the
+# fuzzer gets fuzz/ConfigFuzzSystem.swift in its place.
+CONFIG_FUZZ_SOURCES = $(filter-out Sources/FPMConfiguration/ConfigurationFileSystem+System.swift,$(wildcard Sources/FPMConfiguration/*.swift)) \
+	fuzz/ConfigFuzzSystem.swift fuzz/ConfigFuzz.swift
 
 .PHONY: fuzz-config fuzz-config-build
 

@@ -108,8 +108,8 @@ public struct Request {
         var fields = HTTPFields()
         for (name, value) in base.params {
             let fieldName: String
-            if name.hasPrefix("HTTP_") {
-                fieldName = String(name.dropFirst(5).lowercased().map { $0 == "_" ? "-" : $0 })
+            if let header = CGIHeaderName.header(forParam: name) {
+                fieldName = header
             } else if name == "CONTENT_TYPE" {
                 fieldName = "content-type"
             } else if name == "CONTENT_LENGTH" {

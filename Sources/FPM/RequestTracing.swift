@@ -104,14 +104,6 @@ package enum RequestTracing {
 /// `traceparent` is `HTTP_TRACEPARENT`.
 struct ParamsExtractor: Extractor {
     func extract(key: String, from carrier: FastCGIParams) -> String? {
-        var name = "HTTP_"
-        for c in key.utf8 {
-            switch c {
-            case UInt8(ascii: "-"): name.append("_")
-            case UInt8(ascii: "a")...UInt8(ascii: "z"): name.unicodeScalars.append(Unicode.Scalar(c - 32))
-            default: name.unicodeScalars.append(Unicode.Scalar(c))
-            }
-        }
-        return carrier[name]
+        carrier[CGIHeaderName.param(forHeader: key)]
     }
 }

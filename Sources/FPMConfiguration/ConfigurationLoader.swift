@@ -1,5 +1,3 @@
-import Glibc
-
 /// Reads, checks and returns a configuration, or throws every error found.
 ///
 /// A load reads the main file and its includes line by line (`INILexer`), applies each
@@ -110,24 +108,6 @@ public enum ConfigurationLoader {
                 fileSystem: .isolated)
         } catch {
             fatalError("the embedded configuration does not load: \(error)")
-        }
-    }
-
-    /// The configuration file to use when `-y` is not given, or nil to use the embedded default.
-    ///
-    /// With a prefix: `$prefix/etc/fpm.conf`, then `$prefix/conf/fpm.conf`. Without: `conf/fpm.conf`
-    /// (relative to the working directory, as in a checkout), then `/etc/swift-fpm/fpm.conf`.
-    /// The first that exists wins.
-    public static func defaultConfigPath(prefix: String?) -> String? {
-        let candidates: [String]
-        if let prefix {
-            candidates = [PathResolution.resolve("etc/fpm.conf", against: prefix), PathResolution.resolve("conf/fpm.conf", against: prefix)]
-        } else {
-            candidates = ["conf/fpm.conf", "/etc/swift-fpm/fpm.conf"]
-        }
-        return candidates.first { candidate in
-            var info = stat()
-            return stat(candidate, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
         }
     }
 }

@@ -60,11 +60,6 @@ public enum ListenAddress: Sendable, Equatable, Hashable, CustomStringConvertibl
         return .unix(path: PathResolution.resolve(path, against: prefix))
     }
 
-    public var isUnix: Bool {
-        if case .unix = self { return true }
-        return false
-    }
-
     /// The configuration string: `9000`, `127.0.0.1:9000`, `[::1]:9000` or `/run/fpm.sock`.
     public var description: String {
         switch self {

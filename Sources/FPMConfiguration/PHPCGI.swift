@@ -1,4 +1,3 @@
-import Glibc
 
 /// A php-fpm pool moved over runs PHP through `exec = php-cgi…`: what tells such a pool apart,
 /// what its php.ini overrides become, and which php-cgi the error message can name.
@@ -40,20 +39,6 @@ public enum PHPCGI {
             return "listen = \(path) at line \(source.location(of: "listen").line)"
         }
         return nil
-    }
-
-    /// The php-cgi to name in `exec = …`: the newest versioned `php-cgiX.Y` on `PATH`, else a
-    /// plain `php-cgi`, else nil (the message then says `/path/to/php-cgi`).
-    static func installedProgram(path: String?) -> String? {
-        let directories = (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":").map(String.init)
-        var names: Set<String> = []
-        for directory in directories where directory.hasPrefix("/") {
-            guard case .matches(let paths) = SystemLookup.glob(directory + "/php-cgi*") else { continue }
-            for path in paths where SystemLookup.isExecutable(path) {
-                names.insert(String(path.split(separator: "/").last ?? ""))
-            }
-        }
-        return preferred(names)
     }
 
     /// `php-cgi8.10` over `php-cgi8.2` over `php-cgi`; names with other suffixes are not chosen.

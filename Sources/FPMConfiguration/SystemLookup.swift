@@ -1,5 +1,3 @@
-import Glibc
-
 /// The few things the loader asks of the system: files, globs, directories, accounts.
 ///
 /// `ConfigurationFileSystem.system` asks the real system; tests and the fuzzer pass their own
@@ -49,17 +47,6 @@ public struct ConfigurationFileSystem: Sendable {
         self.phpCGIProgram = phpCGIProgram
     }
 
-    /// The real file system and account database.
-    public static let system = ConfigurationFileSystem(
-        readFile: SystemLookup.readFile,
-        glob: SystemLookup.glob,
-        isDirectory: SystemLookup.isDirectory,
-        isExecutable: SystemLookup.isExecutable,
-        userExists: SystemLookup.userExists,
-        groupExists: SystemLookup.groupExists,
-        phpCGIProgram: { PHPCGI.installedProgram(path: getenv("PATH").map { String(cString: $0) }) }
-    )
-
     /// No file system at all: `include` fails, and every directory, program, user and group is taken to exist.
     public static let isolated = ConfigurationFileSystem(
         readFile: { _ in .failure(FileError("includes are disabled")) },
@@ -106,77 +93,13 @@ public struct ConfigurationFileSystem: Sendable {
     }
 }
 
-/// The Glibc calls behind `ConfigurationFileSystem.system`.
+/// The pure parts of the lookups; the system calls behind `ConfigurationFileSystem.system` are
+/// in ConfigurationFileSystem+System.swift.
 enum SystemLookup {
-    static func readFile(_ path: String) -> Result<[UInt8], ConfigurationFileSystem.FileError> {
-        guard let file = fopen(path, "rb") else { return .failure(.init(errnoMessage())) }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
-            if count > 0 { bytes.append(contentsOf: buffer[0..<count]) }
-            if count < buffer.count {
-                if ferror(file) != 0 { return .failure(.init(errnoMessage())) }
-                break
-            }
-        }
-        return .success(bytes)
-    }
-
-    static func glob(_ pattern: String) -> ConfigurationFileSystem.GlobResult {
-        var result = glob_t()
-        defer { globfree(&result) }
-        let status = Glibc.glob(pattern, GLOB_ERR | GLOB_MARK, nil, &result)
-        switch status {
-        case 0:
-            var paths: [String] = []
-            for index in 0..<Int(result.gl_pathc) {
-                guard let pointer = result.gl_pathv[index] else { continue }
-                let path = String(cString: pointer)
-                if !path.hasSuffix("/") { paths.append(path) }
-            }
-            return paths.isEmpty ? .noMatch : .matches(paths.sorted())
-        case GLOB_NOMATCH:
-            return .noMatch
-        default:
-            return .failed("unable to expand the pattern (glob returned \(status)): the directory does not exist or cannot be read")
-        }
-    }
-
-    static func isDirectory(_ path: String) -> Bool {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return false }
-        return (info.st_mode & S_IFMT) == S_IFDIR
-    }
-
-    static func isExecutable(_ path: String) -> Bool {
-        var info = stat()
-        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return false }
-        return access(path, X_OK) == 0
-    }
-
-    static func userExists(_ name: String) -> Bool {
-        if let id = numericID(name) { return id >= 0 }
-        return getpwnam(name) != nil
-    }
-
-    static func groupExists(_ name: String) -> Bool {
-        if let id = numericID(name) { return id >= 0 }
-        return getgrnam(name) != nil
-    }
-
     /// php-fpm accepts a numeric uid/gid without looking it up.
     static func numericID(_ text: String) -> Int? {
         guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
         return Int(text).flatMap { $0 <= Int(UInt32.max) ? $0 : nil } ?? -1
-    }
-
-    static func isIPAddress(_ text: String) -> Bool {
-        var buffer = [UInt8](repeating: 0, count: 16)
-        return buffer.withUnsafeMutableBytes { raw in
-            inet_pton(AF_INET, text, raw.baseAddress) == 1 || inet_pton(AF_INET6, text, raw.baseAddress) == 1
-        }
     }
 
     /// fnmatch(3)-like matching of `*` and `?` (no brackets), used by the virtual file system.
@@ -205,9 +128,5 @@ enum SystemLookup {
         }
         while p < pattern.count, pattern[p] == "*" { p += 1 }
         return p == pattern.count
-    }
-
-    static func errnoMessage() -> String {
-        String(cString: strerror(errno))
     }
 }

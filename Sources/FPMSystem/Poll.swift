@@ -35,9 +35,9 @@ package enum Poll {
             let e = Glibc.errno
             guard e == EINTR else { throw SystemError("poll", Errno(rawValue: e)) }
             if timeoutMillis > 0 {
-                let left = (deadline - SystemClock.monotonicNanos() + 999_999) / 1_000_000
-                if left <= 0 { return 0 }
-                timeout = Int32(clamping: left)
+                let left = SystemClock.millisecondsLeft(until: deadline, now: SystemClock.monotonicNanos())
+                if left == 0 { return 0 }
+                timeout = left
             }
         }
     }

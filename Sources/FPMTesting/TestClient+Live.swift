@@ -2,6 +2,7 @@ import FPM
 import FPMConfiguration
 import FPMSystem
 import FastCGI
+import FastCGIClient
 import Foundation
 import Glibc
 

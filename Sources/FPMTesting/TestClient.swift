@@ -116,7 +116,7 @@ public final class TestClient {
             } else if name == "content-length" {
                 pairs.append(("CONTENT_LENGTH", field.value))
             } else {
-                pairs.append(("HTTP_" + String(name.uppercased().map { $0 == "-" ? "_" : $0 }), field.value))
+                pairs.append((CGIHeaderName.param(forHeader: name), field.value))
             }
         }
         if keepsCookies, headers[.cookie] == nil, let cookie = cookies.header(for: path) {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Atomics
 import FPMSystem
 import FastCGI
+import FastCGIClient
 import Foundation
 
 /// A FastCGI load generator: measures an upstream (swift-fpm, php-fpm, a libfcgi program)

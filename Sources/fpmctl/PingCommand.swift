@@ -3,6 +3,7 @@ import FPMConfiguration
 import FPMStatus
 import FPMSystem
 import FastCGI
+import FastCGIClient
 
 /// `fpmctl ping`: a FastCGI request to a pool's `ping.path`, as a load balancer's health
 /// check would send it. It fails (exit 1) when the pool has no `ping.path`, when the answer

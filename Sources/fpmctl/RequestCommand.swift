@@ -2,6 +2,7 @@ import ArgumentParser
 import FPMStatus
 import FPMSystem
 import FastCGI
+import FastCGIClient
 
 /// `fpmctl request`: one FastCGI request, the response printed as a CGI program's would be:
 /// with --include the status line and the headers first, once, then the body.

@@ -1,4 +1,6 @@
+import FPMSystem
 import FastCGI
+import FastCGIClient
 import Foundation
 import Testing
 #if canImport(Glibc)
@@ -103,7 +105,7 @@ enum Oracle {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/o.sock"
-        let listenFD = try listenUnix(path)
+        let listenFD = try Socket.listenUnix(path: path, backlog: 8, mode: 0o600, owner: nil, group: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         let listenHandle = FileHandle(fileDescriptor: listenFD, closeOnDealloc: true)

@@ -1,5 +1,6 @@
 import Foundation
 import FastCGI
+import FastCGIClient
 import Testing
 
 /// The shipped examples of one front end: `examples/<server>/*<suffix>`.

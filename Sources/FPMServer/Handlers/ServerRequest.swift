@@ -74,13 +74,7 @@ package final class ServerRequest {
     package func header(_ name: String) -> String? {
         if name.caseInsensitiveEquals("Content-Type") { return contentType }
         if name.caseInsensitiveEquals("Content-Length") { return params["CONTENT_LENGTH"] }
-        var key = "HTTP_"
-        for c in name.utf8 {
-            if c == UInt8(ascii: "-") { key.append("_") }
-            else if c >= 97 && c <= 122 { key.unicodeScalars.append(Unicode.Scalar(c - 32)) }
-            else { key.unicodeScalars.append(Unicode.Scalar(c)) }
-        }
-        return params[key]
+        return params[CGIHeaderName.param(forHeader: name)]
     }
 
     /// The decoded query string as name/value pairs (`+` is a space, %XX decoded).
@@ -123,12 +117,6 @@ package final class ServerRequest {
             out.append(contentsOf: chunk[0..<n])
         }
         return out
-    }
-
-    /// A url-encoded form body (application/x-www-form-urlencoded) as name/value pairs.
-    package func formFields(limit: Int = 1 << 20) throws -> [(String, String)] {
-        let body = try readBody(limit: limit)
-        return FormDecoding.decode(String(decoding: body, as: UTF8.self))
     }
 }
 

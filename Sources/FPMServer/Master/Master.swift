@@ -182,11 +182,11 @@ final class Master {
             let now = SystemClock.monotonicNanos()
             var timeoutMillis = Int32(clamping: max(0, (nextTick - now) / 1_000_000))
             if let deadline = control.nextDeadline {
-                timeoutMillis = min(timeoutMillis, Int32(clamping: max(0, (deadline - now + 999_999) / 1_000_000)))
+                timeoutMillis = min(timeoutMillis, SystemClock.millisecondsLeft(until: deadline, now: now))
             }
             if let hb = heartbeatMillis() { timeoutMillis = min(timeoutMillis, hb) }
             if let deadline = statusListener.nextDeadline {
-                timeoutMillis = min(timeoutMillis, Int32(clamping: max(0, (deadline - now + 999_999) / 1_000_000)))
+                timeoutMillis = min(timeoutMillis, SystemClock.millisecondsLeft(until: deadline, now: now))
             }
             if let sd = systemdWakeMillis(now: now) { timeoutMillis = min(timeoutMillis, sd) }
             var signals: [Int32] = []

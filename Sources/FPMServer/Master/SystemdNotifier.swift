@@ -80,7 +80,7 @@ package struct SystemdNotifier: Sendable, Equatable {
         if watchdogInterval != nil { next = nextWatchdog }
         if statusInterval != nil { next = min(next ?? nextStatus, nextStatus) }
         guard let next else { return nil }
-        return Int32(clamping: max(0, (next - nowMono + 999_999) / 1_000_000))
+        return SystemClock.millisecondsLeft(until: next, now: nowMono)
     }
 
     /// The datagrams to send for `event`, in order.

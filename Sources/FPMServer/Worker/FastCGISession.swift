@@ -268,19 +268,11 @@ final class FastCGISession: ResponseSink {
     /// Sends all of `bytes`: one `send` when the socket takes them, as usual; when the client
     /// does not read, waits for room at most request_write_timeout without progress.
     private func send(_ bytes: UnsafeRawBufferPointer) throws {
-        let fd = self.fd
-        var offset = 0
-        while offset < bytes.count {
-            let n: Int
-            do { n = try SocketIO.sendSome(fd, UnsafeRawBufferPointer(rebasing: bytes[offset...])) } catch { throw rethrow(error) }
-            if n > 0 {
-                offset += n
-                continue
-            }
-            let timeout = writeTimeout > 0 ? Int32(clamping: writeTimeout * 1000) : -1
-            if try Poll.wait(fd, for: Poll.writable, timeoutMillis: timeout) == 0 {
-                throw ClientTimeout(stage: .writing, seconds: writeTimeout)
-            }
+        let timeout = writeTimeout > 0 ? Int32(clamping: writeTimeout * 1000) : -1
+        let sent: Bool
+        do { sent = try SocketIO.sendAll(fd, bytes, waitingAtMost: timeout) } catch { throw rethrow(error) }
+        guard sent else {
+            throw ClientTimeout(stage: .writing, seconds: writeTimeout)
         }
     }
 
@@ -289,9 +281,9 @@ final class FastCGISession: ResponseSink {
     func waitForInput(until deadline: Int, stage: ClientTimeout.Stage) throws {
         var timeout: Int32 = -1
         if deadline > 0 {
-            let left = (deadline - SystemClock.monotonicNanos() + 999_999) / 1_000_000
+            let left = SystemClock.millisecondsLeft(until: deadline, now: SystemClock.monotonicNanos())
             guard left > 0 else { throw ClientTimeout(stage: stage, seconds: readTimeout) }
-            timeout = Int32(clamping: left)
+            timeout = left
         }
         if try Poll.wait(fd, for: Poll.readable, timeoutMillis: timeout) == 0 {
             throw ClientTimeout(stage: stage, seconds: readTimeout)

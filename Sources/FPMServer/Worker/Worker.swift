@@ -133,7 +133,7 @@ final class Worker {
             ready.removeAll(keepingCapacity: true)
             var timeout: Int32 = -1
             if let resume = acceptResumesAt {
-                timeout = Int32(clamping: max(0, (resume - SystemClock.monotonicNanos() + 999_999) / 1_000_000))
+                timeout = SystemClock.millisecondsLeft(until: resume, now: SystemClock.monotonicNanos())
             }
             do {
                 try epoll.wait(timeout: timeout) { ready.append($0) }

@@ -1,12 +1,10 @@
 import FPM
-import Glibc
+import FPMSystem
 
 /// `/sleep`'s wait, a function of its own so the slowlog's stack has a frame that names it.
 @inline(never)
 func slowRouteSleep(milliseconds ms: Int) {
-    var ts = timespec(tv_sec: ms / 1000, tv_nsec: (ms % 1000) * 1_000_000)
-    var rest = timespec()
-    while nanosleep(&ts, &rest) == -1 && errno == EINTR { ts = rest }
+    SystemClock.sleep(nanos: ms * 1_000_000)
 }
 
 /// `/say?text=T&times=N&to=stdout|stderr&newline=0&ms=M`: the worker writes T repeated N
@@ -19,13 +17,7 @@ func sayRoute(_ query: URLEncodedParameters) -> String {
     if query["to"] == "stdout" {
         print(text, terminator: newline ? "\n" : "")
     } else {
-        let bytes = Array((text + (newline ? "\n" : "")).utf8)
-        var sent = 0
-        while sent < bytes.count {
-            let n = bytes[sent...].withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-            if n <= 0 { break }
-            sent += n
-        }
+        try? FileIO.writeAll(2, text + (newline ? "\n" : ""))
     }
     return "said \(text.utf8.count) bytes\n"
 }

@@ -11,22 +11,21 @@ import Glibc
 /// the file in the pool's env[TESTAPP_EVENTS] (setUp appends "setup PID"), and fails when the
 /// pool's env[TESTAPP_PREPARE_FAIL] is set; it first sleeps env[TESTAPP_PREPARE_SLEEP_MS].
 final class TestApp: Handler, PoolPreparing {
-    var preparesPool: Bool { getenv("TESTAPP_PREPARE") != nil }
+    var preparesPool: Bool { ProcessEnvironment.value("TESTAPP_PREPARE") != nil }
 
     func prepare(_ pool: PoolInfo) throws {
         let env = Dictionary(pool.environment, uniquingKeysWith: { $1 })
-        if let path = env["TESTAPP_EVENTS"] { append("prepare \(getpid())\n", to: path) }
+        if let path = env["TESTAPP_EVENTS"] { append("prepare \(Processes.pid)\n", to: path) }
         // A slow migration: the master must keep serving its loop meanwhile (on reload).
-        if let ms = env["TESTAPP_PREPARE_SLEEP_MS"].flatMap({ UInt32($0) }) { usleep(ms * 1000) }
+        if let ms = env["TESTAPP_PREPARE_SLEEP_MS"].flatMap({ UInt32($0) }) { SystemClock.sleep(nanos: Int(ms) * 1_000_000) }
         struct PrepareFailed: Error, CustomStringConvertible { var description: String }
         if let reason = env["TESTAPP_PREPARE_FAIL"] { throw PrepareFailed(description: "test preparation failed: \(reason)") }
     }
 
     func append(_ line: String, to path: String) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        guard fd >= 0 else { return }
-        _ = line.withCString { write(fd, $0, strlen($0)) }
-        close(fd)
+        guard let fd = try? FileIO.open(path, O_WRONLY | O_CREAT | O_APPEND, mode: 0o644) else { return }
+        try? FileIO.writeAll(fd, line)
+        FileIO.close(fd)
     }
 
     var setUpCount = 0
@@ -36,7 +35,7 @@ final class TestApp: Handler, PoolPreparing {
 
     /// The worker's pid as text, made once in setUp: the bench's `/pid` answer then costs what
     /// libfcgi's costs (it reads getpid once too), not two syscalls and a conversion per request.
-    var pidText = String(getpid())
+    var pidText = String(Processes.pid)
     /// `/async…`: async routes (AsyncRoutes.swift).
     let asyncRoutes = AsyncRoutes()
 
@@ -44,12 +43,11 @@ final class TestApp: Handler, PoolPreparing {
         setUpCount += 1
         pidText = String(worker.pid)
         asyncRoutes.pidText = pidText
-        if let marker = getenv("TESTAPP_SETUP_MARKER") {
-            let path = String(cString: marker) + ".\(worker.pid)"
-            let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-            if fd >= 0 { close(fd) }
+        if let marker = ProcessEnvironment.value("TESTAPP_SETUP_MARKER") {
+            let path = marker + ".\(worker.pid)"
+            if let fd = try? FileIO.open(path, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644) { FileIO.close(fd) }
         }
-        if let events = getenv("TESTAPP_EVENTS") { append("setup \(worker.pid)\n", to: String(cString: events)) }
+        if let events = ProcessEnvironment.value("TESTAPP_EVENTS") { append("setup \(worker.pid)\n", to: events) }
     }
 
     func handle(_ request: Request, _ response: Response) throws {
@@ -112,7 +110,7 @@ final class TestApp: Handler, PoolPreparing {
             try response.write("status \(response.status.code)\n")
         case "/env":
             let lines = ProcessEnvironment.entries().map { String(decoding: $0, as: UTF8.self) }
-            try response.write(lines.sorted().joined(separator: "\n") + "\nuid=\(getuid()) gid=\(getgid()) cwd=\(cwd())\n")
+            try response.write(lines.sorted().joined(separator: "\n") + "\nuid=\(Processes.realIDs.user) gid=\(Processes.realIDs.group) cwd=\(Processes.workingDirectory ?? "?")\n")
         case "/leak":
             // 1 MiB of touched memory kept for the life of the worker (pm.max_memory tests).
             leaked.append([UInt8](repeating: UInt8(truncatingIfNeeded: leaked.count | 1), count: 1 << 20))
@@ -121,8 +119,7 @@ final class TestApp: Handler, PoolPreparing {
             // Uses up descriptors (kept open until the worker ends): `n` more on /dev/null.
             let n = Int(query["n"] ?? "1") ?? 1
             for _ in 0..<max(0, min(n, 4096)) {
-                let fd = open("/dev/null", O_RDONLY)
-                if fd >= 0 { heldDescriptors.append(fd) }
+                if let fd = try? FileIO.open("/dev/null", O_RDONLY) { heldDescriptors.append(fd) }
             }
             try response.write("holding \(heldDescriptors.count) descriptors pid \(pidText)\n")
         case "/upload":
@@ -135,9 +132,5 @@ final class TestApp: Handler, PoolPreparing {
     }
 }
 
-func cwd() -> String {
-    var buf = [CChar](repeating: 0, count: 4096)
-    return getcwd(&buf, buf.count) != nil ? String(cString: buf) : "?"
-}
 
 FPMMain.run(handlers: ["testapp": TestApp()])

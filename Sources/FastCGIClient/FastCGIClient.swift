@@ -1,11 +1,9 @@
-// A small blocking FastCGI client for fpmctl and the tests: one connection, requests in
-// sequence, timeouts from the socket options. The only I/O in this module.
+// A small blocking FastCGI client for fpmctl, fcgibench and the tests: one connection,
+// requests in sequence, timeouts from the socket options. The codec is FastCGI's; the socket
+// calls are FPMSystem's (ClientSocket, FileIO, SocketIO).
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import FPMSystem
+import FastCGI
 
 /// Why the client failed; system failures name the call and the errno.
 public enum FastCGIClientError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -24,8 +22,8 @@ public enum FastCGIClientError: Error, Equatable, Sendable, CustomStringConverti
     public var description: String {
         switch self {
         case .invalidAddress(let a): return "invalid FastCGI address '\(a)'"
-        case .resolve(let host, let code): return "getaddrinfo(\(host)): \(String(cString: gai_strerror(code)))"
-        case .system(let call, let e): return "\(call): \(String(cString: strerror(e))) (errno \(e))"
+        case .resolve(let host, let code): return "getaddrinfo(\(host)): \(ClientSocket.resolveMessage(code))"
+        case .system(let call, let e): return "\(call): \(SystemError.message(for: e)) (errno \(e))"
         case .timedOut(let call): return "\(call): timed out"
         case .connectionClosed(let during): return "connection closed by the application \(during)"
         case .protocolError(let e): return e.description
@@ -45,11 +43,21 @@ public final class FastCGIClient {
     public init(connectingTo address: FastCGIAddress, timeout: Double = 10, bindAddress: String? = nil) throws(FastCGIClientError) {
         self.address = address
         self.fd = -1
-        switch address.kind {
-        case .unix(let path):
-            fd = try Self.connectUnix(path: path, timeout: timeout)
-        case .tcp(_, let port):
-            fd = try Self.connectTCP(host: address.connectHost!, port: port, timeout: timeout, bind: bindAddress)
+        do throws(ClientSocket.ConnectError) {
+            switch address.kind {
+            case .unix(let path):
+                fd = try ClientSocket.connect(unixPath: path, timeout: timeout)
+            case .tcp(_, let port):
+                fd = try ClientSocket.connect(host: address.connectHost!, port: port, timeout: timeout, bindAddress: bindAddress)
+            }
+        } catch {
+            switch error {
+            case .invalidPath:
+                guard case .unix(let path) = address.kind else { throw .invalidAddress(address.description) }
+                throw .invalidAddress(path)
+            case .resolve(let host, let code): throw .resolve(host: host, code: code)
+            case .system(let failure): throw Self.clientError(failure)
+            }
         }
     }
 
@@ -59,21 +67,21 @@ public final class FastCGIClient {
         try self.init(connectingTo: a, timeout: timeout, bindAddress: bindAddress)
     }
 
-    deinit { if fd >= 0 { Glibc.close(fd) } }
+    deinit { if fd >= 0 { FileIO.close(fd) } }
 
     /// The connected descriptor (for tests that need to poll it); -1 once closed.
     public var fileDescriptor: Int32 { fd }
 
     /// Closes the connection. Idempotent.
     public func close() {
-        if fd >= 0 { Glibc.close(fd) }
+        if fd >= 0 { FileIO.close(fd) }
         fd = -1
     }
 
     /// Half-closes: the application reads EOF after what was sent.
     public func shutdownWrite() throws(FastCGIClientError) {
         guard fd >= 0 else { throw .closed }
-        if shutdown(fd, Int32(SHUT_WR)) != 0 { throw .system(call: "shutdown", errno: errno) }
+        do throws(SystemError) { try ClientSocket.shutdownWrite(fd) } catch { throw Self.clientError(error) }
     }
 
     // MARK: Requests
@@ -140,19 +148,11 @@ public final class FastCGIClient {
     /// Writes `bytes` as they are (the whole buffer, retrying partial writes and EINTR).
     public func sendRaw(_ bytes: [UInt8]) throws(FastCGIClientError) {
         guard fd >= 0 else { throw .closed }
-        var failure: FastCGIClientError?
-        bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = send(fd, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
-                if n >= 0 { offset += n; continue }
-                let e = errno
-                if e == EINTR { continue }
-                failure = (e == EAGAIN || e == EWOULDBLOCK) ? .timedOut(call: "send") : .system(call: "send", errno: e)
-                return
-            }
+        let fd = self.fd
+        let failure = bytes.withUnsafeBytes { raw -> SystemError? in
+            do throws(SystemError) { try FileIO.sendAll(fd, raw); return nil } catch { return error }
         }
-        if let failure { throw failure }
+        if let failure { throw Self.clientError(failure) }
     }
 
     /// Reads one record; nil on EOF at a record boundary. Throws `.connectionClosed` for EOF
@@ -185,118 +185,25 @@ public final class FastCGIClient {
     /// One recv into `inbox`; returns the byte count (0 at EOF).
     private func receive() throws(FastCGIClientError) -> Int {
         guard fd >= 0 else { throw .closed }
+        let fd = self.fd
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
-            if n > 0 {
-                inbox.append(contentsOf: chunk[0..<n])
-                return n
-            }
-            if n == 0 { return 0 }
-            let e = errno
-            if e == EINTR { continue }
-            if e == EAGAIN || e == EWOULDBLOCK { throw .timedOut(call: "recv") }
-            if e == ECONNRESET { return 0 }
-            throw .system(call: "recv", errno: e)
+        let received = chunk.withUnsafeMutableBytes { buffer -> Result<SocketIO.Received, SystemError> in
+            do throws(SystemError) { return .success(try SocketIO.receive(fd, into: buffer, wait: true)) } catch { return .failure(error) }
+        }
+        switch received {
+        case .success(.bytes(let n)):
+            inbox.append(contentsOf: chunk[0..<n])
+            return n
+        case .success(.endOfStream): return 0
+        // A blocking receive that would block ran out of SO_RCVTIMEO.
+        case .success(.wouldBlock): throw .timedOut(call: "recv")
+        case .failure(let error): throw Self.clientError(error)
         }
     }
 
-    // MARK: Connecting
-
-    private static func setTimeouts(_ fd: Int32, _ seconds: Double) throws(FastCGIClientError) {
-        guard seconds > 0 else { return }
-        let whole = seconds.rounded(.down)
-        var tv = timeval(tv_sec: Int(whole), tv_usec: Int((seconds - whole) * 1_000_000))
-        let size = socklen_t(MemoryLayout<timeval>.size)
-        if setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, size) != 0 { throw .system(call: "setsockopt(SO_RCVTIMEO)", errno: errno) }
-        if setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, size) != 0 { throw .system(call: "setsockopt(SO_SNDTIMEO)", errno: errno) }
-    }
-
-    private static func newSocket(family: Int32, timeout: Double) throws(FastCGIClientError) -> Int32 {
-        let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw .system(call: "socket", errno: errno) }
-        do {
-            try setTimeouts(fd, timeout)
-        } catch {
-            Glibc.close(fd)
-            throw error
-        }
-        return fd
-    }
-
-    /// connect(2), mapping EINPROGRESS/EAGAIN after SO_SNDTIMEO to a timeout.
-    private static func connect(_ fd: Int32, _ addr: UnsafePointer<sockaddr>, _ len: socklen_t) throws(FastCGIClientError) {
-        while Glibc.connect(fd, addr, len) != 0 {
-            let e = errno
-            if e == EINTR { continue }
-            if e == EINPROGRESS || e == EAGAIN { throw .timedOut(call: "connect") }
-            throw .system(call: "connect", errno: e)
-        }
-    }
-
-    private static func connectUnix(path: String, timeout: Double) throws(FastCGIClientError) -> Int32 {
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        let utf8 = Array(path.utf8)
-        let capacity = MemoryLayout.size(ofValue: addr.sun_path)
-        guard !utf8.isEmpty, utf8.count < capacity else { throw .invalidAddress(path) }
-        withUnsafeMutableBytes(of: &addr.sun_path) { dst in
-            for (i, b) in utf8.enumerated() { dst[i] = b }
-        }
-        let fd = try newSocket(family: AF_UNIX, timeout: timeout)
-        let len = socklen_t(MemoryLayout<sockaddr_un>.size)
-        var failure: FastCGIClientError?
-        withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p in
-                do throws(FastCGIClientError) { try connect(fd, p, len) } catch { failure = error }
-            }
-        }
-        if let failure {
-            Glibc.close(fd)
-            throw failure
-        }
-        return fd
-    }
-
-    private static func resolve(host: String, port: UInt16, flags: Int32) throws(FastCGIClientError) -> UnsafeMutablePointer<addrinfo> {
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        hints.ai_flags = AI_NUMERICSERV | flags
-        var result: UnsafeMutablePointer<addrinfo>?
-        let rc = getaddrinfo(host, String(port), &hints, &result)
-        guard rc == 0, let result else { throw .resolve(host: host, code: rc) }
-        return result
-    }
-
-    private static func connectTCP(host: String, port: UInt16, timeout: Double, bind bindHost: String?) throws(FastCGIClientError) -> Int32 {
-        let list = try resolve(host: host, port: port, flags: 0)
-        defer { freeaddrinfo(list) }
-        var lastError = FastCGIClientError.resolve(host: host, code: EAI_NONAME)
-        var cursor: UnsafeMutablePointer<addrinfo>? = list
-        while let ai = cursor {
-            cursor = ai.pointee.ai_next
-            let fd: Int32
-            do {
-                fd = try newSocket(family: ai.pointee.ai_family, timeout: timeout)
-            } catch {
-                lastError = error
-                continue
-            }
-            do throws(FastCGIClientError) {
-                if let bindHost {
-                    let local = try resolve(host: bindHost, port: 0, flags: AI_NUMERICHOST | AI_PASSIVE)
-                    defer { freeaddrinfo(local) }
-                    if Glibc.bind(fd, local.pointee.ai_addr, local.pointee.ai_addrlen) != 0 {
-                        throw FastCGIClientError.system(call: "bind(\(bindHost))", errno: errno)
-                    }
-                }
-                try connect(fd, ai.pointee.ai_addr, ai.pointee.ai_addrlen)
-                return fd
-            } catch {
-                Glibc.close(fd)
-                lastError = error
-            }
-        }
-        throw lastError
+    /// A failed call as the client reports it: EAGAIN (and EINPROGRESS from connect) after
+    /// SO_SNDTIMEO/SO_RCVTIMEO is a timeout.
+    private static func clientError(_ error: SystemError) -> FastCGIClientError {
+        error.isSocketTimeout ? .timedOut(call: error.call) : .system(call: error.call, errno: error.code)
     }
 }

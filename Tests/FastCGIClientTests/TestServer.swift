@@ -1,3 +1,4 @@
+import FPMSystem
 import FastCGI
 import Foundation
 #if canImport(Glibc)
@@ -41,7 +42,7 @@ final class TestServer: Sendable {
             let d = FileManager.default.temporaryDirectory.appendingPathComponent("fcgi-\(UUID().uuidString.prefix(8))").path
             try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
             let path = d + "/s.sock"
-            listenFD = try listenUnix(path)
+            listenFD = try Socket.listenUnix(path: path, backlog: 8, mode: 0o600, owner: nil, group: nil)
             dir = d
             address = .unix(path)
         }
@@ -136,25 +137,4 @@ final class TestServer: Sendable {
             }
         }
     }
-}
-
-/// A listening unix socket at `path`.
-func listenUnix(_ path: String, backlog: Int32 = 8) throws -> Int32 {
-    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-    var addr = sockaddr_un()
-    addr.sun_family = sa_family_t(AF_UNIX)
-    let utf8 = Array(path.utf8)
-    precondition(utf8.count < MemoryLayout.size(ofValue: addr.sun_path))
-    withUnsafeMutableBytes(of: &addr.sun_path) { for (i, b) in utf8.enumerated() { $0[i] = b } }
-    let ok = withUnsafePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0 && listen(fd, backlog) == 0
-        }
-    }
-    guard ok else {
-        let e = errno
-        close(fd)
-        throw POSIXError(POSIXErrorCode(rawValue: e)!)
-    }
-    return fd
 }

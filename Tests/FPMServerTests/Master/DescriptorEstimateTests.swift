@@ -1,12 +1,10 @@
 @testable import FPMServer
 import FPMConfiguration
-import FPMSystem
-import Glibc
 import Testing
 
-/// The master raises its descriptor limit to what its pools need (about two per pool, one per
-/// access log, two per worker), never above the hard limit and never lowering it.
-@Suite struct DescriptorLimitTests {
+/// What the master asks of the descriptor limit: about two per pool, one per access log, two
+/// per worker (Processes.raiseDescriptorLimit, in FPMSystemTests, raises it).
+@Suite struct DescriptorEstimateTests {
     @Test func theEstimateCountsPoolsAccessLogsAndWorkers() throws {
         func pools(_ extra: String) -> String {
             var text = "[global]\n"
@@ -20,14 +18,5 @@ import Testing
             text: pools("access.log = /var/log/a.log\ncatch_workers_output = yes\n"),
             path: nil, environment: [:], fileSystem: .isolated)
         #expect(Master.descriptorsNeeded(logged) == 64 + 1000 * (3 + 2 * 3))
-    }
-
-    @Test func theSoftLimitRisesToTheHardOneAtMostAndNeverFalls() {
-        let before = Processes.descriptorLimit
-        #expect(Processes.raiseDescriptorLimit(to: 16) == before)  // never lowered
-        var limit = rlimit()
-        getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
-        let hard = limit.rlim_max == rlim_t.max ? Int.max : Int(limit.rlim_max)
-        #expect(Processes.raiseDescriptorLimit(to: Int.max) == hard)
     }
 }

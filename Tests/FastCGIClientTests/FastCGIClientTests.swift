@@ -1,4 +1,5 @@
 import FastCGI
+import FastCGIClient
 import Foundation
 import Testing
 #if canImport(Glibc)
@@ -16,7 +17,7 @@ struct FastCGIClientTests {
         #expect(r.status == 201)
         #expect(r.header("x-method") == "POST")
         #expect(r.body == body)
-        #expect(r.stderr == bytes("log"))
+        #expect(r.stderr == Array("log".utf8))
         #expect(r.appStatus == 7 && r.protocolStatus == .requestComplete)
         client.close()
         client.close()
@@ -94,7 +95,11 @@ struct FastCGIClientTests {
     func rawMalformedStream() throws {
         let server = try TestServer()
         let client = try FastCGIClient(connectingTo: server.address, timeout: 5)
-        try client.sendRaw(Wire.record(.getValues, 0, NameValuePairs.encode([("FCGI_MPXS_CONNS", "")])) + Wire.begin(1) + Wire.begin(1))
+        var stream: [UInt8] = []
+        Records.append(type: .getValues, requestID: 0, content: NameValuePairs.encode([("FCGI_MPXS_CONNS", "")]), to: &stream)
+        stream += Records.beginRequest(requestID: 1, role: .responder, keepConnection: false)
+        stream += Records.beginRequest(requestID: 1, role: .responder, keepConnection: false)
+        try client.sendRaw(stream)
         let rec = try client.readRecord()
         #expect(rec?.header.recordType == .getValuesResult)
         #expect(try client.readAll().isEmpty)
