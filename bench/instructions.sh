@@ -3,7 +3,7 @@
 # load: `fpm-testapp` built in release, one static worker run under callgrind, N requests over
 # one kept connection from fcgibench; the worker's total instructions (start-up included) / N.
 #
-#   bench/instructions.sh [URI …]        (default: /pid; N=${N:-20000})
+#   bench/instructions.sh [URI …]        (default: /pid; N=${N:-20000}; KEEP=DIR keeps the files)
 #
 # Needs valgrind. Prints one line per URI: `URI  instructions/request  (total, requests)`.
 set -eu
@@ -47,4 +47,6 @@ CONF
         printf '%s %s\n' "$(grep -m1 -E '^(summary|totals):' "$f" | awk '{print $2}')" "$f"; done | sort -n | tail -1)
     total=${worker%% *}
     echo "$uri  $((total / (N + 1)))/request  ($total instructions, $((N + 1)) requests)"
+    # KEEP=DIR: keep the worker's callgrind file there, for callgrind_annotate.
+    if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP"; cp "${worker#* }" "$KEEP/callgrind.$(echo "$uri" | tr -c 'A-Za-z0-9\n' '_')"; fi
 done

@@ -5,11 +5,12 @@ import Synchronization
 /// worker's request loop waits for it: the bridge between the synchronous worker (blocking I/O,
 /// one request in hand) and `async` handlers.
 ///
-/// `run` starts the operation as a task whose executor preference is this executor, so every
+/// `run` hands the operation to a task whose executor preference is this executor, so every
 /// nonisolated part of it runs here, on the calling thread, in `run`'s loop: code after an
 /// `await` on a database driver's event loop comes back to the worker's thread, where the
-/// slowlog's signal sees its stack and where request_terminate_timeout's signal lands. A
-/// handler that awaits nothing runs to its end inside `Task.immediate`, with no enqueue at all.
+/// slowlog's signal sees its stack and where request_terminate_timeout's signal lands. The
+/// worker's executor keeps one such task for its life (parked between requests), so a request
+/// costs one resumed continuation, not a task made and ended.
 /// The executor is made on first use, in the process that uses it (a worker, after fork) and
 /// starts no thread: a worker whose app never awaits has one thread; one whose app awaits
 /// another library's I/O has that library's threads (a NIO event loop), no others from here.
@@ -46,13 +47,71 @@ package final class WorkerExecutor: TaskExecutor, @unchecked Sendable {
     /// which runs the operation's jobs meanwhile and sleeps on the doorbell between them.
     package static func run(_ operation: @escaping () async throws -> Void) throws {
         guard shared.busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
-            return try WorkerExecutor().run(operation)
+            return try WorkerExecutor().runInNewTask(operation)
         }
         defer { shared.busy.store(false, ordering: .releasing) }
-        try shared.run(operation)
+        try shared.runOnServer(operation)
     }
 
-    private func run(_ operation: @escaping () async throws -> Void) throws {
+    // MARK: the worker's server task
+
+    /// The shared executor's one long-lived task, parked between operations: it runs each
+    /// operation it is handed and parks again. Handing it the next one resumes a continuation
+    /// (one job on this executor), which costs a fraction of creating and ending a task per
+    /// request. Only the thread in `run` touches these (the server task runs on that thread).
+    private var parked: UnsafeContinuation<Void, Never>?
+    private var serverStarted = false
+    private var pending: (() async throws -> Void)?
+    private var failure: (any Error)?
+    private let finished = Atomic<Bool>(false)
+
+    private func runOnServer(_ operation: @escaping () async throws -> Void) throws {
+        pending = operation
+        failure = nil
+        finished.store(false, ordering: .relaxed)
+        if let parked {
+            self.parked = nil
+            parked.resume()
+        } else if !serverStarted {
+            serverStarted = true
+            // The operations it runs capture what is not Sendable; sound for the same reason as
+            // in `runInNewTask`: the server task runs on this thread, while this thread waits
+            // in `run` for it.
+            Task.immediate(executorPreference: self) { await self.serve() }
+        }
+        while !finished.load(ordering: .acquiring) {
+            if !runQueued() {
+                if finished.load(ordering: .acquiring) { break }
+                doorbell.wait()
+            }
+        }
+        if let error = failure {
+            failure = nil
+            throw error
+        }
+    }
+
+    /// The server task's body: run what was handed over, tell `run`, park until the next one.
+    private func serve() async {
+        while true {
+            if let operation = pending {
+                pending = nil
+                do {
+                    try await operation()
+                } catch {
+                    failure = error
+                }
+                finished.store(true, ordering: .releasing)
+                // Its end may come on another thread (an actor's) while this one sleeps.
+                doorbell.ring()
+            }
+            await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in parked = continuation }
+        }
+    }
+
+    // MARK: a task per operation (a nested or concurrent caller's own executor)
+
+    private func runInNewTask(_ operation: @escaping () async throws -> Void) throws {
         let outcome = Outcome()
         // The operation's captures (the request and response views, the app's handler) are not
         // Sendable. Handing them to the task is sound: the calling thread blocks here until the

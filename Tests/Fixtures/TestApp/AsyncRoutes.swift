@@ -1,7 +1,6 @@
 import FPM
 
-/// The test app's async routes (an ``AsyncHandler`` the sync `TestApp` passes `/async…` to):
-/// `/async` answers as `/` does, awaiting nothing (the bench's async-vs-sync comparison);
+/// The test app's async routes (an ``AsyncHandler`` the sync `TestApp` passes `/async/…` to):
 /// `/async/throw` throws; `/async/sleep?ms=M` awaits `Task.sleep` (past
 /// request_terminate_timeout: a 504); `/async/hop` awaits a continuation resumed on another
 /// thread.
@@ -24,6 +23,18 @@ final class AsyncRoutes: AsyncHandler {
         default:
             try response.write("pid \(pidText)\n")
         }
+    }
+
+    /// The worker's pid as text, set by the test app's setUp.
+    var pidText = ""
+}
+
+/// `/async`: what `/pid` answers, from an async handler that awaits nothing — the same work as
+/// the synchronous route, so `bench/instructions.sh /pid /async` and `make bench` measure only
+/// the async path's own cost.
+final class AsyncPID: AsyncHandler {
+    func handle(_ request: Request, _ response: Response) async throws {
+        try response.write("pid \(pidText)\n")
     }
 
     /// The worker's pid as text, set by the test app's setUp.

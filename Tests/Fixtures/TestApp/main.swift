@@ -38,11 +38,14 @@ final class TestApp: Handler, PoolPreparing {
     var pidText = String(Processes.pid)
     /// `/async…`: async routes (AsyncRoutes.swift).
     let asyncRoutes = AsyncRoutes()
+    /// `/async`: `/pid`'s answer from an async handler that awaits nothing.
+    let asyncPID = AsyncPID()
 
     func setUp(_ worker: WorkerInfo) throws {
         setUpCount += 1
         pidText = String(worker.pid)
         asyncRoutes.pidText = pidText
+        asyncPID.pidText = pidText
         if let marker = ProcessEnvironment.value("TESTAPP_SETUP_MARKER") {
             let path = marker + ".\(worker.pid)"
             if let fd = try? FileIO.open(path, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644) { FileIO.close(fd) }
@@ -55,7 +58,10 @@ final class TestApp: Handler, PoolPreparing {
         try response.setHeader(.contentType, "text/plain")
         try response.setHeader("X-Worker-PID", pidText)
         switch request.path {
-        case "/async", "/async/throw", "/async/sleep", "/async/hop":
+        case "/async":
+            // The bench's async-vs-sync comparison: `/pid`'s answer, through the async path.
+            try asyncPID.handle(request, response)
+        case "/async/throw", "/async/sleep", "/async/hop":
             try asyncRoutes.handle(request, response)
         case "/sleep":
             let ms = Int(query["ms"] ?? "100") ?? 100
