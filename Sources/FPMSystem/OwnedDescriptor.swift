@@ -2,9 +2,15 @@ import Glibc
 import Synchronization
 import SystemPackage
 
-/// An open descriptor and the duty to close it, once: what every holder of a descriptor past
-/// one function keeps (a worker's connection, its control channel, a pool's listener, a log
-/// file, a CGI script's pipes).
+/// An open descriptor and the duty to close it, once: what a holder of a descriptor past one
+/// function keeps (a worker's connection, its control channel, a CGI script's pipes, the
+/// error and access logs, the master's output pipes and status sockets).
+///
+/// Deliberately left as numbers: what crosses a reload's exec and must survive a half-failed
+/// start for the fallback re-exec (a pool's listener and hand-off socket, `PoolRuntime`), the
+/// values of the pure bookkeeping tested on made-up numbers (`KeptConnectionRegistry`,
+/// `ProcessControl.Child.control`, the master's `reportChannels` index), and borrowers of a
+/// number someone else owns (`AccessLogWriter`).
 ///
 /// A `~Copyable` struct of our own rather than swift-system's `FileDescriptor`: that one is a
 /// copyable number, so two copies can each close it and a dropped one leaks silently, which is

@@ -3,15 +3,23 @@ import Glibc
 import SystemPackage
 
 /// A program started by `Spawn.start`: its pid (also its process group id) and the parent's
-/// ends of its standard streams (non-blocking, close-on-exec; -1 once closed).
-package struct SpawnedProcess {
+/// ends of its standard streams (non-blocking, close-on-exec), each owned: nil once closed.
+/// `~Copyable` so the pipes have exactly one owner; no allocation (three `Int32`s in place).
+package struct SpawnedProcess: ~Copyable {
     package let pid: pid_t
-    package var stdin: Int32
-    package var stdout: Int32
-    package var stderr: Int32
+    package var stdin: OwnedDescriptor?
+    package var stdout: OwnedDescriptor?
+    package var stderr: OwnedDescriptor?
 
     /// The process group the program leads; its descendants stay in it unless they leave.
     package var group: pid_t { pid }
+
+    /// Closes the pipes still open.
+    package mutating func closePipes() {
+        stdin.take()?.close()
+        stdout.take()?.close()
+        stderr.take()?.close()
+    }
 }
 
 /// Resource limits a spawned program starts with (each nil: inherited). Applied in the child
@@ -111,7 +119,8 @@ package enum Spawn {
         // Also done by the child; doing it here too closes the race with an early kill(-pgid).
         _ = setpgid(pid, pid)
         for fd in [input.write, output.read, errors.read] { try? FileIO.setNonBlocking(fd, true) }
-        return SpawnedProcess(pid: pid, stdin: input.write, stdout: output.read, stderr: errors.read)
+        return SpawnedProcess(pid: pid, stdin: OwnedDescriptor(owning: input.write),
+                              stdout: OwnedDescriptor(owning: output.read), stderr: OwnedDescriptor(owning: errors.read))
     }
 
     /// The child between fork and exec: system calls only, then exec or _exit(127).

@@ -102,6 +102,7 @@ final class CGIRun {
     let lingerNanos: Int
     unowned let handler: CGIHandler
 
+    /// The script and its pipes, owned: nil once `finish` reaped it and closed them.
     var process: SpawnedProcess?
     var parser = CGIResponseHeadParser()
     var headDone = false
@@ -141,7 +142,7 @@ final class CGIRun {
 
     func execute(environment: [[UInt8]]) throws {
         CGIGroupGuard.arm()
-        let proc: SpawnedProcess
+        var proc: SpawnedProcess
         do {
             proc = try Spawn.start(script, arguments: [script], environment: environment,
                                    directory: CGIScriptPolicy.directory(of: script), limits: handler.limits)
@@ -150,17 +151,19 @@ final class CGIRun {
             handler.log("cannot start '\(name)': \(error)")
             throw error
         }
-        process = proc
-        CGIGroupGuard.watch(proc.group)
+        let group = proc.group
+        CGIGroupGuard.watch(group)
         defer { finish() }
         do {
-            try loop()
+            try loop(&proc)
         } catch {
             // A broken body (or a stalled client): the script is killed before it can see the
             // end of its stdin and act on a partial body; what it wrote is not its answer.
             stoppedEarly = true
+            process = consume proc
             throw error
         }
+        process = consume proc
         let exitStatus = finish()
         if let headError {
             handler.log("script '\(name)': \(headError)")
@@ -182,7 +185,7 @@ final class CGIRun {
             }
         }
         if timedOut {
-            handler.log("script '\(name)' (request: \"\(request.method) \(request.uri)\") timed out after request_terminate_timeout; killed its process group \(proc.group)")
+            handler.log("script '\(name)' (request: \"\(request.method) \(request.uri)\") timed out after request_terminate_timeout; killed its process group \(group)")
         }
     }
 
@@ -197,15 +200,13 @@ final class CGIRun {
     /// status (once reaped, the same on every call).
     @discardableResult
     func finish() -> ExitStatus? {
-        guard var proc = process else { return status }
+        guard var proc = process.take() else { return status }
         // The script is not reaped yet, so its pid (and the group id) cannot have been reused.
         Spawn.signalGroup(proc.group, SIGKILL)
         CGIGroupGuard.watch(0)
         status = Spawn.reap(proc.pid)
         CGIGroupGuard.disarm()
-        for fd in [proc.stdin, proc.stdout, proc.stderr] where fd >= 0 { FileIO.close(fd) }
-        proc.stdin = -1; proc.stdout = -1; proc.stderr = -1
-        process = nil
+        proc.closePipes()
         flushStderrLine()
         if let status, !timedOut, !stoppedEarly, status != .exited(code: 0) {
             handler.log("script '\(name)' \(status)")
@@ -213,9 +214,7 @@ final class CGIRun {
         return status
     }
 
-    func loop() throws {
-        guard var proc = process else { return }
-        defer { process = proc }
+    func loop(_ proc: inout SpawnedProcess) throws {
         var chunk = [UInt8](repeating: 0, count: CGIRun.chunkSize)
         let client = request.bodyDescriptor
         // Bounded by the script: each pass moves bytes or waits in poll, and the script's end,
@@ -224,9 +223,10 @@ final class CGIRun {
             let now = SystemClock.monotonicNanos()
             if let deadline, now >= deadline { timedOut = true; return }
             if headError != nil { stoppedEarly = true; return }
-            if proc.stdin >= 0 { try moveBody(&proc) }
+            if proc.stdin != nil { try moveBody(&proc) }
 
-            let outputClosed = proc.stdout < 0 && proc.stderr < 0
+            let output = proc.stdout?.rawValue, errors = proc.stderr?.rawValue
+            let outputClosed = output == nil && errors == nil
             if !exited { exited = Spawn.hasExited(proc.pid) }
             if exited && outputClosed { return }
             if (exited || outputClosed) && windingDownSince == nil { windingDownSince = now }
@@ -236,14 +236,15 @@ final class CGIRun {
             }
 
             // Whichever side the body waits for is watched, so it moves as fast as both go.
+            let input = proc.stdin?.rawValue
             var fds: [pollfd] = []
-            if proc.stdin >= 0 && bodyStart < bodyEnd {
-                fds.append(pollfd(fd: proc.stdin, events: Poll.writable, revents: 0))
-            } else if proc.stdin >= 0 && bodyWaitsForClient, let client {
+            if let input, bodyStart < bodyEnd {
+                fds.append(pollfd(fd: input, events: Poll.writable, revents: 0))
+            } else if input != nil && bodyWaitsForClient, let client {
                 fds.append(pollfd(fd: client, events: Poll.readable, revents: 0))
             }
-            if proc.stdout >= 0 { fds.append(pollfd(fd: proc.stdout, events: Poll.readable, revents: 0)) }
-            if proc.stderr >= 0 { fds.append(pollfd(fd: proc.stderr, events: Poll.readable, revents: 0)) }
+            if let output { fds.append(pollfd(fd: output, events: Poll.readable, revents: 0)) }
+            if let errors { fds.append(pollfd(fd: errors, events: Poll.readable, revents: 0)) }
             var wait = Int(CGIRun.tickMillis)
             if outputClosed { wait = 10 }
             if let deadline { wait = min(wait, max(0, (deadline - now) / 1_000_000 + 1)) }
@@ -252,12 +253,12 @@ final class CGIRun {
             if fds.isEmpty { SystemClock.sleep(nanos: wait * 1_000_000) }
             guard ready > 0 else { continue }
             for p in fds where p.revents != 0 {
-                if p.fd == proc.stdin {
+                if p.fd == input {
                     if p.revents & Poll.failed != 0 { closeStdin(&proc) }
-                } else if p.fd == proc.stdout {
-                    if try !readOutput(proc.stdout, &chunk) { FileIO.close(proc.stdout); proc.stdout = -1 }
-                } else if p.fd == proc.stderr {
-                    if !readErrors(proc.stderr, &chunk) { FileIO.close(proc.stderr); proc.stderr = -1 }
+                } else if p.fd == output {
+                    if try !readOutput(p.fd, &chunk) { proc.stdout.take()?.close() }
+                } else if p.fd == errors {
+                    if !readErrors(p.fd, &chunk) { proc.stderr.take()?.close() }
                 }
                 // The client's descriptor: the next `moveBody` reads what it brought.
             }
@@ -270,7 +271,7 @@ final class CGIRun {
     func moveBody(_ proc: inout SpawnedProcess) throws {
         bodyWaitsForClient = false
         var moved = 0
-        while proc.stdin >= 0 && moved < CGIRun.maxBodyPerRound {
+        while proc.stdin != nil && moved < CGIRun.maxBodyPerRound {
             if bodyStart == bodyEnd {
                 guard !bodyEnded else { return }
                 guard let n = try bodyBuffer.withUnsafeMutableBytes({ try request.readAvailable(into: $0) }) else {
@@ -293,7 +294,8 @@ final class CGIRun {
 
     /// Writes what the pipe takes of the pending body bytes (non-blocking); how many.
     func writeBody(_ proc: inout SpawnedProcess) -> Int {
-        let fd = proc.stdin, start = bodyStart, end = bodyEnd
+        guard let fd = proc.stdin?.rawValue else { return 0 }
+        let start = bodyStart, end = bodyEnd
         do {
             let n = try bodyBuffer.withUnsafeBytes { b throws(SystemError) in
                 try FileIO.writeNonBlocking(fd, UnsafeRawBufferPointer(rebasing: b[start..<end]))
@@ -309,8 +311,7 @@ final class CGIRun {
     }
 
     func closeStdin(_ proc: inout SpawnedProcess) {
-        FileIO.close(proc.stdin)
-        proc.stdin = -1
+        proc.stdin.take()?.close()
         bodyStart = 0
         bodyEnd = 0
     }

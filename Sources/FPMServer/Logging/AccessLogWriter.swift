@@ -4,6 +4,7 @@ import FastCGI
 /// A pool's access log in a worker: the compiled `access.format` and the inherited descriptor.
 /// One line, one write(2), after the response has gone out.
 package final class AccessLogWriter {
+    /// Borrowed: the pool (`PoolRuntime`) owns the file; a reopen keeps the number.
     let fd: Int32
     let format: AccessLogFormat
     let suppressPaths: Set<String>

@@ -16,8 +16,13 @@ package final class ErrorLog: @unchecked Sendable {
     package private(set) var destination: Destination
     package var level: LogSeverity
     package var limit: Int
-    /// The descriptor lines are written to (2 for stderr).
-    package private(set) var fd: Int32 = 2
+    /// The log's own file (a `file` destination), owned; nil on stderr, which is not the log's
+    /// to close. A reopen `dup2`s the new file onto the same number. After a change to syslog
+    /// it stays open, unused, until the next change (as it always did).
+    private var file: OwnedDescriptor?
+    /// The descriptor lines are written to: the file's, 2 for stderr, -1 in a worker that
+    /// forwards its lines.
+    package var fd: Int32 { forwardFD != nil ? -1 : file?.rawValue ?? 2 }
     /// In a worker: the pipe its lines travel to the master through (-1: dropped, when the
     /// pipe could not be made). nil in the master, which writes the log itself.
     package private(set) var forwardFD: Int32? = nil
@@ -37,15 +42,15 @@ package final class ErrorLog: @unchecked Sendable {
     private func open() throws {
         switch destination {
         case .stderr:
-            fd = 2
+            break
         case .file(let path):
             let newFD = try FileIO.open(path, O_WRONLY | O_CREAT | O_APPEND, mode: 0o600)
-            if fd > 2 && fd != newFD {
-                try FileIO.dup2(newFD, fd)
+            if let current = file?.rawValue {
+                try FileIO.dup2(newFD, current)
                 FileIO.close(newFD)
-                try? FileIO.setCloseOnExec(fd, true)
+                try? FileIO.setCloseOnExec(current, true)
             } else {
-                fd = newFD
+                file = OwnedDescriptor(owning: newFD)
             }
         case .syslog(let ident, let facility):
             Syslog.open(ident: ident, facility: facility)
@@ -61,11 +66,23 @@ package final class ErrorLog: @unchecked Sendable {
     /// Switches destination (a reload with a different error_log).
     package func change(to destination: Destination, level: LogSeverity, limit: Int) throws {
         if destination != self.destination {
-            let old = fd
             self.destination = destination
-            if case .file = destination { fd = 2 }
-            try open()
-            if old > 2 && old != fd { FileIO.close(old) }
+            switch destination {
+            case .file:
+                // A fresh file; the old one closes once it is open (or the open failed).
+                let old = file.take()
+                do {
+                    try open()
+                } catch {
+                    old?.close()
+                    throw error
+                }
+                old?.close()
+            case .stderr:
+                file.take()?.close()
+            case .syslog:
+                try open()
+            }
         }
         self.level = level
         self.limit = limit
@@ -75,8 +92,7 @@ package final class ErrorLog: @unchecked Sendable {
     /// redirected apart) and send every line through `pipe` to the master from now on
     /// (`WorkerLogLine`). A log reopen then concerns the master alone.
     package func forward(to pipe: Int32) {
-        if fd > 2 { FileIO.close(fd) }
-        fd = -1
+        file.take()?.close()
         forwardFD = pipe
     }
 

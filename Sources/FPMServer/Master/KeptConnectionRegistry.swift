@@ -10,6 +10,9 @@ import FPMSystem
 /// adopted connection, with the master's copy), `handedOn` (passed to the hand-off socket; the
 /// adopter reports it again). A worker closing a connection shuts it down first, so the
 /// duplicate sees the hang-up and is dropped (`hungUp`); no report, no wake-up per request.
+///
+/// The duplicates are numbers here, not owners: the value stays pure (tested on made-up
+/// numbers) and `Master.apply` is the one place that closes them.
 struct KeptConnectionRegistry {
     struct Entry: Equatable {
         var owner: Int32

@@ -98,7 +98,7 @@ extension Master {
             workerOutputs.add(stream)
         } catch {
             log.error("[pool \(pool)] unable to watch child \(pid)'s \(name): \(error)")
-            FileIO.close(fd)
+            stream.close()
         }
     }
 
@@ -177,9 +177,9 @@ extension Master {
     }
 
     func closeWorkerOutput(_ fd: Int32) {
-        guard workerOutputs.remove(fd) != nil else { return }
+        guard let stream = workerOutputs.remove(fd) else { return }
         epoll.remove(fd)
-        FileIO.close(fd)
+        stream.close()
     }
 }
 

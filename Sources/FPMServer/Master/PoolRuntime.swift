@@ -9,7 +9,11 @@ import Glibc
 final class PoolRuntime {
     let config: PoolConfiguration
     var name: String { config.name }
-    /// Registered (`DescriptorRegistry`): a worker of another pool closes it.
+    /// Registered (`DescriptorRegistry`): a worker of another pool closes it. A bare number on
+    /// purpose, as `handoff`'s are: both live as long as the image and cross a reload's exec by
+    /// number, and when `openPools` fails half-way the pools it built are dropped while the
+    /// fallback re-exec still passes their sockets on (`ReloadInheritance`): an owner would close
+    /// them on the way.
     let listenFD: Int32
     let listenKey: String
     let scoreboard: Scoreboard
@@ -19,10 +23,10 @@ final class PoolRuntime {
     let allowedClients: [PeerAddress]?
     let management: ManagementValues
     let parserLimits: ParserLimits
-    /// Registered whenever set (a reopen replaces it).
-    var accessLogFD: Int32? {
-        didSet { if let accessLogFD { DescriptorRegistry.register(accessLogFD) } }
-    }
+    /// The access log, owned (a reopen `dup2`s the new file onto the same number); registered.
+    /// `accessLog` writes to the same number without owning it.
+    private var accessLogFile: OwnedDescriptor?
+    var accessLogFD: Int32? { accessLogFile?.rawValue }
     /// The pool's hand-off socket, every worker shares it: idle kept connections travel
     /// through it from a worker that became busy to one that is idle. Registered when set.
     var handoff: HandoffSocket? {
@@ -43,7 +47,7 @@ final class PoolRuntime {
         self.scoreboard = scoreboard
         self.handler = handler
         self.execArguments = config.exec
-        self.accessLogFD = accessLogFD
+        accessLogFile = accessLogFD.map { OwnedDescriptor(owning: $0) }
         self.accessLog = accessLog
         // The listener and access log come from `Master+Pools` or a reload's inheritance as
         // bare numbers: registered here, where the master takes them on.

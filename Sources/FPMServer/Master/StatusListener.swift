@@ -19,16 +19,39 @@ final class StatusListener {
     static let maxConnections = 64
     static let acceptPerWakeup = 16
 
-    struct Endpoint {
+    /// A listening socket, owned (closed by `close()`, or when dropped).
+    final class Endpoint {
         let fd: Int32
+        private var descriptor: OwnedDescriptor?
         let pool: String
         let address: ListenAddress
+
+        init(fd: Int32, pool: String, address: ListenAddress) {
+            self.fd = fd
+            descriptor = OwnedDescriptor(owning: fd)
+            self.pool = pool
+            self.address = address
+        }
+
+        func close() { descriptor.take()?.close() }
     }
 
-    struct Connection {
+    /// An accepted connection, owned; a class so the socket has one owner however often the
+    /// dictionary is read (one per status connection, in the master, never in a worker).
+    final class Connection {
         let fd: Int32
+        private var descriptor: OwnedDescriptor?
         let pool: String
         var state: StatusConnection
+
+        init(fd: Int32, pool: String, state: StatusConnection) {
+            self.fd = fd
+            descriptor = OwnedDescriptor(owning: fd)
+            self.pool = pool
+            self.state = state
+        }
+
+        func close() { descriptor.take()?.close() }
     }
 
     private(set) var endpoints: [Endpoint] = []
@@ -98,7 +121,7 @@ final class StatusListener {
     /// A connection is readable or writable: read what it has (up to its cap), answer (with
     /// ``pendingAnswer``), write what the socket takes.
     func service(_ id: Int, epoll: borrowing Epoll) {
-        guard var connection = connections[id] else { return }
+        guard let connection = connections[id] else { return }
         let respond = pendingAnswer
         var outcome = StatusConnection.Outcome.open
         // Reads until the socket is empty (edge-triggered), but at most the connection's buffer
@@ -142,11 +165,8 @@ final class StatusListener {
                 outcome = .close("\(error)")
             }
         }
-        if case .open = outcome, !connection.state.isFinished {
-            connections[id] = connection
-        } else {
-            close(id, connection.fd, epoll: epoll)
-        }
+        if case .open = outcome, !connection.state.isFinished { return }
+        close(id, connection, epoll: epoll)
     }
 
     /// How a request for a pool is answered (set by the master when it opens the listeners).
@@ -157,22 +177,22 @@ final class StatusListener {
     /// Closes connections past their deadline.
     func expire(now: Int, epoll: borrowing Epoll) {
         for (id, connection) in connections where connection.state.isExpired(now: now) {
-            close(id, connection.fd, epoll: epoll)
+            close(id, connection, epoll: epoll)
         }
     }
 
-    private func close(_ id: Int, _ fd: Int32, epoll: borrowing Epoll) {
-        epoll.remove(fd)
-        FileIO.close(fd)
+    private func close(_ id: Int, _ connection: Connection, epoll: borrowing Epoll) {
+        epoll.remove(connection.fd)
+        connection.close()
         connections.removeValue(forKey: id)
     }
 
     /// At exit: close everything and remove unix socket files.
     func closeAll(epoll: borrowing Epoll) {
-        for (id, c) in connections { close(id, c.fd, epoll: epoll) }
+        for (id, c) in connections { close(id, c, epoll: epoll) }
         for e in endpoints {
             epoll.remove(e.fd)
-            FileIO.close(e.fd)
+            e.close()
             if case .unix(let path) = e.address { FileIO.unlink(path) }
         }
         endpoints.removeAll()

@@ -62,9 +62,12 @@ struct WorkerOutputSplitter: Equatable {
     }
 }
 
-/// One of a worker's two output pipes, as the master holds it.
+/// One of a worker's output pipes (stdout, stderr or its log pipe), as the master holds it:
+/// the read end, owned (closed by `close()`, or when the stream is dropped).
 final class WorkerOutputStream {
+    /// The pipe's number: its key in `WorkerOutputs` and its epoll tag, also once closed.
     let fd: Int32
+    private var descriptor: OwnedDescriptor?
     let pid: pid_t
     let pool: String
     /// `stdout` or `stderr`.
@@ -74,13 +77,20 @@ final class WorkerOutputStream {
     /// When the unfinished line began waiting for its end (monotonic ns), nil when none waits.
     var pendingSince: Int?
 
+    /// Takes over `fd`.
     init(fd: Int32, pid: pid_t, pool: String, name: String, decorated: Bool, splitter: WorkerOutputSplitter) {
         self.fd = fd
+        descriptor = OwnedDescriptor(owning: fd)
         self.pid = pid
         self.pool = pool
         self.name = name
         self.decorated = decorated
         self.splitter = splitter
+    }
+
+    /// Closes the pipe (once; later calls do nothing).
+    func close() {
+        descriptor.take()?.close()
     }
 
     /// The name of the stream that carries the worker's own log lines (`WorkerLogLine`).

@@ -1,4 +1,6 @@
 @testable import FPMServer
+import FPMSystem
+import Glibc
 import Testing
 
 /// catch_workers_output's line splitting, against what php-fpm 8.2 writes (log_limit = 600:
@@ -6,6 +8,12 @@ import Testing
 /// undecorated pieces of 599 bytes).
 @Suite("Workers' output split into error-log entries")
 struct WorkerOutputTests {
+    private func readEndClosed(_ writeEnd: Int32) -> Bool {
+        var fds = [pollfd(fd: writeEnd, events: Poll.writable, revents: 0)]
+        _ = try? Poll.wait(&fds, timeoutMillis: 0)
+        return fds[0].revents & Poll.failed != 0
+    }
+
     private func text(_ entries: [[UInt8]]) -> [String] { entries.map { String(decoding: $0, as: UTF8.self) } }
 
     @Test func eachCompleteLineIsOneEntryWithoutItsNewline() {
@@ -52,18 +60,28 @@ struct WorkerOutputTests {
         #expect(WorkerOutputSplitter.maximum(limit: 10, decorated: true, prefix: 73) == 1)
     }
 
-    @Test func outputStreamsAreFoundByDescriptorAndByWorker() {
+    @Test func outputStreamsAreFoundByDescriptorAndByWorker() throws {
+        // Real pipes: a stream owns its descriptor and closes it.
+        let out = try FileIO.pipe(), err = try FileIO.pipe()
+        defer { FileIO.close(out.write); FileIO.close(err.write) }
         var outputs = WorkerOutputs()
         let splitter = WorkerOutputSplitter(maximum: 10)
-        outputs.add(WorkerOutputStream(fd: 7, pid: 100, pool: "www", name: "stdout", decorated: true, splitter: splitter))
-        outputs.add(WorkerOutputStream(fd: 8, pid: 100, pool: "www", name: "stderr", decorated: true, splitter: splitter))
-        #expect(outputs.byPID[100] == [7, 8])
-        #expect(outputs.streams[8]?.decoration == "[pool www] child 100 said into stderr: \"")
-        _ = outputs.remove(7)
-        #expect(outputs.byPID[100] == [8])
-        _ = outputs.remove(8)
+        outputs.add(WorkerOutputStream(fd: out.read, pid: 100, pool: "www", name: "stdout", decorated: true, splitter: splitter))
+        outputs.add(WorkerOutputStream(fd: err.read, pid: 100, pool: "www", name: "stderr", decorated: true, splitter: splitter))
+        #expect(outputs.byPID[100] == [out.read, err.read])
+        #expect(outputs.streams[err.read]?.decoration == "[pool www] child 100 said into stderr: \"")
+        outputs.remove(out.read)?.close()
+        #expect(outputs.byPID[100] == [err.read])
+        let removed = outputs.remove(err.read)
+        let stderr = try #require(removed)
         #expect(outputs.byPID[100] == nil)
-        #expect(outputs.remove(8) == nil)
+        #expect(outputs.remove(err.read) == nil)
+        // Closing the stream closes its pipe's read end, once: the write end then reports an
+        // error (told by the write end, which no other test can reuse meanwhile).
+        #expect(!readEndClosed(err.write))
+        stderr.close()
+        stderr.close()
+        #expect(readEndClosed(err.write))
     }
 
     @Test func theOutputPipesTravelThroughAReloadsInheritance() throws {
