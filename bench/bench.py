@@ -12,7 +12,9 @@ nginx on 127.0.0.1 (one server block plain, one with an upstream `keepalive` +
 wrk drives each at -c4 and -c16 (BENCH_CONN_LIST; after a warm-up), and fcgibench drives each
 directly (no nginx: kept connections and one per request), the backends interleaved and
 rotated each round so the noise of a shared machine spreads over all of them; each round's
-swift-fpm/other ratio is taken within the round, and the table shows the medians of those. Then: per-worker memory (/proc/PID/smaps_rollup), syscalls per request (strace -c on
+swift-fpm/other ratio is taken within the round, and the table shows the medians of those.
+fcgibench also drives swift-fpm's /async (/pid's answer from an async handler) on kept
+connections: its CPU per request against /pid's is the async path's cost (target <= 1.10). Then: per-worker memory (/proc/PID/smaps_rollup), syscalls per request (strace -c on
 the workers), and the reload stall (one slow request in flight, SIGUSR2, new requests for a
 few seconds: the longest wait).
 
@@ -289,7 +291,8 @@ def ensure_alive(b, results, when):
 
 class SwiftFPM(Backend):
     name = "swift-fpm"
-    urls = {"small": "/pid", "big": f"/big?bytes={BIG_BYTES}", "sleep": f"/sleep?ms={RELOAD_SLOW_MS}"}
+    # "async": /pid's answer from an async handler (the async path's cost against "small").
+    urls = {"small": "/pid", "big": f"/big?bytes={BIG_BYTES}", "sleep": f"/sleep?ms={RELOAD_SLOW_MS}", "async": "/async"}
 
     def __init__(self, procs, tmp, port, binpath, transport="tcp"):
         super().__init__(procs, tmp, port, transport)
@@ -508,9 +511,9 @@ def run_wrk(url, seconds, conns=CONNS, threads=THREADS, save=None):
     return parse_wrk(out)
 
 
-def run_fcgibench(exe, b, seconds, conns, persistent, www, save=None):
+def run_fcgibench(exe, b, seconds, conns, persistent, www, save=None, resp="small"):
     """fcgibench straight at the backend (no nginx): the same fields as parse_wrk's."""
-    uri = b.urls["small"]
+    uri = b.urls[resp]
     argv = [exe, b.listen, "-c", str(conns), "-d", str(seconds), "--uri", uri, "--document-root", www,
             "--timeout", str(seconds + 5), "--json"] + ([] if persistent else ["--new-connection"])
     p = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
@@ -757,6 +760,8 @@ def main():
         if do_fcgibench:
             scenarios += [("small", "fcgibench-kept", c) for c in CONN_LIST]
             scenarios += [("small", "fcgibench-new", c) for c in CONN_LIST]
+            # The async path against the synchronous one (swift-fpm only: the backends with an "async" URL).
+            scenarios += [("async", "fcgibench-kept", c) for c in CONN_LIST]
         total = ROUNDS * len(scenarios) * len(backends) * (DURATION + WARMUP)
         log(f"{ROUNDS} rounds x {len(scenarios)} scenarios x {len(backends)} backends, ~{total // 60} min {total % 60} s of wrk")
         for rnd in range(ROUNDS):
@@ -766,6 +771,8 @@ def main():
                 if rnd % 2 == 1:
                     order.reverse()
                 for b in order:
+                    if resp not in b.urls:
+                        continue
                     ngx = nginxes[b.name]
                     tag = f"{transport}-r{rnd + 1}-{resp}-{mode}-c{conns}-{b.name}"
                     if mode.startswith("fcgibench"):
@@ -773,7 +780,7 @@ def main():
                         pids = b.worker_pids()
                         ticks = cpu_ticks(pids)
                         w = run_fcgibench(args.fcgibench, b, DURATION, conns, persistent, www,
-                                          save=os.path.join(out_dir, "wrk", tag + ".txt"))
+                                          save=os.path.join(out_dir, "wrk", tag + ".txt"), resp=resp)
                     else:
                         url = f"http://127.0.0.1:{ngx.ports[mode]}{b.urls[resp]}"
                         if WARMUP > 0:
@@ -869,7 +876,7 @@ def report(results):
             scen_order.append(key)
 
     def label_of(resp, mode, conns):
-        what = "pid" if resp == "small" else f"{cfg['big_bytes']} B"
+        what = {"small": "pid", "async": "async pid"}.get(resp, f"{cfg['big_bytes']} B")
         if mode == "plain":
             return f"wrk -c{conns} {what}, new connection"
         if mode == "keepalive":
@@ -896,6 +903,12 @@ def report(results):
             label = ""
     add("")
     add("'cpu us/req': user+system CPU of the backend's workers per successful request (/proc/PID/stat)")
+    for key in scen_order:
+        transport, resp, mode, conns = key
+        a, s_ = medians.get(key + ("swift-fpm",)), medians.get((transport, "small", mode, conns, "swift-fpm"))
+        if resp == "async" and a and s_ and a["cpu"] and s_["cpu"]:
+            add(f"async path ({transport}, fcgibench -c{conns}, kept): CPU per request {fmt(a['cpu'], 1)} us against "
+                f"{fmt(s_['cpu'], 1)} us synchronous: {fmt(a['cpu'] / s_['cpu'], 3)}x (target <= 1.10)")
     add("")
 
     def in_round(s_runs, o_runs, field):
