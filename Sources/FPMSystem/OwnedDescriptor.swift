@@ -6,9 +6,10 @@ import SystemPackage
 /// function keeps (a worker's connection, its control channel, a CGI script's pipes, the
 /// error and access logs, the master's output pipes and status sockets).
 ///
-/// Deliberately left as numbers: what crosses a reload's exec and must survive a half-failed
-/// start for the fallback re-exec (a pool's listener and hand-off socket, `PoolRuntime`), the
-/// values of the pure bookkeeping tested on made-up numbers (`KeptConnectionRegistry`,
+/// A pool's listener and hand-off socket are owned too (`PoolRuntime`, `HandoffSocket`); they
+/// cross a reload's exec by number, and a half-failed start gives them up (`release()`) for
+/// the fallback re-exec rather than closing them. Deliberately left as numbers: the values of
+/// the pure bookkeeping tested on made-up numbers (`KeptConnectionRegistry`,
 /// `ProcessControl.Child.control`, the master's `reportChannels` index), and borrowers of a
 /// number someone else owns (`AccessLogWriter`).
 ///

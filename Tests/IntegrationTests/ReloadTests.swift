@@ -121,6 +121,29 @@ import Testing
         #expect(ok.status == 0, "\(ok.stderr)")
     }
 
+    /// A new image that cannot start with what the old one checked (here `rlimit_files` above
+    /// what setrlimit allows, which only the new image applies) re-executes itself with the
+    /// previous configuration: same pid, the same inherited listener, workers serving, the
+    /// failure counted for fpmctl.
+    @Test func aNewImageThatCannotStartFallsBackToThePreviousConfiguration() throws {
+        let server = try FPMServer(pools: Self.poolConfig(children: 2))
+        #expect(server.waitForWorkers(2))
+        server.writeConfig(global: "rlimit_files = 2000000", pools: Self.poolConfig(children: 3))
+        server.child.signal(SIGUSR2)
+        #expect(server.waitForLog("restarting with the previous configuration"))
+        #expect(server.waitForLog("generation 2 is serving"))
+        #expect(server.log.contains("using inherited socket"))
+        #expect(TestSupport.waitUntil { server.workers.count == 2 }, "the previous configuration's 2 workers, not 3")
+        #expect(server.child.process.isRunning)
+        #expect(TestSupport.read(server.pidPath).trimmingCharacters(in: .whitespacesAndNewlines) == String(server.pid))
+        for _ in 0..<5 { #expect(try server.request("/pid").status == 200) }
+        // What `fpmctl reload` reads: the failure, counted and named, in the state file.
+        let stateFile = try #require(server.runtimeFiles.first { $0.hasSuffix(".state") })
+        let state = TestSupport.read(server.dir + "/" + stateFile)
+        #expect(state.contains("reload_failures=1"), "\(state)")
+        #expect(state.contains("rlimit_files"), "\(state)")
+    }
+
     @Test func reloadOpensNewPoolsAndClosesRemovedOnes() throws {
         let server = try FPMServer(pools: Self.poolConfig(children: 1))
         let port2 = TestSupport.freePort()

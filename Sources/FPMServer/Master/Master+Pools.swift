@@ -62,6 +62,25 @@ extension Master {
             if !failures.isEmpty { throw StartError(failures.joined(separator: "\n")) }
         }
         var opened: [PoolRuntime] = []
+        do {
+            try openEach(into: &opened)
+        } catch {
+            // A reload's new image falls back to the previous configuration and passes the
+            // inherited sockets on: none may be closed with the pools dropped here.
+            for pool in opened { pool.giveUpSockets() }
+            throw error
+        }
+        // The backlog as the kernel has it, from the start (not only from the first tick); one
+        // query for all unix listeners.
+        for (pool, queue) in zip(opened, Socket.listenQueues(opened.map(\.listenFD))) {
+            if let queue { pool.scoreboard.listenQueueLength = queue.backlog }
+        }
+        pools = opened
+    }
+
+    /// Each pool's socket, scoreboard, access log and hand-off socket, appended to `opened` as
+    /// soon as it owns them (so a failure later gives them up, `openPools`).
+    private func openEach(into opened: inout [PoolRuntime]) throws {
         for (index, config) in configuration.pools.enumerated() {
             let key = config.listen.description
             let fd: Int32
@@ -112,6 +131,7 @@ extension Master {
             }
             let runtime = PoolRuntime(config: config, listenFD: fd, listenKey: key, scoreboard: scoreboard,
                                       handler: handler, accessLogFD: accessFD, accessLog: writer, log: log)
+            opened.append(runtime)
             if config.exec == nil {
                 // The previous generation's hand-off socket, if the pool had one: its leaving
                 // workers can then pass their kept connections to this generation's.
@@ -126,14 +146,7 @@ extension Master {
             if runtime.settings.style == .ondemand {
                 try epoll.add(fd, events: Epoll.input | Epoll.edgeTriggered, data: Wakeup.pendingConnection(pool: index).tag)
             }
-            opened.append(runtime)
         }
-        // The backlog as the kernel has it, from the start (not only from the first tick); one
-        // query for all unix listeners.
-        for (pool, queue) in zip(opened, Socket.listenQueues(opened.map(\.listenFD))) {
-            if let queue { pool.scoreboard.listenQueueLength = queue.backlog }
-        }
-        pools = opened
     }
 
     func openListener(_ config: PoolConfiguration) throws -> Int32 {

@@ -9,12 +9,12 @@ import Glibc
 final class PoolRuntime {
     let config: PoolConfiguration
     var name: String { config.name }
-    /// Registered (`DescriptorRegistry`): a worker of another pool closes it. A bare number on
-    /// purpose, as `handoff`'s are: both live as long as the image and cross a reload's exec by
-    /// number, and when `openPools` fails half-way the pools it built are dropped while the
-    /// fallback re-exec still passes their sockets on (`ReloadInheritance`): an owner would close
-    /// them on the way.
-    let listenFD: Int32
+    /// The listening socket, owned for the image's life; registered (`DescriptorRegistry`): a
+    /// worker of another pool closes it. It crosses a reload's exec by number; when `openPools`
+    /// fails half-way it gives its pools' sockets up (`giveUpSockets`) before dropping them, so
+    /// the fallback re-exec can still pass them on.
+    private var listener: OwnedDescriptor?
+    var listenFD: Int32 { listener?.rawValue ?? -1 }
     let listenKey: String
     let scoreboard: Scoreboard
     let handler: (any RequestHandler)?
@@ -42,7 +42,7 @@ final class PoolRuntime {
     init(config: PoolConfiguration, listenFD: Int32, listenKey: String, scoreboard: Scoreboard,
          handler: (any RequestHandler)?, accessLogFD: Int32?, accessLog: AccessLogWriter?, log: ErrorLog) {
         self.config = config
-        self.listenFD = listenFD
+        self.listener = OwnedDescriptor(owning: listenFD)
         self.listenKey = listenKey
         self.scoreboard = scoreboard
         self.handler = handler
@@ -78,6 +78,13 @@ final class PoolRuntime {
             maxSpawnRate: config.maxSpawnRate, processIdleTimeout: config.processIdleTimeout)
     }
 
+    /// A half-opened generation that will not serve: its listener and hand-off socket are left
+    /// open for whoever passes them on (a fallback re-exec), not closed with this object.
+    func giveUpSockets() {
+        _ = listener.take()?.release()
+        handoff?.giveUp()
+    }
+
     /// A free scoreboard slot, or nil when max_children workers run.
     func claimSlot() -> Int? {
         for i in 0..<scoreboard.slotCount where !usedSlots.contains(i) {
@@ -90,14 +97,20 @@ final class PoolRuntime {
 
 /// A pool's hand-off socket: workers send on `write` and receive on `read`. One self-connected
 /// datagram socket (`LoopbackDatagram`), so both are the same descriptor and the master holds
-/// one per pool; a pair inherited from an image that made socketpairs keeps its two.
-struct HandoffSocket: Equatable {
+/// one per pool; a pair inherited from an image that made socketpairs keeps its two. Owns them:
+/// closed once, by `close()` or when the last reference goes.
+final class HandoffSocket {
+    private var readEnd: OwnedDescriptor?
+    /// The other end of an inherited pair; nil for one self-connected socket.
+    private var writeEnd: OwnedDescriptor?
     let read: Int32
     let write: Int32
 
     init(read: Int32, write: Int32) {
         self.read = read
         self.write = write
+        readEnd = OwnedDescriptor(owning: read)
+        writeEnd = write == read ? nil : OwnedDescriptor(owning: write)
     }
 
     /// A new hand-off socket (one descriptor).
@@ -116,6 +129,13 @@ struct HandoffSocket: Equatable {
     }
 
     func close() {
-        for fd in descriptors { FileIO.close(fd) }
+        readEnd.take()?.close()
+        writeEnd.take()?.close()
+    }
+
+    /// Leaves the descriptors open and unowned (see `PoolRuntime.giveUpSockets`).
+    func giveUp() {
+        _ = readEnd.take()?.release()
+        _ = writeEnd.take()?.release()
     }
 }
