@@ -107,6 +107,11 @@ extension Master {
                     handle(.retire(pid: child.pid, now: now))
                 } else if let replacement = spawn(pool) {
                     memoryReplacements[child.pid] = replacement
+                } else if control.children.values.contains(where: { $0.pool == pool.name && $0.lifecycle != .serving }) {
+                    // No room now, but a worker of the pool is leaving and frees its slot soon:
+                    // wait for it rather than recycle this one too, which would leave the pool
+                    // short of a worker until both are replaced.
+                    continue
                 } else {
                     pool.scoreboard.memoryReplacements += 1
                     log.warning("[pool \(pool.name)] child \(child.pid) passed pm.max_memory and there is no room to start its replacement first; recycling it")
