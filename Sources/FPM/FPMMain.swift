@@ -3,7 +3,6 @@ import FPMConfiguration
 import FPMServer
 import FPMStatus
 import FPMSystem
-import Glibc
 
 /// The entry point that turns named handlers into a complete `fpm` executable: php-fpm's
 /// flags, configuration, signals and process model. A user's app calls

@@ -4,7 +4,6 @@ import FPMSystem
 import FastCGI
 import FastCGIClient
 import Foundation
-import Glibc
 
 extension TestClient {
     /// A client of the app's real binary: starts `executable` (`-F -R -y CONF`) as its own

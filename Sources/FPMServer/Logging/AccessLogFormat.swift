@@ -1,6 +1,5 @@
 import FPMStatus
 import FPMSystem
-import Glibc
 
 /// Why an `access.format` was refused. The messages are php-fpm's own wording, so a
 /// configuration that fails there fails here with the same words.

@@ -1,6 +1,5 @@
 import FPMStatus
 import FPMSystem
-import Glibc
 
 /// How serious an error-log entry is; php-fpm's five levels, least serious first.
 ///

@@ -1,7 +1,6 @@
 import FPMConfiguration
 import FPMStatus
 import FPMSystem
-import Glibc
 
 /// The process manager's side of the master: the one-second tick that counts idle and active
 /// workers, records the listen queue, and applies `ProcessManagerPolicy`'s decision; and

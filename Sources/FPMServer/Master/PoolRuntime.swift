@@ -2,7 +2,6 @@ import FPMSystem
 import FPMConfiguration
 import FPMStatus
 import FastCGI
-import Glibc
 
 /// A pool as the running master holds it: its configuration, its open listening socket, its
 /// scoreboard and what its workers run. Workers inherit it through fork.

@@ -1,6 +1,5 @@
 import FPMConfiguration
 import FPMSystem
-import Glibc
 
 /// What process control takes in (events) and gives out (commands to the master).
 extension ProcessControl {

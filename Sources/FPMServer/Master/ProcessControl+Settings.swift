@@ -1,5 +1,4 @@
 import FPMSystem
-import Glibc
 
 /// The configuration process control runs with: its timings and the emergency-restart rule.
 extension ProcessControl {

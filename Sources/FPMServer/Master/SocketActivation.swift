@@ -1,6 +1,5 @@
 import FPMConfiguration
 import FPMSystem
-import Glibc
 
 /// systemd socket activation (sd_listen_fds(3)): the service manager binds the sockets and
 /// passes them from descriptor 3 on, naming how many in LISTEN_FDS (for the process LISTEN_PID

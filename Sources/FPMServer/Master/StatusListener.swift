@@ -2,7 +2,6 @@ import FPMConfiguration
 import FPMStatus
 import FPMSystem
 import FastCGI
-import Glibc
 
 /// `pm.status_listen`: the master itself answers status, ping and health for a pool there
 /// (``StatusEndpoints``), so they answer while every worker is busy — exec pools included,

@@ -1,7 +1,6 @@
 import FPMConfiguration
 import FPMStatus
 import FPMSystem
-import Glibc
 
 /// The exec at the heart of a reload, both sides of it: the running image re-executes this
 /// binary in place (same pid) handing over the candidate configuration, the listeners, the
