@@ -130,6 +130,15 @@ get() { curl -fsS --max-time 10 "http://127.0.0.1:$nport$1"; }
 check "nginx starts" wait_until 10 get /ping
 check "hello answers through nginx, with the pool file's env[HELLO_GREETING]" sh -c "[ \"\$(curl -fsS --max-time 10 'http://127.0.0.1:$nport/hello?name=deploy')\" = 'Deployed, deploy!' ]"
 check "the access log is written under the log folder" wait_until 5 test -s "$dest/var/log/hello/access.log"
+# The app's middleware and route group, through nginx: the /api group's route answers JSON
+# naming the request id that RequestIDMiddleware sends back as X-Request-Id (the caller's when
+# it sent one), and a 404 outside every route carries one too.
+headers=$work/api-headers.txt
+body=$work/api-body.json
+check "the /api group's route answers through nginx" sh -c "curl -fsS --max-time 10 -D '$headers' -o '$body' 'http://127.0.0.1:$nport/api/greetings/Ann' && grep -q '\"message\":\"Deployed, Ann!\"' '$body'"
+check "RequestIDMiddleware's X-Request-Id is the id the route saw" sh -c "id=\$(tr -d '\\r' <'$headers' | sed -n 's/^[Xx]-[Rr]equest-[Ii]d: //p'); [ -n \"\$id\" ] && grep -qF \"\\\"request\\\":\\\"\$id\\\"\" '$body'"
+check "a caller's X-Request-Id comes back" sh -c "curl -sS --max-time 10 -D - -o /dev/null -H 'X-Request-Id: deploy-check-42' 'http://127.0.0.1:$nport/api/greetings/Ann' | tr -d '\\r' | grep -qi '^x-request-id: deploy-check-42\$'"
+check "a 404 carries an X-Request-Id too" sh -c "curl -sS --max-time 10 -D - -o /dev/null 'http://127.0.0.1:$nport/nowhere' | tr -d '\\r' | grep -qi '^x-request-id: '"
 finish
 
 # 5. Reload through the installed fpmctl (hello.service's ExecReload): same master, new workers.

@@ -58,7 +58,10 @@ extension Master {
         _ = control.handle(.spawned(ProcessControl.Child(
             pid: childPID, pool: pool.name, generation: generation, slot: slotIndex, control: channel?.master,
             startedMono: SystemClock.monotonicNanos())))
-        if let channel { watchReports(channel.master, pid: childPID) }
+        if let channel {
+            heldDescriptors.adopt(channel.master)
+            watchReports(channel.master, pid: childPID)
+        }
         pool.state.warnedMaxChildren = false
         log.notice("[pool \(pool.name)] child \(childPID) started")
         return childPID
@@ -246,7 +249,7 @@ extension Master {
     func release(_ child: ProcessControl.Child) {
         if let fd = child.control {
             reportChannels[fd] = nil
-            FileIO.close(fd)
+            heldDescriptors.close(fd)
         }
         slowLogged.remove(child.pid)
         memoryReplacements.removeValue(forKey: child.pid)

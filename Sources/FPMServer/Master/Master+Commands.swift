@@ -34,7 +34,7 @@ extension Master {
             return collectPreparation(pool: pool, output: output)
         case .closePreparationOutput(let fd):
             epoll.remove(fd)
-            FileIO.close(fd)
+            heldDescriptors.close(fd)
         case .bindNewListeners:
             return bindNewListeners()
         case .closeListeners(let listeners):

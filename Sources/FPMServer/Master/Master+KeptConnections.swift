@@ -42,6 +42,7 @@ extension Master {
                 return
             case .report(.kept(let workerFD, let peer, let connection)):
                 DescriptorRegistry.register(connection)
+                heldDescriptors.adopt(connection)
                 apply(keptConnections.kept(owner: owner, workerFD: workerFD, connection: connection, peer: peer, pool: child.pool))
             case .report(.handedOn(let workerFD)):
                 apply(keptConnections.handedOn(owner: owner, workerFD: workerFD))
@@ -82,25 +83,25 @@ extension Master {
                     try epoll.add(fd, events: Epoll.peerClosed, data: Wakeup.keptConnection(fd: fd).tag)
                 } catch {
                     _ = keptConnections.hungUp(fd)
-                    FileIO.close(fd)
+                    heldDescriptors.close(fd)
                 }
             case .close(let fd):
                 // Out of the epoll first: the worker's copy keeps the description (and so an
                 // epoll entry keyed on it) alive after this descriptor is closed.
                 epoll.remove(fd)
-                FileIO.close(fd)
+                heldDescriptors.close(fd)
             case .shutDown(let fd):
                 KeptConnection.shutdown(fd)
                 epoll.remove(fd)
-                FileIO.close(fd)
+                heldDescriptors.close(fd)
             case .reoffer(let fd, let peer, let poolName):
                 epoll.remove(fd)
                 if !KeptConnection.isHungUp(fd), let handoff = pools.first(where: { $0.name == poolName })?.handoff {
                     _ = HandoffMessage(connection: fd, peer: peer).send(over: handoff.write)
                 }
-                FileIO.close(fd)
+                heldDescriptors.close(fd)
             case .refuse(let fd):
-                FileIO.close(fd)
+                heldDescriptors.close(fd)
                 if keptConnections.refusals == 1 {
                     log.warning("more than \(keptConnections.capacity) kept connections: further ones are not protected against their worker's hard kill (the master's descriptors, RLIMIT_NOFILE)")
                 }

@@ -88,6 +88,9 @@ final class Master {
     var keptConnections = KeptConnectionRegistry(capacity: Processes.descriptorLimit / 2)
     /// Workers' control channels the master reads reports on, by channel: the worker's pid.
     var reportChannels: [Int32: Int32] = [:]
+    /// The owner of the descriptors `control` and `keptConnections` know by number: workers'
+    /// control channels and the kept connections' copies.
+    var heldDescriptors = DescriptorTable()
 
     static let tickNanos = 1_000_000_000
     /// How often the readiness of a new generation is checked during a hand-over.

@@ -124,6 +124,7 @@ extension Master {
                 try? FileIO.setCloseOnExec(fd, true)
                 // The master's from here: registered, so no worker forked later inherits it.
                 DescriptorRegistry.register(fd)
+                heldDescriptors.adopt(fd)
             }
             let lifecycle: ProcessControl.Lifecycle = child.quitting ? .quitting(deadline: now + control.timings.drain) : .serving
             _ = control.handle(.spawned(ProcessControl.Child(

@@ -34,11 +34,12 @@ extension Master {
         case .success(let launched):
             var output: Int32? = launched.output
             DescriptorRegistry.register(launched.output)
+            heldDescriptors.adopt(launched.output)
             do {
                 try epoll.add(launched.output, events: Epoll.input, data: Wakeup.preparationOutput.tag)
             } catch {
                 // Unread, it can still run; output past the pipe's buffer blocks it until its deadline.
-                FileIO.close(launched.output)
+                heldDescriptors.close(launched.output)
                 output = nil
                 log.warning("[pool \(name)] the preparation's output cannot be watched: \(error)")
             }
@@ -87,6 +88,7 @@ extension Master {
             do {
                 let fd = try openListener(pool)
                 DescriptorRegistry.register(fd)
+                heldDescriptors.adopt(fd)
                 bound.append(ReloadInheritance.Listener(fd: fd, key: pool.listen.description))
             } catch {
                 closeListeners(bound)
@@ -103,7 +105,7 @@ extension Master {
     /// `.closeListeners`: listeners bound for a reload that does not happen.
     func closeListeners(_ listeners: [ReloadInheritance.Listener]) {
         for listener in listeners {
-            FileIO.close(listener.fd)
+            heldDescriptors.close(listener.fd)
             if listener.key.hasPrefix("/") { FileIO.unlink(listener.key) }
         }
     }
