@@ -117,6 +117,7 @@ final class Master {
             emergencyRestart: ProcessControl.EmergencyRestart(threshold: global.emergencyRestartThreshold,
                                                               intervalSeconds: global.emergencyRestartInterval),
             reloadFailures: inheritance?.reloadFailures ?? 0, lastReloadError: inheritance?.lastReloadError ?? "")
+        control.gracefulSigterm = global.gracefulSigterm
         systemd = SystemdNotifier(environment: Processes.environment(), pid: pid,
                                   systemdIntervalSeconds: global.systemdInterval, nowMono: SystemClock.monotonicNanos())
     }
