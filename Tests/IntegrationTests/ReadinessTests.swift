@@ -35,6 +35,10 @@ import Testing
         let shown = try server.fpmctl(["status", "--pid", server.pidPath])
         #expect(shown.stdout.hasPrefix("master:               running, draining"))
         #expect(server.log.contains("draining: readiness is off"))
+        // A reload (a new image of the master) stays drained.
+        #expect(try server.fpmctl(["reload", "--pid", server.pidPath]).status == 0)
+        #expect(try GracefulStopTests.get(status, "/ready").status == 503)
+        #expect(try server.request("/ping").status == 503)
 
         let undrained = try server.fpmctl(["undrain", "--pid", server.pidPath])
         #expect(undrained.status == 0, "\(undrained.stderr)")

@@ -118,6 +118,7 @@ final class Master {
                                                               intervalSeconds: global.emergencyRestartInterval),
             reloadFailures: inheritance?.reloadFailures ?? 0, lastReloadError: inheritance?.lastReloadError ?? "")
         control.gracefulSigterm = global.gracefulSigterm
+        control.draining = inheritance?.draining ?? false
         systemd = SystemdNotifier(environment: Processes.environment(), pid: pid,
                                   systemdIntervalSeconds: global.systemdInterval, nowMono: SystemClock.monotonicNanos())
     }

@@ -32,6 +32,14 @@ import Testing
         #expect(try ReloadInheritance.decode(value.encode()).activated == value.activated)
     }
 
+    @Test func aDrainCrossesTheReloadAndIsWrittenOnlyWhileInForce() throws {
+        var value = Self.sample
+        #expect(!String(decoding: value.encode(), as: UTF8.self).contains("draining"))
+        #expect(try !ReloadInheritance.decode(value.encode()).draining)
+        value.draining = true
+        #expect(try ReloadInheritance.decode(value.encode()).draining)
+    }
+
     @Test func theEmbeddedDefaultHasNoPath() throws {
         var value = Self.sample
         value.configurationPath = nil
