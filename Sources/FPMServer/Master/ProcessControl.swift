@@ -6,8 +6,9 @@ import Glibc
 /// exit, the clock, the new generation being ready, a reload validated), commands out (ask a
 /// worker to quit, signal it, fork one, reload, write the state file, exit). It does no I/O
 /// and reads no clock, so every rule — SIGQUIT → quit → SIGTERM after process_control_timeout →
-/// SIGKILL a second later, a reload while a reload hands over, SIGTERM during a graceful stop —
-/// is unit-tested with made-up times. `Master` feeds it and carries out what it says.
+/// SIGKILL a second later, a reload while a reload hands over, SIGTERM during a graceful stop,
+/// a drain, the backoff of a pool whose workers cannot start (`+Backoff`, `+Readiness`) — is
+/// unit-tested with made-up times. `Master` feeds it and carries out what it says.
 ///
 /// What it does not decide: how many workers a pool wants (`ProcessManagerPolicy`) and which
 /// requests are too slow (`RequestWatch`); those come in as `retire` and `requestTimedOut`.
@@ -21,9 +22,10 @@ package struct ProcessControl: Sendable {
         /// After a reload: the new generation's workers are starting while the previous
         /// generation keeps serving; at the deadline the previous one is retired regardless.
         case handingOver(deadline: Int)
-        /// SIGQUIT: every worker finishes the request in hand, then the master exits.
+        /// SIGQUIT (and SIGTERM under `graceful_sigterm`): every worker finishes the request in
+        /// hand and serves the connections waiting on the listener, then the master exits.
         case finishing
-        /// SIGTERM/SIGINT: workers are stopped now.
+        /// SIGINT, and SIGTERM without `graceful_sigterm`: workers are stopped now.
         case terminating
 
         /// Whether workers are replaced when they exit and new work (reloads, pm) is taken on.
