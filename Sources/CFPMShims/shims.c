@@ -128,6 +128,9 @@ ssize_t cfpm_recv_fds(int sock, int *fds, int max, int *count, void *data, size_
     return n;
 }
 
+/* SIGRTMIN is a call into glibc (it reserves the first real-time signals for itself). */
+int cfpm_sigrtmin(void) { return SIGRTMIN; }
+
 int cfpm_sigqueue_empty_mask(void) {
     sigset_t set;
     sigemptyset(&set);

@@ -15,6 +15,7 @@ extension FPMConfiguration {
         out.line("emergency_restart_threshold", String(global.emergencyRestartThreshold))
         out.line("emergency_restart_interval", ValueParsing.renderSeconds(global.emergencyRestartInterval))
         out.line("process_control_timeout", ValueParsing.renderSeconds(global.processControlTimeout))
+        out.line("graceful_sigterm", Self.yesNo(global.gracefulSigterm))
         out.line("process.max", String(global.processMax))
         out.optional("process.priority", global.processPriority.map { String($0) })
         out.line("daemonize", Self.yesNo(global.daemonize))

@@ -19,7 +19,7 @@ enum Directives {
 
     static let globalNames: [String] = [
         "pid", "error_log", "syslog.ident", "syslog.facility", "log_buffering", "log_level", "log_limit",
-        "emergency_restart_threshold", "emergency_restart_interval", "process_control_timeout", "process.max",
+        "emergency_restart_threshold", "emergency_restart_interval", "process_control_timeout", "graceful_sigterm", "process.max",
         "process.priority", "daemonize", "rlimit_files", "rlimit_core", "events.mechanism", "systemd_interval",
         "status.group",
     ]
@@ -73,6 +73,7 @@ enum Directives {
         case "emergency_restart_threshold": global.emergencyRestartThreshold = try ValueParsing.nonNegativeInteger(value)
         case "emergency_restart_interval": global.emergencyRestartInterval = try ValueParsing.seconds(value)
         case "process_control_timeout": global.processControlTimeout = try ValueParsing.seconds(value)
+        case "graceful_sigterm": global.gracefulSigterm = try ValueParsing.bool(value)
         case "process.max": global.processMax = try ValueParsing.integer(value)
         case "process.priority": global.processPriority = try ValueParsing.integer(value)
         case "daemonize": global.daemonize = try ValueParsing.bool(value)

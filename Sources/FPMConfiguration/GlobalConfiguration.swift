@@ -24,6 +24,9 @@ public struct GlobalConfiguration: Sendable, Equatable {
     public var emergencyRestartInterval: Int = 0
     /// `process_control_timeout`, seconds.
     public var processControlTimeout: Int = 0
+    /// `graceful_sigterm` (swift-fpm's own): SIGTERM stops like SIGQUIT (in-flight requests
+    /// finish, waiting connections are served). Default no: php-fpm's fast stop.
+    public var gracefulSigterm: Bool = false
     /// `process.max`: 0 = no global cap on children.
     public var processMax: Int = 0
     /// `process.priority`: nice of the master (-19…20), nil = unchanged.

@@ -16,6 +16,10 @@ import FPMSystem
 ///   `pm.max_children`: each waiting connection then has a worker to take it within about one
 ///   request's time). A probe failing "ready" means: send traffic elsewhere for now.
 ///
+/// * a stop or a drain withdraws readiness whatever the figures (`MasterReadiness`): a balancer
+///   must stop sending while the requests in hand finish; liveness is unchanged.
+/// * a pool whose workers cannot start is named with its last worker's end (`down`).
+///
 /// Exec pools' programs do not write their slots; the master samples their stage instead
 /// (`Master.sampleExecStages`). Where no stage is known (`workersReportStage` false), workers
 /// count as neither idle nor stuck, and readiness rests on the accept queue alone.
@@ -44,6 +48,10 @@ package enum Health {
         package var stuckAfterMicros: Int?
         /// The most waiting connections a ready pool may have.
         package var queueLimit: Int
+        /// Whether the master asks for work (a stop or a drain withdraws readiness).
+        package var master: MasterReadiness = .ready
+        /// Why the pool is down, when its workers cannot start (its last worker's end).
+        package var down: String? = nil
 
         package init(masterRunning: Bool, ondemand: Bool, maxChildren: Int, workers: [Worker], workersReportStage: Bool = true,
                      listenQueue: Int, stuckAfterMicros: Int?, queueLimit: Int? = nil) {
@@ -98,8 +106,12 @@ package enum Health {
             : 0
         let summary = "\(running) workers, \(idle) idle, \(stuck) stuck, listen queue \(input.listenQueue)"
         if !canFork && (running == 0 || stuck == running) {
-            let why = running == 0 ? "no worker is running" : "every worker is stuck in a request"
+            var why = running == 0 ? "no worker is running" : "every worker is stuck in a request"
+            if running == 0, let down = input.down { why = down }
             return Verdict(live: false, ready: false, reason: "not live: \(why) (\(summary))", summary: summary)
+        }
+        if let withdrawn = input.master.withdrawnBecause {
+            return Verdict(live: true, ready: false, reason: "not ready: \(withdrawn) (\(summary))", summary: summary)
         }
         if idle > 0 || canFork || input.listenQueue <= input.queueLimit {
             return Verdict(live: true, ready: true, reason: "ready (\(summary))", summary: summary)
@@ -111,16 +123,19 @@ package enum Health {
 
     /// The input for a pool as its scoreboard shows it now.
     package static func input(_ scoreboard: Scoreboard, masterRunning: Bool, listenQueue: Int? = nil,
-                              workersReportStage: Bool = true, stuckAfterMicros: Int?? = nil,
+                              workersReportStage: Bool = true, stuckAfterMicros: Int?? = nil, down: String? = nil,
                               nowMono: Int = SystemClock.monotonicNanos()) -> Input {
         let workers = scoreboard.snapshots().filter { $0.pid > 0 }.map { s in
             Worker(active: s.isActive, busyMicros: s.isActive ? max(0, (nowMono - s.acceptedMono) / 1000) : 0)
         }
-        return Input(masterRunning: masterRunning,
-                     ondemand: ProcessManagerStyle(rawIndex: scoreboard.processManager) == .ondemand,
-                     maxChildren: scoreboard.maxChildren, workers: workers,
-                     workersReportStage: workersReportStage,
-                     listenQueue: listenQueue ?? scoreboard.listenQueue,
-                     stuckAfterMicros: stuckAfterMicros ?? stuckAfter(terminateTimeoutSeconds: scoreboard.limits.terminateTimeout))
+        var input = Input(masterRunning: masterRunning,
+                          ondemand: ProcessManagerStyle(rawIndex: scoreboard.processManager) == .ondemand,
+                          maxChildren: scoreboard.maxChildren, workers: workers,
+                          workersReportStage: workersReportStage,
+                          listenQueue: listenQueue ?? scoreboard.listenQueue,
+                          stuckAfterMicros: stuckAfterMicros ?? stuckAfter(terminateTimeoutSeconds: scoreboard.limits.terminateTimeout))
+        input.master = scoreboard.masterReadiness
+        input.down = down
+        return input
     }
 }

@@ -24,10 +24,19 @@ package struct MasterStateFile: Sendable, Equatable {
     /// The pool whose once-per-pool preparation a reload is running (empty when none): a slow
     /// migration shows as such in `fpmctl top` and in a reload's timeout, not as a hang.
     package var preparing: String
+    /// `fpmctl drain`: readiness is off while the master keeps serving. Parsed as nil from a
+    /// master that predates drains (no such key), which `fpmctl drain` must not signal.
+    package var draining: Bool?
+    /// Pools whose workers exit at start, each with its last worker's end ("exited with code
+    /// 1 after 0.004 seconds from start"): respawns back off, and readiness says why.
+    package var failing: [String: String]
 
     package init(pid: Int32, generation: Int, phase: Phase, config: String, pools: [String], reloadFailures: Int,
-                 lastReloadError: String, reopens: Int = 0, lastReopenError: String = "", preparing: String = "") {
+                 lastReloadError: String, reopens: Int = 0, lastReopenError: String = "", preparing: String = "",
+                 draining: Bool? = false, failing: [String: String] = [:]) {
         self.preparing = preparing
+        self.draining = draining
+        self.failing = failing
         self.reopens = reopens
         self.lastReopenError = lastReopenError
         self.pid = pid
@@ -60,7 +69,8 @@ package struct MasterStateFile: Sendable, Equatable {
         reopens=\(reopens)
         last_reopen_error=\(flat(lastReopenError))
         preparing=\(flat(preparing))
-
+        draining=\(draining == true ? 1 : 0)
+        \(failing.keys.sorted().map { "failing.\($0)=\(flat(failing[$0]!))\n" }.joined())
         """
     }
 
@@ -78,7 +88,11 @@ package struct MasterStateFile: Sendable, Equatable {
                                lastReloadError: values["last_reload_error"] ?? "",
                                reopens: values["reopens"].flatMap { Int($0) } ?? 0,
                                lastReopenError: values["last_reopen_error"] ?? "",
-                               preparing: values["preparing"] ?? "")
+                               preparing: values["preparing"] ?? "",
+                               draining: values["draining"].map { $0 == "1" },
+                               failing: Dictionary(uniqueKeysWithValues: values.compactMap { key, value in
+                                   key.hasPrefix("failing.") ? (String(key.dropFirst("failing.".count)), value) : nil
+                               }))
     }
 
     /// Written as a new file and renamed into place, readable by the master's user and `group`.
@@ -88,7 +102,9 @@ package struct MasterStateFile: Sendable, Equatable {
 
     /// The phase as an operator reads it: `running, preparing pool www` during a reload's preparation.
     package var phaseDescription: String {
-        preparing.isEmpty ? phase.rawValue : "\(phase.rawValue), preparing pool \(preparing)"
+        var text = preparing.isEmpty ? phase.rawValue : "\(phase.rawValue), preparing pool \(preparing)"
+        if draining == true && phase != .finishing && phase != .terminating { text += ", draining" }
+        return text
     }
 
     /// The folder that holds the state file of master `pid`, among those `fpmctl` searches.

@@ -1,7 +1,8 @@
 /// What a `pm.status_listen` socket answers, by SCRIPT_NAME (matched exactly, as php-fpm
 /// matches its status and ping paths):
 ///
-/// * the pool's `ping.path` → `ping.response` (php-fpm's ping page);
+/// * the pool's `ping.path` → `ping.response` (php-fpm's ping page), or `503` with the reason
+///   while a stop or a drain withdraws readiness, as the workers' ping page answers then;
 /// * the pool's `pm.status_path`, or `/` when it has none (as php-fpm's status pool does) →
 ///   the pool's status page, every format and `full`;
 /// * `/live` and `/ready` → ``Health``'s verdict: `200` when it holds, `503` when not, with a
@@ -25,11 +26,11 @@ package struct StatusEndpoints: Sendable, Equatable {
     }
 
     package func answer(_ request: StatusConnection.Request, status: () -> (PoolStatus, [ProcessStatus]),
-                        health: () -> Health.Verdict) -> StatusConnection.Answer {
+                        health: () -> Health.Verdict, withdrawn: String? = nil) -> StatusConnection.Answer {
         let path = request.scriptName
         if let pingPath, path == pingPath {
-            let page = PingPage.render(response: pingResponse)
-            return StatusConnection.Answer(headers: page.headers, body: page.body)
+            let page = PingPage.render(response: withdrawn.map { $0 + "\n" } ?? pingResponse)
+            return StatusConnection.Answer(status: withdrawn == nil ? 200 : 503, headers: page.headers, body: page.body)
         }
         if path == statusPath {
             let (pool, processes) = status()

@@ -5,7 +5,14 @@ import SystemPackage
 /// Signal masks, dispositions and the master's signalfd.
 package enum Signals {
     /// The signals the master turns into events instead of handling asynchronously.
-    package static let masterSignals: [Int32] = [SIGCHLD, SIGINT, SIGTERM, SIGQUIT, SIGUSR1, SIGUSR2, SIGHUP]
+    package static let masterSignals: [Int32] = [SIGCHLD, SIGINT, SIGTERM, SIGQUIT, SIGUSR1, SIGUSR2, SIGHUP, drain, undrain]
+
+    /// `fpmctl drain` and `fpmctl undrain`: real-time signals, since every classic one already
+    /// means something to php-fpm's users. (SIGRTMIN + 2 is the workers' slow-request timer.)
+    /// A master that predates them would die of one: fpmctl sends them only to a master whose
+    /// state file has the `draining` key.
+    package static var drain: Int32 { cfpm_sigrtmin() + 4 }
+    package static var undrain: Int32 { cfpm_sigrtmin() + 5 }
 
     package static func name(_ s: Int32) -> String {
         switch s {
@@ -26,6 +33,8 @@ package enum Signals {
         case SIGTERM: return "SIGTERM"
         case SIGCHLD: return "SIGCHLD"
         case SIGXCPU: return "SIGXCPU"
+        case drain: return "SIGRTMIN+4 (drain)"
+        case undrain: return "SIGRTMIN+5 (undrain)"
         default: return "signal \(s)"
         }
     }

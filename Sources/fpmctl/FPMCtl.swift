@@ -26,6 +26,7 @@ struct FPMCtl: ParsableCommand {
             StatusCommand.self, TopCommand.self, PingCommand.self, RequestCommand.self,
             // Subcommands other features add go here, one a line.
             HealthCommand.self,
+            DrainCommand.self, UndrainCommand.self,
         ])
 
     @OptionGroup var locator: MasterLocator

@@ -36,6 +36,7 @@ struct HealthCommand: ParsableCommand {
             throw ExitCode(2)
         }
         let paths = MasterStateFile.scoreboardPaths(pid: pid)
+        let failing = MasterStateFile.read(pid: pid)?.failing ?? [:]
         var worst: Int32 = -1
         for path in paths {
             guard let board = try? Scoreboard(open: path) else { continue }
@@ -44,7 +45,9 @@ struct HealthCommand: ParsableCommand {
             let now = SystemClock.monotonicNanos()
             let running = Processes.isAlive(pid) && now - board.masterHeartbeat < Health.masterStaleNanos
             var input = Health.input(board, masterRunning: running,
-                                     stuckAfterMicros: stuckAfter.map { Optional(Int($0 * 1e6)) }, nowMono: now)
+                                     stuckAfterMicros: stuckAfter.map { Optional(Int($0 * 1e6)) },
+                                     down: failing[board.poolName].map { "pool \(board.poolName) is down: its workers exit at start (last: \($0))" },
+                                     nowMono: now)
             if let queueLimit { input.queueLimit = queueLimit }
             let verdict = Health.decide(input)
             let code: Int32 = live ? (verdict.live ? 0 : 2) : verdict.exitCode

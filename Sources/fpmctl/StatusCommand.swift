@@ -19,6 +19,11 @@ struct StatusCommand: ParsableCommand {
         let boards = try Scoreboards.open(pid: pid)
         defer { boards.forEach { $0.memory.unmap() } }
         var printed = 0
+        // The text page is for people: say first when readiness is off (a drain or a stop).
+        if fmt == .text, let state = MasterStateFile.read(pid: pid),
+           state.draining == true || state.phase == .finishing || state.phase == .terminating {
+            try? FileIO.writeAll(1, "master:               \(state.phaseDescription) (readiness off: /ready answers 503)\n\n")
+        }
         for board in boards {
             if let pool, board.poolName != pool { continue }
             let (status, processes) = StatusCollector.collect(board)

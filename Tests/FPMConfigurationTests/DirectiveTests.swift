@@ -136,6 +136,7 @@ import Testing
             emergency_restart_threshold = 10
             emergency_restart_interval = 1m
             process_control_timeout = 10s
+            graceful_sigterm = yes
             process.max = 128
             process.priority = -19
             daemonize = no
@@ -154,7 +155,7 @@ import Testing
         #expect(global.logLevel == .debug)
         #expect(global.logLimit == 4096)
         #expect(global.emergencyRestartThreshold == 10 && global.emergencyRestartInterval == 60)
-        #expect(global.processControlTimeout == 10)
+        #expect(global.processControlTimeout == 10 && global.gracefulSigterm)
         #expect(global.processMax == 128 && global.processPriority == -19)
         #expect(!global.daemonize)
         #expect(global.rlimitFiles == 1024 && global.rlimitCore == .unlimited)
@@ -167,10 +168,11 @@ import Testing
         #expect(global.errorLog == "/dev/stderr")
         #expect(global.syslogFacility == .daemon && global.syslogFacility.code == 24)
         #expect(global.logLevel == .notice && global.logLimit == 1024 && global.daemonize)
-        #expect(global.systemdInterval == 10 && global.processControlTimeout == 0)
+        #expect(global.systemdInterval == 10 && global.processControlTimeout == 0 && !global.gracefulSigterm)
     }
 
     static let badGlobalValues: [(String, String)] = [
+        ("graceful_sigterm = maybe", "graceful_sigterm = maybe: invalid boolean value"),
         ("log_level = loud", "log_level = loud: invalid log level (alert, error, warning, notice or debug)"),
         ("syslog.facility = nowhere", "syslog.facility = nowhere: unknown syslog facility (AUTH, AUTHPRIV, CRON, DAEMON, FTP, KERN, LPR, MAIL, NEWS, SYSLOG, USER, UUCP, LOCAL0-LOCAL7)"),
         ("events.mechanism = kqueue", "events.mechanism = kqueue: event mechanism 'kqueue' is not available on this system"),

@@ -59,4 +59,30 @@ import Testing
         #expect(!decide([Self.idle, Self.idle], queue: 3, report: false).ready)
         #expect(decide(max: 1, [Self.busy(1000)], stuckAfter: 1, report: false).live)
     }
+
+    func decide(master: MasterReadiness, down: String? = nil, _ workers: [Health.Worker]) -> Health.Verdict {
+        var input = Health.Input(masterRunning: true, ondemand: false, maxChildren: 2, workers: workers, listenQueue: 0,
+                                 stuckAfterMicros: nil)
+        input.master = master
+        input.down = down
+        return Health.decide(input)
+    }
+
+    @Test func aDrainOrAStopWithdrawsReadinessButNotLiveness() {
+        let draining = decide(master: .draining, [Self.idle, Self.idle])
+        #expect(draining.live && !draining.ready && draining.exitCode == 1)
+        #expect(draining.reason == "not ready: the master is draining (fpmctl drain) (2 workers, 2 idle, 0 stuck, listen queue 0)")
+        let stopping = decide(master: .stopping, [Self.busy(1)])
+        #expect(stopping.live && !stopping.ready)
+        #expect(stopping.reason.hasPrefix("not ready: the master is stopping"))
+        #expect(decide(master: .ready, [Self.idle]).ready)
+    }
+
+    @Test func aDownPoolIsNamedWithWhy() {
+        let v = decide(master: .ready, down: "pool api is down: its workers exit at start (last: exited with code 1)", [])
+        #expect(!v.ready && v.exitCode == 2)
+        #expect(v.reason == "not live: pool api is down: its workers exit at start (last: exited with code 1) (0 workers, 0 idle, 0 stuck, listen queue 0)")
+        // Without a reason, the generic one.
+        #expect(decide(master: .ready, []).reason.hasPrefix("not live: no worker is running"))
+    }
 }

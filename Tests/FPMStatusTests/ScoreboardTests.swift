@@ -45,6 +45,21 @@ import Testing
         #expect(reader.snapshots().count == 1)
     }
 
+    @Test func theMastersReadinessCrossesToAnotherMappingAndHealth() throws {
+        let (sb, path) = try makeBoard()
+        defer { unlink(path) }
+        let reader = try Scoreboard(open: path)
+        #expect(reader.masterReadiness == .ready, "a new board (and an older master's) reads as ready")
+        sb.masterReadiness = .draining
+        #expect(reader.masterReadiness == .draining)
+        #expect(Health.input(reader, masterRunning: true).master == .draining)
+        sb.masterReadiness = .stopping
+        #expect(reader.masterReadiness == .stopping)
+        // The field does not overlap the histogram before it.
+        #expect(Scoreboard.H.histogramSum + 8 <= Scoreboard.H.masterReadiness)
+        #expect(Scoreboard.H.masterReadiness + 8 <= Scoreboard.headerSize)
+    }
+
     @Test func longStringsAreTruncatedNotOverflowed() throws {
         let (sb, path) = try makeBoard()
         defer { unlink(path) }

@@ -195,6 +195,13 @@ import Testing
         #expect(answer(e, Self.request("/status/")).status == 404)
     }
 
+    @Test func pingSays503WithTheReasonWhileReadinessIsWithdrawn() {
+        let e = StatusEndpoints(statusPath: "/status", pingPath: "/ping", pingResponse: "pong")
+        let answer = e.answer(Self.request("/ping"), status: { (Self.pool, []) },
+                              health: { .init(live: true, ready: true, reason: "ready") }, withdrawn: "the master is draining (fpmctl drain)")
+        #expect(answer.status == 503 && String(decoding: answer.body, as: UTF8.self) == "the master is draining (fpmctl drain)\n")
+    }
+
     @Test func anEmptyScriptNameMatchesOnPathInfo() {
         let e = StatusEndpoints(statusPath: "/status", pingPath: "/ping", pingResponse: "pong")
         let r = StatusConnection.Request(params: FastCGIParams([("SCRIPT_NAME", ""), ("PATH_INFO", "/ping")]))

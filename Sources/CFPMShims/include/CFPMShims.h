@@ -63,6 +63,7 @@ int cfpm_send_fds(int sock, const int *fds, int count, const void *data, size_t 
 ssize_t cfpm_recv_fds(int sock, int *fds, int max, int *count, void *data, size_t len);
 
 int cfpm_sigqueue_empty_mask(void);
+int cfpm_sigrtmin(void);
 
 extern const int CFPM_SFD_CLOEXEC;
 extern const int CFPM_SFD_NONBLOCK;

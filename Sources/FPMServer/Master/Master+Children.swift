@@ -239,9 +239,9 @@ extension Master {
 
     /// Graceful: the worker finishes the request in hand, then exits. Through the control
     /// channel, so no signal interrupts handler code; SIGQUIT when there is none.
-    func askToQuit(_ pid: pid_t) {
+    func askToQuit(_ pid: pid_t, message: ControlMessage = .quit) {
         guard let child = control.children[pid] else { return }
-        if let channel = child.control, ControlMessage.quit.send(over: channel) { return }
+        if let channel = child.control, message.send(over: channel) { return }
         Processes.signal(pid, SIGQUIT)
     }
 

@@ -20,6 +20,8 @@ extension Master {
         switch command {
         case .askToQuit(let pid):
             askToQuit(pid)
+        case .finish(let pid):
+            askToQuit(pid, message: .finish)
         case .signal(let pid, let signal):
             Processes.signal(pid, signal)
         case .spawn(let name):

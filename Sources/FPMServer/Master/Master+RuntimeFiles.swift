@@ -12,14 +12,18 @@ extension Master {
         try FileIO.writeFileAtomically(path, "\(pid)\n")
     }
 
-    /// The state file `fpmctl` reads: generation, phase and the outcome of the last reload.
+    /// The state file `fpmctl` reads: generation, phase and the outcome of the last reload; and
+    /// on each scoreboard, whether the master asks for work (what ping and `fpmctl health` tell).
     func writeState() {
         let state = MasterStateFile(pid: pid, generation: generation, phase: MasterStateFile.Phase(control.phase),
                                     config: configuration.path ?? "(embedded)", pools: pools.map(\.name),
                                     reloadFailures: control.reload.failures, lastReloadError: control.reload.lastError,
                                     reopens: reopens, lastReopenError: lastReopenError,
-                                    preparing: control.preparation?.pool ?? "")
+                                    preparing: control.preparation?.pool ?? "", draining: control.draining,
+                                    failing: control.backoff.pools.mapValues(\.lastExit))
         try? state.write(directory: runtimeDirectory, group: runtimeGroup)
+        let readiness = control.readinessWithdrawn
+        for pool in pools where pool.scoreboard.masterReadiness != readiness { pool.scoreboard.masterReadiness = readiness }
         systemdStateChanged()
     }
 

@@ -51,7 +51,7 @@ extension Master {
 
     /// The pools' totals for the STATUS= line, from their scoreboards.
     func systemdFigures() -> SystemdNotifier.StatusFigures {
-        var figures = SystemdNotifier.StatusFigures(active: 0, idle: 0, requests: 0, slow: 0)
+        var figures = SystemdNotifier.StatusFigures(active: 0, idle: 0, requests: 0, slow: 0, draining: control.draining)
         for pool in pools {
             let (status, _) = StatusCollector.collect(pool.scoreboard)
             figures.active += status.activeProcesses

@@ -120,6 +120,8 @@ final class Master {
             emergencyRestart: ProcessControl.EmergencyRestart(threshold: global.emergencyRestartThreshold,
                                                               intervalSeconds: global.emergencyRestartInterval),
             reloadFailures: inheritance?.reloadFailures ?? 0, lastReloadError: inheritance?.lastReloadError ?? "")
+        control.gracefulSigterm = global.gracefulSigterm
+        control.draining = inheritance?.draining ?? false
         systemd = SystemdNotifier(environment: Processes.environment(), pid: pid,
                                   systemdIntervalSeconds: global.systemdInterval, nowMono: SystemClock.monotonicNanos())
     }

@@ -47,6 +47,10 @@ extension ProcessControl {
     package enum Command: Equatable, Sendable {
         /// Graceful: the control-channel "quit" (SIGQUIT where there is none).
         case askToQuit(pid: Int32)
+        /// The master stops gracefully: the control-channel "finish" (finish the request in
+        /// hand, serve the connections waiting on the listener, then exit); SIGQUIT where there
+        /// is no channel (an `exec` program finishes its request and leaves the queue).
+        case finish(pid: Int32)
         case signal(pid: Int32, signal: Int32)
         case spawn(pool: String)
         /// Reap every exited child (each comes back as `childExited`).

@@ -13,9 +13,6 @@ extension ProcessControl {
         package var stopKillGrace: Int
         /// How long a reload's previous generation serves at most while the new one starts.
         package var handoverLimit = 15_000_000_000
-        /// A worker that exits with an error sooner than this after its start is respawned
-        /// this long after its exit, not at once, so a worker that cannot start does not spin.
-        package var respawnBackoff = 1_000_000_000
         /// How long one pool's preparation may run before it is killed and the reload fails.
         package var preparationLimit = PoolPreparation.deadlineNanos
 

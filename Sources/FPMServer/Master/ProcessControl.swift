@@ -6,8 +6,9 @@ import Glibc
 /// exit, the clock, the new generation being ready, a reload validated), commands out (ask a
 /// worker to quit, signal it, fork one, reload, write the state file, exit). It does no I/O
 /// and reads no clock, so every rule — SIGQUIT → quit → SIGTERM after process_control_timeout →
-/// SIGKILL a second later, a reload while a reload hands over, SIGTERM during a graceful stop —
-/// is unit-tested with made-up times. `Master` feeds it and carries out what it says.
+/// SIGKILL a second later, a reload while a reload hands over, SIGTERM during a graceful stop,
+/// a drain, the backoff of a pool whose workers cannot start (`+Backoff`, `+Readiness`) — is
+/// unit-tested with made-up times. `Master` feeds it and carries out what it says.
 ///
 /// What it does not decide: how many workers a pool wants (`ProcessManagerPolicy`) and which
 /// requests are too slow (`RequestWatch`); those come in as `retire` and `requestTimedOut`.
@@ -21,9 +22,10 @@ package struct ProcessControl: Sendable {
         /// After a reload: the new generation's workers are starting while the previous
         /// generation keeps serving; at the deadline the previous one is retired regardless.
         case handingOver(deadline: Int)
-        /// SIGQUIT: every worker finishes the request in hand, then the master exits.
+        /// SIGQUIT (and SIGTERM under `graceful_sigterm`): every worker finishes the request in
+        /// hand and serves the connections waiting on the listener, then the master exits.
         case finishing
-        /// SIGTERM/SIGINT: workers are stopped now.
+        /// SIGINT, and SIGTERM without `graceful_sigterm`: workers are stopped now.
         case terminating
 
         /// Whether workers are replaced when they exit and new work (reloads, pm) is taken on.
@@ -93,6 +95,12 @@ package struct ProcessControl: Sendable {
     private var crashTimes: [Int] = []
     /// Pools whose worker exited too soon after its start, with when to fork its replacement.
     private var delayedRespawns: [(pool: String, at: Int)] = []
+    /// The pools whose workers cannot start, and how long their respawns wait (`+Backoff`).
+    package internal(set) var backoff = RespawnBackoff()
+    /// `fpmctl drain`: readiness off while serving goes on (`+Readiness`).
+    package internal(set) var draining = false
+    /// `graceful_sigterm = yes`: SIGTERM stops like SIGQUIT.
+    package var gracefulSigterm = false
 
     /// `reloadFailures`/`lastReloadError`: what a previous image of this master counted.
     package init(generation: Int, timings: Timings, emergencyRestart: EmergencyRestart, reloadFailures: Int = 0,
@@ -189,12 +197,15 @@ package struct ProcessControl: Sendable {
         switch signal {
         case SIGCHLD:
             out.append(.reapChildren)
+        case SIGTERM where gracefulSigterm:
+            onSignal(stopSignalMeaning(signal), now: now, into: &out)
         case SIGINT, SIGTERM:
             guard stage != .terminating else { return }
             out.append(.log(.notice, "Terminating ..."))
             stage = .terminating
             reload.handoverDeadline = nil
             delayedRespawns.removeAll()
+            backoff.removeAll()
             stopReload(now: now, into: &out)
             for pid in children.keys.sorted() { terminate(pid, killAt: now + timings.stopKillGrace, into: &out) }
             out.append(.writeState)
@@ -205,14 +216,18 @@ package struct ProcessControl: Sendable {
             stage = .finishing
             reload.handoverDeadline = nil
             delayedRespawns.removeAll()
+            backoff.removeAll()
             stopReload(now: now, into: &out)
-            for pid in children.keys.sorted() { askToQuit(pid, now: now, into: &out) }
+            // Each finishes its request, then serves what waits on the listener before it leaves.
+            for pid in children.keys.sorted() { askToQuit(pid, now: now, finish: true, into: &out) }
             out.append(.writeState)
             exitIfDone(into: &out)
         case SIGUSR1:
             out.append(.reopenLogs)
         case SIGUSR2, SIGHUP:
             requestReload(reason: "Reloading in progress ...", into: &out)
+        case Signals.drain, Signals.undrain:
+            if phase.isServing || phase == .starting { setDraining(signal == Signals.drain, into: &out) }
         default:
             break
         }
@@ -232,18 +247,28 @@ package struct ProcessControl: Sendable {
         let seconds = Double(now - child.startedMono) / 1e9
         let who = child.generation < generation
             ? "[pool \(child.pool)] child \(pid) (previous generation)" : "[pool \(child.pool)] child \(pid)"
-        let message = "\(who) \(status) after \(TextRendering.fixed(seconds, decimals: 3)) seconds from start"
-        switch status {
-        case .exited(0), .signaled(SIGQUIT, _): out.append(.log(.notice, message))
-        default: out.append(.log(.warning, message))
-        }
-        if status.isCrash { noteCrash(now: now, into: &out) }
-        if (phase.isServing || phase == .starting) && child.generation == generation && !child.retired {
-            // Only an error exit (setUp failed, exec failed) is taken as "cannot start": a crash
-            // is a request's fault, and its worker is replaced at once.
-            if case .exited(let code) = status, code != 0, now - child.startedMono < timings.respawnBackoff {
-                delayedRespawns.append((child.pool, now + timings.respawnBackoff))
+        let end = "\(status) after \(TextRendering.fixed(seconds, decimals: 3)) seconds from start"
+        let message = "\(who) \(end)"
+        let replaced = (phase.isServing || phase == .starting) && child.generation == generation && !child.retired
+        // Only an error exit (setUp failed, exec failed) is taken as "cannot start": a crash
+        // is a request's fault, and its worker is replaced at once.
+        if replaced && backoff.isStartFailure(status, lifetime: now - child.startedMono) {
+            let (at, newRound) = backoff.failed(pool: child.pool, started: child.startedMono, now: now, exit: end)
+            delayedRespawns.append((child.pool, at))
+            if newRound {
+                let wait = (at - now + 999_999_999) / 1_000_000_000
+                out.append(.log(.warning, "\(message); the pool's workers exit at start: next respawn in \(wait) s"))
             } else {
+                out.append(.log(.debug, message))
+            }
+        } else {
+            switch status {
+            case .exited(0), .signaled(SIGQUIT, _): out.append(.log(.notice, message))
+            default: out.append(.log(.warning, message))
+            }
+            if status.isCrash { noteCrash(now: now, into: &out) }
+            if replaced {
+                if now - child.startedMono >= backoff.base { backoff.survived(pool: child.pool) }
                 out.append(.spawn(pool: child.pool))
             }
         }
@@ -273,6 +298,7 @@ package struct ProcessControl: Sendable {
             out.append(.log(.warning, "the new generation is not ready after \(timings.handoverLimit / 1_000_000_000) s; retiring the previous one anyway"))
             handOver(now: now, into: &out)
         }
+        noteSurvivors(now: now, into: &out)
         if phase.isServing {
             let due = delayedRespawns.filter { $0.at <= now }
             delayedRespawns.removeAll { $0.at <= now }
@@ -304,11 +330,28 @@ package struct ProcessControl: Sendable {
         }
     }
 
-    private mutating func askToQuit(_ pid: Int32, now: Int, into out: inout [Command]) {
+    /// `finish`: the master stops, so the worker serves the connections waiting on the listener
+    /// before it leaves (`Command.finish`).
+    private mutating func askToQuit(_ pid: Int32, now: Int, finish: Bool = false, into out: inout [Command]) {
         guard var child = children[pid], child.lifecycle == .serving else { return }
         child.lifecycle = .quitting(deadline: now + timings.drain)
         children[pid] = child
-        out.append(.askToQuit(pid: pid))
+        out.append(finish ? .finish(pid: pid) : .askToQuit(pid: pid))
+    }
+
+    /// A worker of a backing-off pool has run `backoff.base`: the pool starts again.
+    private mutating func noteSurvivors(now: Int, into out: inout [Command]) {
+        guard !backoff.pools.isEmpty else { return }
+        for pool in backoff.pools.keys.sorted() {
+            let survivor = children.values.contains {
+                $0.pool == pool && $0.generation == generation && now - $0.startedMono >= backoff.base
+            }
+            guard survivor, let step = backoff.pools[pool]?.step else { continue }
+            backoff.survived(pool: pool)
+            // One failed round is not worth a line (a worker that failed beside running ones).
+            if step > 1 { out.append(.log(.notice, "[pool \(pool)] a worker has started: respawns are immediate again")) }
+            out.append(.writeState)
+        }
     }
 
     private mutating func noteCrash(now: Int, into out: inout [Command]) {

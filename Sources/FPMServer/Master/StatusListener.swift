@@ -230,8 +230,9 @@ extension Master {
         return endpoints.answer(request, status: {
             StatusCollector.collect(pool.scoreboard, liveQueue: queue)
         }, health: {
-            Health.decide(Health.input(pool.scoreboard, masterRunning: true, listenQueue: queue?.length))
-        })
+            Health.decide(Health.input(pool.scoreboard, masterRunning: true, listenQueue: queue?.length,
+                                       down: self.control.poolIsDown(poolName).map { "pool \(poolName) is down: \($0.reason)" }))
+        }, withdrawn: control.readinessWithdrawn.withdrawnBecause)
     }
 
     /// The status listeners' and connections' events of one wakeup.

@@ -44,12 +44,15 @@ package struct SystemdNotifier: Sendable, Equatable {
         package var idle: Int
         package var requests: Int
         package var slow: Int
+        /// `fpmctl drain` is in force: the line starts with "Draining (readiness off); ".
+        package var draining = false
 
-        package init(active: Int, idle: Int, requests: Int, slow: Int) {
+        package init(active: Int, idle: Int, requests: Int, slow: Int, draining: Bool = false) {
             self.active = active
             self.idle = idle
             self.requests = requests
             self.slow = slow
+            self.draining = draining
         }
     }
 
@@ -123,7 +126,7 @@ package struct SystemdNotifier: Sendable, Equatable {
 
     /// php-fpm's wording, so what operators read in `systemctl status` carries over.
     package static func statusLine(_ f: StatusFigures, requestsPerSecond: Double) -> String {
-        "Processes active: \(f.active), idle: \(f.idle), Requests: \(f.requests), slow: \(f.slow), Traffic: \(threeSignificant(requestsPerSecond))req/sec"
+        (f.draining ? "Draining (readiness off); " : "") + "Processes active: \(f.active), idle: \(f.idle), Requests: \(f.requests), slow: \(f.slow), Traffic: \(threeSignificant(requestsPerSecond))req/sec"
     }
 
     /// Like C's `%.3g` for the values a request rate takes (no exponent below 1000).

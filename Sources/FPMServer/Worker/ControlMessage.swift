@@ -4,6 +4,9 @@ import FPMSystem
 package enum ControlMessage: Equatable, Sendable {
     /// Finish the request in hand, then exit (graceful stop without a signal interrupting handler code).
     case quit
+    /// The master stops: finish the request in hand, serve the connections already waiting on
+    /// the listener (they would be reset when it closes), then exit.
+    case finish
     /// The pool's access log was reopened: take this descriptor over. (The error log never
     /// travels: a worker's lines reach it through the master, see `ErrorLog.forward`.)
     case reopenAccessLog(Int32)
@@ -22,9 +25,10 @@ package enum ControlReceipt: Equatable, Sendable {
 // of `reopenAccessLog` travel with that byte as SCM_RIGHTS, so a stream socket
 // cannot split a message from its descriptors.
 extension ControlMessage {
-    /// The code byte of each message ('Q', 'L': readable in strace).
+    /// The code byte of each message ('Q', 'F', 'L': readable in strace).
     enum Code: UInt8 {
         case quit = 0x51
+        case finish = 0x46
         case reopenAccessLog = 0x4C
     }
 
@@ -36,6 +40,9 @@ extension ControlMessage {
         switch self {
         case .quit:
             code = Code.quit.rawValue
+            count = 0
+        case .finish:
+            code = Code.finish.rawValue
             count = 0
         case .reopenAccessLog(let accessLog):
             code = Code.reopenAccessLog.rawValue
@@ -75,6 +82,8 @@ extension ControlMessage {
         switch Code(rawValue: code) {
         case .quit where descriptors.isEmpty:
             return .quit
+        case .finish where descriptors.isEmpty:
+            return .finish
         case .reopenAccessLog where descriptors.count == 1:
             return .reopenAccessLog(descriptors[0])
         default:

@@ -45,6 +45,9 @@ final class Worker {
     /// The master (its quit message, or its end) or SIGQUIT said to go, as opposed to the
     /// worker reaching max_requests.
     var toldToQuit = false
+    /// The master stops (`ControlMessage.finish`): the listener's waiting connections are
+    /// served on the way out (`serveBacklog`).
+    var finishing = false
     /// The SIGQUIT self-pipe's read end.
     let quitSignal: OwnedDescriptor
     var quitPipe: Int32 { quitSignal.rawValue }
@@ -184,6 +187,7 @@ final class Worker {
                 wokenForHandoff = false
             }
         }
+        if finishing { serveBacklog() }
         // Leaving: idle kept connections go to a sibling rather than being closed under nginx.
         passOnWakeups()
         handOffKept()
@@ -208,6 +212,10 @@ final class Worker {
             case .message(.quit):
                 quitting = true
                 toldToQuit = true
+            case .message(.finish):
+                quitting = true
+                toldToQuit = true
+                finishing = true
             case .message(.reopenAccessLog(let accessLog)):
                 // The reopened access log: taken over at the same descriptor number.
                 if let current = pool.accessLogFD { try? FileIO.dup2(accessLog, current) }
@@ -217,51 +225,6 @@ final class Worker {
     }
 
     // MARK: connections
-
-    func acceptAndServe() {
-        let accepted: (fd: Int32, peer: PeerAddress)?
-        do {
-            accepted = try Socket.accept(pool.listenFD)
-        } catch {
-            if error.isOutOfResources { pauseAccepting(error) }
-            return
-        }
-        guard let (fd, peer) = accepted else { return }
-        if let allowed = pool.allowedClients, peer.family != .unix, !allowed.contains(where: { $0.sameHost(as: peer) }) {
-            log.warning("[pool \(pool.name)] child \(pid): Connection disallowed: IP address '\(peer.text)' has been dropped.")
-            FileIO.close(fd)
-            return
-        }
-        // Waiting for a new client's first bytes is reading its request, not idling.
-        slot.awaitRequest(now: SystemClock.monotonicNanos())
-        serve(session(for: fd, peer: peer))
-    }
-
-    /// Out of descriptors: stop watching the listener for a moment (the pending connection stays
-    /// in the queue for a sibling or for later) and say so, at most once per interval.
-    func pauseAccepting(_ error: SystemError) {
-        let now = SystemClock.monotonicNanos()
-        epoll.remove(pool.listenFD)
-        acceptResumesAt = now + Worker.acceptPauseNanos
-        if let last = lastExhaustionLog, now - last < Worker.exhaustionLogIntervalNanos {
-            exhaustionsSinceLog += 1
-            return
-        }
-        let more = exhaustionsSinceLog > 0 ? " (\(exhaustionsSinceLog) more since the last report)" : ""
-        log.warning("[pool \(pool.name)] child \(pid): \(error); not accepting for \(Worker.acceptPauseNanos / 1_000_000) ms\(more)")
-        lastExhaustionLog = now
-        exhaustionsSinceLog = 0
-    }
-
-    func resumeAccepting() {
-        acceptResumesAt = nil
-        guard !takesNoWork else { return }
-        do {
-            try watch(.listener, pool.listenFD, events: Epoll.input | Epoll.exclusive)
-        } catch {
-            acceptResumesAt = SystemClock.monotonicNanos() + Worker.acceptPauseNanos
-        }
-    }
 
     /// A session for a new connection, recycled when one is spare.
     func session(for fd: Int32, peer: PeerAddress, keepsConnection: Bool = false) -> FastCGISession {

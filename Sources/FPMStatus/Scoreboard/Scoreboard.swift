@@ -60,6 +60,9 @@ package final class Scoreboard: @unchecked Sendable {
         /// The request-duration histogram: one (non-cumulative) count per bucket of
         /// `Scoreboard.durationBucketsMicros` plus +Inf, then the sum of durations in microseconds.
         static let histogram = 384, histogramSum = 384 + 8 * (Scoreboard.durationBucketsMicros.count + 1)
+        /// `MasterReadiness` (0 ready): the header's last word, which `create` zeroes, so the
+        /// layout version is unchanged and an older master's board reads as ready.
+        static let masterReadiness = 504
     }
 
     /// Upper bounds of the request-duration histogram's buckets, in microseconds (Prometheus'
@@ -265,6 +268,13 @@ package final class Scoreboard: @unchecked Sendable {
     /// When the master's loop last ran (monotonic ns; one writer, the master).
     package var masterHeartbeat: Int {
         get { loadInt(H.masterHeartbeat) } set { storeInt(newValue, at: H.masterHeartbeat) }
+    }
+
+    /// Whether the master asks for new work (one writer, the master; read by the workers' ping
+    /// page and `fpmctl health`).
+    package var masterReadiness: MasterReadiness {
+        get { MasterReadiness(rawValue: loadInt(H.masterReadiness)) ?? .ready }
+        set { storeInt(newValue.rawValue, at: H.masterReadiness) }
     }
 
     /// The request-duration histogram the workers add to at each request's end.

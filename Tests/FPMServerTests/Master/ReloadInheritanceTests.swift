@@ -32,6 +32,14 @@ import Testing
         #expect(try ReloadInheritance.decode(value.encode()).activated == value.activated)
     }
 
+    @Test func aDrainCrossesTheReloadAndIsWrittenOnlyWhileInForce() throws {
+        var value = Self.sample
+        #expect(!String(decoding: value.encode(), as: UTF8.self).contains("draining"))
+        #expect(try !ReloadInheritance.decode(value.encode()).draining)
+        value.draining = true
+        #expect(try ReloadInheritance.decode(value.encode()).draining)
+    }
+
     @Test func theEmbeddedDefaultHasNoPath() throws {
         var value = Self.sample
         value.configurationPath = nil
@@ -100,6 +108,20 @@ import Testing
         state.preparing = ""
         #expect(state.phaseDescription == "running")
         #expect(MasterStateFile.parse("pid=1\ngeneration=1\nstate=running\n")?.preparing == "", "a file from before this field")
+    }
+
+    @Test func carriesDrainingAndFailingPools() {
+        var state = MasterStateFile(pid: 42, generation: 1, phase: .running, config: "(embedded)", pools: ["www", "api"],
+                                    reloadFailures: 0, lastReloadError: "", draining: true,
+                                    failing: ["api": "exited with code 1 after 0.004 seconds from start"])
+        #expect(MasterStateFile.parse(state.render()) == state)
+        #expect(state.phaseDescription == "running, draining")
+        state.phase = .finishing
+        #expect(state.phaseDescription == "finishing")
+        // A master that predates drains writes no such key: nil, which fpmctl must not signal.
+        #expect(MasterStateFile.parse("pid=1\ngeneration=1\nstate=running\n")?.draining == nil)
+        #expect(MasterStateFile.parse(MasterStateFile(pid: 1, generation: 1, phase: .running, config: "", pools: [],
+                                                      reloadFailures: 0, lastReloadError: "").render())?.draining == false)
     }
 
     @Test func everyPhaseOfProcessControlHasAName() {

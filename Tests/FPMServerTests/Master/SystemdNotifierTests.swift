@@ -77,6 +77,9 @@ import Testing
         #expect(n.handle(.tick(nowMono: 3 * second, figures: later)) == [])
         #expect(n.handle(.tick(nowMono: 4 * second, figures: later))
             == ["STATUS=Processes active: 1, idle: 3, Requests: 15, slow: 1, Traffic: 2.5req/sec"])
+        later.draining = true
+        #expect(SystemdNotifier.statusLine(later, requestsPerSecond: 0)
+            == "Draining (readiness off); Processes active: 1, idle: 3, Requests: 15, slow: 1, Traffic: 0req/sec")
     }
 
     @Test func intervalZeroSendsNoStatus() throws {

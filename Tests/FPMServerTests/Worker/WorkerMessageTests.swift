@@ -22,6 +22,8 @@ import Testing
         #expect(ControlMessage.quit.send(over: master))
         #expect(ControlMessage.receive(from: worker) == .message(.quit))
         #expect(ControlMessage.receive(from: worker) == .none)
+        #expect(ControlMessage.finish.send(over: master))
+        #expect(ControlMessage.receive(from: worker) == .message(.finish))
     }
 
     @Test func aReopenedAccessLogArrivesAsTheWorkersOwnDescriptor() throws {

@@ -25,6 +25,7 @@ extension Master {
             },
             children: inheritedChildren(), outputs: inheritedWorkerOutputs())
         inheritance.activated = inherited.activated.sorted()
+        inheritance.draining = control.draining
         return [.execFailed(reason: reexec(with: inheritance))]
     }
 
@@ -90,6 +91,7 @@ extension Master {
             listeners: inheritance.listeners, handoffs: inheritance.handoffs, children: inheritance.children,
             outputs: inheritance.outputs)
         retry.activated = inheritance.activated
+        retry.draining = inheritance.draining
         let failure = reexec(with: retry, executable: currentExecutable(), arguments: options.arguments,
                              runtimeDirectory: MasterStateFile.runtimeDirectory(), log: log)
         log.error("cannot restart with the previous configuration: \(failure)")

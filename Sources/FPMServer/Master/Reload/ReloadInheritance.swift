@@ -73,6 +73,9 @@ package struct ReloadInheritance: Equatable, Sendable {
     /// Listen addresses whose socket systemd passed (socket activation): systemd owns them, so
     /// no image removes a unix socket's path at exit.
     package var activated: [String] = []
+    /// `fpmctl drain` was in force: the new image stays drained (written only then, so an
+    /// older image that does not know the record is only refused while draining).
+    package var draining = false
 
     package init(generation: Int, reloadFailures: Int, lastReloadError: String = "", configurationPath: String?,
                  configuration: String, fallback: Fallback? = nil, listeners: [Listener], handoffs: [Handoff],
@@ -108,6 +111,7 @@ package struct ReloadInheritance: Equatable, Sendable {
         for l in listeners { text += "listener \(l.fd) \(l.key)\n" }
         for h in handoffs { text += "handoff \(h.read) \(h.write) \(h.pool)\n" }
         for key in activated { text += "activated \(key)\n" }
+        if draining { text += "draining 1\n" }
         for c in children {
             text += "child \(c.pid) \(c.control.map(String.init) ?? "-") \(c.generation) \(c.quitting ? 1 : 0) \(c.startedMono) \(c.pool)\n"
         }
@@ -166,6 +170,8 @@ package struct ReloadInheritance: Equatable, Sendable {
                 value.listeners.append(Listener(fd: fd, key: parts[1...].joined(separator: " ")))
             case "activated":
                 value.activated.append(rest)
+            case "draining":
+                value.draining = rest == "1"
             case "handoff":
                 guard parts.count >= 3, let r = Int32(parts[0]), let w = Int32(parts[1]) else { throw fail("bad handoff '\(rest)'") }
                 value.handoffs.append(Handoff(pool: parts[2...].joined(separator: " "), read: r, write: w))
