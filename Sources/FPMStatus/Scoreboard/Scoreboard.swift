@@ -60,6 +60,8 @@ package final class Scoreboard: @unchecked Sendable {
         /// The request-duration histogram: one (non-cumulative) count per bucket of
         /// `Scoreboard.durationBucketsMicros` plus +Inf, then the sum of durations in microseconds.
         static let histogram = 384, histogramSum = 384 + 8 * (Scoreboard.durationBucketsMicros.count + 1)
+        /// Requests the master answered 503 itself (pm.max_queue_wait, or no worker); one writer.
+        static let rejectedRequests = histogramSum + 8
     }
 
     /// Upper bounds of the request-duration histogram's buckets, in microseconds (Prometheus'
@@ -254,6 +256,12 @@ package final class Scoreboard: @unchecked Sendable {
     /// Workers replaced because they passed pm.max_memory.
     package var memoryReplacements: Int {
         get { loadInt(H.memoryReplacements) } set { storeInt(newValue, at: H.memoryReplacements) }
+    }
+
+    /// Requests the master answered `503` itself: waited `pm.max_queue_wait`, or the pool had
+    /// no worker (`AdmissionQueue`).
+    package var rejectedRequests: Int {
+        get { loadInt(H.rejectedRequests) } set { storeInt(newValue, at: H.rejectedRequests) }
     }
 
     package var limits: Limits {

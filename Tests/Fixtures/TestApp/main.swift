@@ -39,6 +39,8 @@ final class TestApp: Handler, PoolPreparing {
     /// `/async…`: async routes (AsyncRoutes.swift).
     let asyncRoutes = AsyncRoutes()
 
+    struct SetUpFailed: Error, CustomStringConvertible { var description: String }
+
     func setUp(_ worker: WorkerInfo) throws {
         setUpCount += 1
         pidText = String(worker.pid)
@@ -48,6 +50,8 @@ final class TestApp: Handler, PoolPreparing {
             if let fd = try? FileIO.open(path, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644) { FileIO.close(fd) }
         }
         if let events = ProcessEnvironment.value("TESTAPP_EVENTS") { append("setup \(worker.pid)\n", to: events) }
+        // A pool whose workers cannot start (admission tests: the master answers 503 for it).
+        if let reason = ProcessEnvironment.value("TESTAPP_SETUP_FAIL") { throw SetUpFailed(description: "setUp failed: \(reason)") }
     }
 
     func handle(_ request: Request, _ response: Response) throws {
