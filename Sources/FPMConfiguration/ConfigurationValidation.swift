@@ -155,6 +155,12 @@ struct ConfigurationValidation {
                 pool.maxSpareServers = 0
             }
         }
+        if pool.maxQueueWait > 0 && pool.exec != nil {
+            // The program accepts on the socket itself: the master cannot hold a connection
+            // for it and hand it on, only answer it (which it does while the pool has no worker).
+            error("pm.max_queue_wait", ValueParsing.renderMilliseconds(pool.maxQueueWait),
+                  "needs a Swift handler pool: an exec program accepts connections itself")
+        }
         if pool.maxRequestsJitter > 0 && pool.maxRequests == 0 {
             warning("pm.max_requests_jitter", String(pool.maxRequestsJitter), "has no effect while pm.max_requests is 0")
         }

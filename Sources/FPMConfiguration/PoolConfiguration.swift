@@ -45,6 +45,9 @@ public struct PoolConfiguration: Sendable, Equatable {
     /// `pm.max_memory` (swift-fpm), bytes; 0 = no limit. A worker whose private memory passes it
     /// after a request is replaced (the replacement first), as `pm.max_requests` replaces one.
     public var maxMemory: Int = 0
+    /// `pm.max_queue_wait` (swift-fpm), milliseconds; 0 = off. A connection that waited this
+    /// long without a worker is answered 503 with Retry-After by the master (`AdmissionQueue`).
+    public var maxQueueWait: Int = 0
     public var statusPath: String? = nil
     public var statusListen: ListenAddress? = nil
     public var pingPath: String? = nil

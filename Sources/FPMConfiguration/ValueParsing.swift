@@ -57,6 +57,26 @@ enum ValueParsing {
         return total
     }
 
+    /// A time in milliseconds: `ms`, or `seconds`' forms (no suffix: seconds, as php-fpm's time
+    /// values). Negative values are refused.
+    static func milliseconds(_ text: String) throws(Failure) -> Int {
+        guard text.hasSuffix("ms") else {
+            let seconds = try seconds(text)
+            return seconds * 1000
+        }
+        let number = text.dropLast(2)
+        guard !number.isEmpty, number.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+            throw Failure("invalid time value")
+        }
+        guard let value = Int(number), value <= Int(Int32.max) else { throw Failure("is out of range") }
+        return value
+    }
+
+    /// Milliseconds as written back: whole seconds (or larger units) when exact, else `ms`.
+    static func renderMilliseconds(_ value: Int) -> String {
+        value % 1000 == 0 ? renderSeconds(value / 1000) : "\(value)ms"
+    }
+
     /// A size in bytes, as php.ini writes sizes: digits with an optional `K`, `M` or `G`
     /// (case-insensitive, powers of 1024). Negative values are refused.
     static func bytes(_ text: String) throws(Failure) -> Int {

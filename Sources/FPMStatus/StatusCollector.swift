@@ -50,6 +50,7 @@ package enum StatusCollector {
             maxChildren: scoreboard.maxChildren,
             // A spare slot beyond max_children exists only under pm.max_memory.
             memoryReplacements: scoreboard.slotCount > scoreboard.maxChildren ? scoreboard.memoryReplacements : nil,
+            rejectedRequests: scoreboard.rejectedRequests,
             limits: scoreboard.limits, requestDurations: scoreboard.durationHistogram)
         return (pool, processes)
     }

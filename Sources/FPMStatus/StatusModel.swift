@@ -37,6 +37,9 @@ package struct PoolStatus: Sendable, Equatable {
     /// swift-fpm addition: workers replaced for passing `pm.max_memory`; `nil` (the pool has no
     /// limit) omits it. Rendered last, like ``maxChildren``.
     package var memoryReplacements: Int?
+    /// swift-fpm addition: requests the master answered 503 itself (`pm.max_queue_wait`, or the
+    /// pool had no worker); `nil` omits it. Rendered last, like ``maxChildren``.
+    package var rejectedRequests: Int?
     /// swift-fpm addition (OpenMetrics only): the pool's limits; `nil` omits them.
     package var limits: Scoreboard.Limits?
     /// swift-fpm addition (OpenMetrics only): every finished request's duration, by bucket;
@@ -60,6 +63,7 @@ package struct PoolStatus: Sendable, Equatable {
         slowRequests: Int = 0,
         maxChildren: Int? = nil,
         memoryReplacements: Int? = nil,
+        rejectedRequests: Int? = nil,
         limits: Scoreboard.Limits? = nil,
         requestDurations: Scoreboard.DurationHistogram? = nil
     ) {
@@ -79,6 +83,7 @@ package struct PoolStatus: Sendable, Equatable {
         self.slowRequests = slowRequests
         self.maxChildren = maxChildren
         self.memoryReplacements = memoryReplacements
+        self.rejectedRequests = rejectedRequests
         self.limits = limits
         self.requestDurations = requestDurations
     }

@@ -125,6 +125,7 @@ package enum StatusPage {
         ]
         if let maxChildren = p.maxChildren { fields.append(("max children", .int(maxChildren))) }
         if let replaced = p.memoryReplacements { fields.append(("memory replacements", .int(replaced))) }
+        if let rejected = p.rejectedRequests { fields.append(("rejected requests", .int(rejected))) }
         return fields
     }
 
@@ -349,6 +350,10 @@ package enum StatusPage {
         if let replaced = pool.memoryReplacements {
             metric("memory_replacements", "The number of workers replaced for passing pm.max_memory.", .counter,
                    replaced, sample: total, into: &out)
+        }
+        if let rejected = pool.rejectedRequests {
+            metric("rejected_requests", "The number of requests the master answered 503 itself (pm.max_queue_wait, or no worker).",
+                   .counter, rejected, sample: total, into: &out)
         }
         OpenMetricsRendering.appendAdditions(pool, processes, strict: strict, into: &out)
         out.append(contentsOf: "# EOF\n".utf8)

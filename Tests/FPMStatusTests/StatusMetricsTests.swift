@@ -45,7 +45,8 @@ import Testing
 
     @Test func theAdditionsFitTheHeader() {
         #expect(Scoreboard.H.masterHeartbeat >= Scoreboard.H.memoryReplacements + 8)
-        #expect(Scoreboard.H.histogramSum + 8 <= Scoreboard.headerSize)
+        #expect(Scoreboard.H.histogramSum + 8 <= Scoreboard.H.rejectedRequests)
+        #expect(Scoreboard.H.rejectedRequests + 8 <= Scoreboard.headerSize)
     }
 
     @Test func aNewWorkersSlotShowsNothingOfItsPredecessor() throws {

@@ -110,6 +110,7 @@ extension Master {
                 scoreboard.maxActive = old.maxActive
                 scoreboard.maxListenQueue = old.maxListenQueue
                 scoreboard.memoryReplacements = old.memoryReplacements
+                scoreboard.rejectedRequests = old.rejectedRequests
                 scoreboard.startEpoch = old.startEpoch
                 scoreboard.durationHistogram = old.durationHistogram
                 old.memory.unmap()

@@ -4,7 +4,8 @@ extension Master {
     /// What woke the master's epoll wait.
     enum Wakeup {
         case signal
-        /// An ondemand pool's listener has a connection waiting.
+        /// A pool's listener has a connection waiting: an ondemand pool's, or one with no
+        /// worker, whose connections the master answers itself (`Master+Admission`).
         case pendingConnection(pool: Int)
         /// A worker's stdout or stderr pipe has output (catch_workers_output).
         case workerOutput(fd: Int32)
@@ -18,6 +19,8 @@ extension Master {
         case workerReports(fd: Int32)
         /// The master's duplicate of a kept connection hung up.
         case keptConnection(fd: Int32)
+        /// A connection the master answers 503 is readable or writable (`Master+Admission`).
+        case admissionReply(Int)
 
         static let workerOutputBase: UInt64 = 1 << 32
 
@@ -31,10 +34,12 @@ extension Master {
             case .preparationOutput: return 2
             case .workerReports(let fd): return 1 << 42 + UInt64(UInt32(bitPattern: fd))
             case .keptConnection(let fd): return 1 << 43 + UInt64(UInt32(bitPattern: fd))
+            case .admissionReply(let id): return 1 << 44 + UInt64(id)
             }
         }
 
         init?(tag: UInt64) {
+            if tag >= 1 << 44 { self = .admissionReply(Int(tag - 1 << 44)); return }
             if tag >= 1 << 43 { self = .keptConnection(fd: Int32(bitPattern: UInt32(truncatingIfNeeded: tag))); return }
             if tag >= 1 << 42 { self = .workerReports(fd: Int32(bitPattern: UInt32(truncatingIfNeeded: tag))); return }
             if tag >= 1 << 41 { self = .statusConnection(Int(tag - 1 << 41)); return }

@@ -31,7 +31,8 @@ package struct LaunchOptions: Sendable {
 /// `Master+Pools` (with `InheritedSockets`, `SocketActivation`); children in `Master+Children`
 /// (their descriptors closed by rule through `DescriptorRegistry`), their reports and kept
 /// connections in `Master+KeptConnections`, their output in `Master+WorkerOutput`; the pm tick
-/// in `Master+Maintenance`; request time limits in `Master+RequestWatch`; the reload in
+/// in `Master+Maintenance`; request time limits in `Master+RequestWatch`; the 503s the master
+/// answers itself (pm.max_queue_wait, a pool with no worker) in `Master+Admission`; the reload in
 /// `Reload/` (start with `ReloadState.swift`); the status listener in `StatusListener`;
 /// systemd in `Master+Systemd`; logs in `Master+Logs`; runtime files in `Master+RuntimeFiles`.
 final class Master {
@@ -91,6 +92,8 @@ final class Master {
     /// The owner of the descriptors `control` and `keptConnections` know by number: workers'
     /// control channels and the kept connections' copies.
     var heldDescriptors = DescriptorTable()
+    /// pm.max_queue_wait and pools with no worker: connections the master answers 503 itself.
+    var admission = Admission()
 
     static let tickNanos = 1_000_000_000
     /// How often the readiness of a new generation is checked during a hand-over.
@@ -194,6 +197,7 @@ final class Master {
                 timeoutMillis = min(timeoutMillis, SystemClock.millisecondsLeft(until: deadline, now: now))
             }
             if let sd = systemdWakeMillis(now: now) { timeoutMillis = min(timeoutMillis, sd) }
+            if let wake = admission.nextWake() { timeoutMillis = min(timeoutMillis, SystemClock.millisecondsLeft(until: wake, now: now)) }
             var signals: [Int32] = []
             var pendingPools: [Int] = []
             var outputs: [Int32] = []
@@ -201,6 +205,7 @@ final class Master {
             var preparationOutput = false
             var reports: [Int32] = []
             var hungUp: [Int32] = []
+            var replies: [Int] = []
             do {
                 try epoll.wait(timeout: timeoutMillis) { event in
                     switch Wakeup(tag: event.data) {
@@ -210,6 +215,7 @@ final class Master {
                     case .preparationOutput: preparationOutput = true
                     case .workerReports(let fd): reports.append(fd)
                     case .keptConnection(let fd): hungUp.append(fd)
+                    case .admissionReply(let id): replies.append(id)
                     case .some(let status): statusEvents.append(status)
                     case nil: break
                     }
@@ -232,6 +238,7 @@ final class Master {
                 onPendingConnection(pools[index])
             }
             handleStatusEvents(statusEvents)
+            admissionPass(replies: replies, pending: pendingPools, now: SystemClock.monotonicNanos())
             let after = SystemClock.monotonicNanos()
             statusTick(now: after)
             if after >= nextTick {

@@ -63,6 +63,8 @@ package final class Scoreboard: @unchecked Sendable {
         /// `MasterReadiness` (0 ready): the header's last word, which `create` zeroes, so the
         /// layout version is unchanged and an older master's board reads as ready.
         static let masterReadiness = 504
+        /// Requests the master answered 503 itself (pm.max_queue_wait, or no worker); one writer.
+        static let rejectedRequests = histogramSum + 8
     }
 
     /// Upper bounds of the request-duration histogram's buckets, in microseconds (Prometheus'
@@ -257,6 +259,12 @@ package final class Scoreboard: @unchecked Sendable {
     /// Workers replaced because they passed pm.max_memory.
     package var memoryReplacements: Int {
         get { loadInt(H.memoryReplacements) } set { storeInt(newValue, at: H.memoryReplacements) }
+    }
+
+    /// Requests the master answered `503` itself: waited `pm.max_queue_wait`, or the pool had
+    /// no worker (`AdmissionQueue`).
+    package var rejectedRequests: Int {
+        get { loadInt(H.rejectedRequests) } set { storeInt(newValue, at: H.rejectedRequests) }
     }
 
     package var limits: Limits {

@@ -41,6 +41,8 @@ final class TestApp: Handler, PoolPreparing {
     /// `/async`: `/pid`'s answer from an async handler that awaits nothing.
     let asyncPID = AsyncPID()
 
+    struct SetUpFailed: Error, CustomStringConvertible { var description: String }
+
     func setUp(_ worker: WorkerInfo) throws {
         setUpCount += 1
         pidText = String(worker.pid)
@@ -51,6 +53,8 @@ final class TestApp: Handler, PoolPreparing {
             if let fd = try? FileIO.open(path, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644) { FileIO.close(fd) }
         }
         if let events = ProcessEnvironment.value("TESTAPP_EVENTS") { append("setup \(worker.pid)\n", to: events) }
+        // A pool whose workers cannot start (admission tests: the master answers 503 for it).
+        if let reason = ProcessEnvironment.value("TESTAPP_SETUP_FAIL") { throw SetUpFailed(description: "setUp failed: \(reason)") }
     }
 
     func handle(_ request: Request, _ response: Response) throws {
