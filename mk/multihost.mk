@@ -15,7 +15,7 @@ MULTIHOST_SCRATCH ?= .build
 MULTIHOST_PACKAGES = mariadb-server mariadb-client php8.2-cgi php8.2-mysql php8.2-fpm nginx haproxy caddy iproute2
 # kubernetes-validate (PyPI) in a venv under the build folder; the manifests are checked against
 # this Kubernetes version (one the pinned release bundles schemas for).
-KUBERNETES_VALIDATE_VERSION = 1.31.0
+KUBERNETES_VALIDATE_VERSION = 1.37.0
 KUBERNETES_VERSION = 1.31.0
 KUBERNETES_VENV = $(MULTIHOST_SCRATCH)/kubernetes-validate
 

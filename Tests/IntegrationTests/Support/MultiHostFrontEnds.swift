@@ -130,12 +130,12 @@ final class MultiHostFrontEnd {
             retries 3
             option redispatch 1
             retry-on conn-failure empty-response response-timeout 503
-            # A POST may have run before the answer was lost: retried only when it never
-            # reached a host (a refused connection), never twice.
-            http-request disable-l7-retry if METH_POST
 
         frontend site
             bind 127.0.0.1:\(port)
+            # A POST may have run before its answer was lost: retried only when it never
+            # reached a host (a refused connection), never twice.
+            http-request disable-l7-retry if METH_POST
             use_backend php if { path_end .php }
             default_backend swift
 
