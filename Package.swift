@@ -136,7 +136,8 @@ let package = Package(
         // A small app on the FPM library, used by the integration tests as a user's app would be.
         .executableTarget(
             name: "fpm-testapp",
-            dependencies: ["FPM", "FPMSystem"],
+            // FastCGIClient: the /relay route (the multi-host suite's Swift writes).
+            dependencies: ["FPM", "FPMSystem", "FastCGI", "FastCGIClient"],
             path: "Tests/Fixtures/TestApp",
             swiftSettings: swiftSettings
         ),

@@ -136,6 +136,8 @@ final class TestApp: Handler, PoolPreparing {
             try response.write(try uploadRoute(request))
         case "/setup":
             try response.write("setups \(setUpCount)\n")
+        case "/relay":
+            try relayRoute(request, response)
         default:
             try response.write("pid \(pidText)\n")
         }

@@ -1,0 +1,187 @@
+import Foundation
+import Testing
+
+/// The multi-host suite's scenarios (MultiHostTests runs them through each front end): each
+/// starts the load, does something to the hosts, lets the load go on, stops it, checks the
+/// shared table and records a line of figures.
+final class MultiHostScenarios {
+    let cluster: MultiHostCluster
+    private(set) var figures: [String] = []
+    let run = String(UUID().uuidString.prefix(6))
+    /// Clients of the ordinary load (3 hosts × 3 workers per pool: busy, not saturated).
+    static let clients = 6
+
+    init(cluster: MultiHostCluster) { self.cluster = cluster }
+
+    var hosts: [AppHost] { cluster.hosts }
+
+    /// Every kind of request answers through `frontEnd` before the scenarios.
+    func warmUp(_ frontEnd: MultiHostFrontEnd) throws {
+        try #require(cluster.waitAllReady(), "hosts not ready before \(frontEnd.kind)")
+        let answered = TestSupport.waitUntil(timeout: 15, interval: 0.2) {
+            let php = try? HTTPClient.request(port: frontEnd.port, method: "GET", path: "/read.php", body: [], headers: [])
+            let swift = try? HTTPClient.request(port: frontEnd.port, method: "GET", path: "/pid", body: [], headers: [])
+            return php?.status == 200 && swift?.status == 200
+        }
+        try #require(answered, "\(frontEnd.kind) does not answer: \(frontEnd.log.suffix(3000))")
+    }
+
+    /// Runs the load through `frontEnd` around `action`, checks the table, records the figures.
+    @discardableResult
+    func measure(_ frontEnd: MultiHostFrontEnd, _ name: String, server: String = "swift-fpm", clients: Int = clients,
+                 query: String = "", onlyPHP: Bool = false, _ action: (MultiHostLoad) throws -> Void) throws -> MultiHostLoad.Outcome {
+        let prefix = "\(run)-\(server.filter { $0.isLetter || $0.isNumber })-\(frontEnd.kind)-\(figures.count)"
+        let load = MultiHostLoad(port: frontEnd.port, clients: clients, prefix: prefix, onlyPHP: onlyPHP, query: query)
+        load.waitForProgress(40)
+        do { try action(load) } catch {
+            _ = load.finish()
+            throw error
+        }
+        load.waitForProgress(80)
+        let outcome = load.finish()
+        let (problems, landed) = try MultiHostLoad.check(outcome, prefix: prefix, database: cluster.database)
+        #expect(problems.isEmpty, "\(server) behind \(frontEnd.kind), \(name): \(problems)")
+        figures.append("\(server) behind \(frontEnd.kind), \(name): \(outcome.requests) requests, \(outcome.failed) failed "
+            + "(\(outcome.failedPosts) POST, \(outcome.failedGets) GET), \(outcome.writesAnswered.count) writes answered once, "
+            + "\(landed) failed writes landed once, slowest \(Int(outcome.slowest * 1000)) ms"
+            + (outcome.failures.isEmpty ? "" : "; e.g. \(outcome.failures.prefix(2))"))
+        if outcome.failed > 0 { print("multihost: \(frontEnd.kind) log after \(name):\n\(frontEnd.log.suffix(1500))") }
+        return outcome
+    }
+
+    /// `fpmctl reload` of each host in turn, each once the previous one serves again.
+    func rollingReload(_ frontEnd: MultiHostFrontEnd) throws {
+        let outcome = try measure(frontEnd, "rolling reload") { load in
+            for host in hosts {
+                let r = try host.fpmctl(["reload"])
+                #expect(r.status == 0, "\(host.name): fpmctl reload: \(r.stdout)\(r.stderr)")
+                load.waitForProgress(20)
+            }
+        }
+        #expect(outcome.failed == 0, "\(frontEnd.kind) rolling reload: \(outcome.failures)")
+    }
+
+    /// A new build at each host's binary path, then `fpmctl reload`: the master re-executes
+    /// the new file (its /proc exe is no longer the deleted old one).
+    func rollingUpgrade(_ frontEnd: MultiHostFrontEnd) throws {
+        let outcome = try measure(frontEnd, "rolling upgrade") { load in
+            for host in hosts {
+                try host.install(build: TestSupport.testAppPath)
+                #expect(host.runningExecutable.hasSuffix(" (deleted)"), "\(host.name) runs \(host.runningExecutable)")
+                let r = try host.fpmctl(["reload"])
+                #expect(r.status == 0, "\(host.name): fpmctl reload: \(r.stdout)\(r.stderr)")
+                #expect(host.runningExecutable == host.binary, "\(host.name) runs \(host.runningExecutable) after the upgrade")
+                load.waitForProgress(20)
+            }
+        }
+        #expect(outcome.failed == 0, "\(frontEnd.kind) rolling upgrade: \(outcome.failures)")
+    }
+
+    /// SIGQUIT (php-fpm's graceful stop, what swift-fpm had before drains) of one host, then
+    /// it starts again. Figures only: this is what the drain scenario improves on.
+    func quitOneHost(_ frontEnd: MultiHostFrontEnd) throws {
+        let host = hosts[0]
+        try measure(frontEnd, "SIGQUIT of one host (no drain)") { load in
+            host.child?.signal(SIGQUIT)
+            #expect(host.child?.wait(timeout: 20) == 0, "\(host.name) after SIGQUIT: \(host.log.suffix(2000))")
+            load.waitForProgress(40)
+        }
+        try restart(host)
+    }
+
+    /// `fpmctl drain`, then SIGTERM with `graceful_sigterm = yes`: 0 failed. Needs both
+    /// features (h20-stops); without them the test records that they are missing.
+    func drainAndStop(_ frontEnd: MultiHostFrontEnd) throws {
+        let host = hosts[0]
+        let probe = host.accepts(global: "graceful_sigterm = yes")
+        guard probe.ok else {
+            Issue.record("graceful_sigterm is missing from this build (fpm -t: \(probe.output.prefix(300))): the drain-and-stop scenario did not run")
+            figures.append("swift-fpm behind \(frontEnd.kind), drain then SIGTERM: NOT RUN (graceful_sigterm missing)")
+            return
+        }
+        host.configure(global: "graceful_sigterm = yes")
+        let reloaded = try host.fpmctl(["reload"])
+        #expect(reloaded.status == 0, "\(reloaded.stderr)")
+        let outcome = try measure(frontEnd, "drain then SIGTERM") { load in
+            let drain = try host.fpmctl(["drain"])
+            #expect(drain.status == 0, "fpmctl drain: \(drain.stdout)\(drain.stderr)")
+            #expect(TestSupport.waitUntil(timeout: 5) { !cluster.isReady(host) }, "/ready still 200 while draining")
+            load.waitForProgress(40)
+            host.child?.signal(SIGTERM)
+            #expect(host.child?.wait(timeout: 20) == 0, "\(host.name) after SIGTERM: \(host.log.suffix(2000))")
+            load.waitForProgress(40)
+        }
+        #expect(outcome.failed == 0, "\(frontEnd.kind) drain then SIGTERM: \(outcome.failures)")
+        host.configure()
+        try restart(host)
+    }
+
+    /// One host with one worker per pool and `pm.max_queue_wait`, at about twice what it can
+    /// serve (12 clients, 100 ms a request): its excess is answered 503 at once and served
+    /// elsewhere. Needs pm.max_queue_wait (h20-admit); without it the test records that.
+    func saturate(_ frontEnd: MultiHostFrontEnd) throws {
+        let host = hosts[2]
+        let limit = "pm.max_queue_wait = 150ms"
+        let probe = host.accepts(swiftPool: limit)
+        guard probe.ok else {
+            Issue.record("pm.max_queue_wait is missing from this build (fpm -t: \(probe.output.prefix(300))): the saturation scenario did not run")
+            figures.append("swift-fpm behind \(frontEnd.kind), one host saturated: NOT RUN (pm.max_queue_wait missing)")
+            return
+        }
+        host.configure(swiftChildren: 1, phpChildren: 1, swiftPool: limit, phpPool: limit)
+        let reloaded = try host.fpmctl(["reload"])
+        #expect(reloaded.status == 0, "\(reloaded.stderr)")
+        let outcome = try measure(frontEnd, "one host saturated, pm.max_queue_wait = 150ms", clients: 12, query: "ms=100") { load in
+            load.waitForProgress(300, timeout: 40)
+        }
+        #expect(outcome.failed == 0, "\(frontEnd.kind) saturated host: \(outcome.failures)")
+        host.configure()
+        _ = try host.fpmctl(["reload"])
+    }
+
+    /// SIGKILL to every process of one host: only what it was serving fails (at most its six
+    /// workers' requests, POSTs: a balancer does not send those twice); GETs are retried.
+    func killOneHost(_ frontEnd: MultiHostFrontEnd) throws {
+        let host = hosts[1]
+        let outcome = try measure(frontEnd, "SIGKILL of one host") { load in
+            host.killAll()
+            load.waitForProgress(100)
+        }
+        #expect(outcome.failedGets == 0, "\(frontEnd.kind): GETs failed after a host died: \(outcome.failures)")
+        #expect(outcome.failedPosts <= 6, "\(frontEnd.kind): more POSTs failed than the dead host was serving: \(outcome.failures)")
+        try restart(host)
+    }
+
+    func restart(_ host: AppHost) throws {
+        try host.start()
+        try #require(TestSupport.waitUntil(timeout: 20) { cluster.isReady(host) }, "\(host.name) not ready after restart")
+    }
+
+    /// php-fpm 8.2 on the same hosts behind each front end (PHP pages only): SIGTERM and
+    /// SIGQUIT of one host, one host saturated (one worker, no queue limit), measured as above.
+    func phpFPMFigures() throws {
+        for host in hosts { host.stop() }
+        var servers = try hosts.map { try PHPFPMHost(on: $0) }
+        for kind in MultiHost.frontEnds {
+            let frontEnd = try MultiHostFrontEnd(kind, addresses: cluster.addresses, www: cluster.www, statusListeners: false)
+            for (signal, name) in [(SIGTERM, "SIGTERM"), (SIGQUIT, "SIGQUIT")] {
+                try measure(frontEnd, "\(name) of one host", server: "php-fpm 8.2", onlyPHP: true) { load in
+                    servers[0].child.signal(signal)
+                    servers[0].child.wait(timeout: 20)
+                    load.waitForProgress(40)
+                }
+                servers[0].stop()
+                servers[0] = try PHPFPMHost(on: hosts[0])
+            }
+            servers[2].stop()
+            servers[2] = try PHPFPMHost(on: hosts[2], children: 1)
+            try measure(frontEnd, "one host saturated (no queue limit)", server: "php-fpm 8.2", clients: 12, query: "ms=100",
+                        onlyPHP: true) { load in
+                load.waitForProgress(300, timeout: 40)
+            }
+            servers[2].stop()
+            servers[2] = try PHPFPMHost(on: hosts[2])
+        }
+        for s in servers { s.stop() }
+    }
+}
