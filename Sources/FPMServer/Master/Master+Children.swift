@@ -238,11 +238,14 @@ extension Master {
     }
 
     /// Graceful: the worker finishes the request in hand, then exits. Through the control
-    /// channel, so no signal interrupts handler code; SIGQUIT when there is none.
+    /// channel, so no signal interrupts handler code; without one, a signal: SIGQUIT for a Swift
+    /// worker (its QuitSignal), SIGTERM for an `exec` program — php-cgi and libfcgi programs
+    /// finish the request in hand and exit on SIGTERM (and SIGUSR1), while SIGQUIT's default
+    /// action, which their signal setup leaves in place, ends them mid-request.
     func askToQuit(_ pid: pid_t, message: ControlMessage = .quit) {
         guard let child = control.children[pid] else { return }
         if let channel = child.control, message.send(over: channel) { return }
-        Processes.signal(pid, SIGQUIT)
+        Processes.signal(pid, child.isExec ? SIGTERM : SIGQUIT)
     }
 
     /// A reaped child: its control channel and scoreboard slot are free again.

@@ -45,11 +45,12 @@ extension ProcessControl {
     }
 
     package enum Command: Equatable, Sendable {
-        /// Graceful: the control-channel "quit" (SIGQUIT where there is none).
+        /// Graceful: the control-channel "quit" (without one: SIGQUIT for a Swift worker,
+        /// SIGTERM for an `exec` program, which finishes its request on it).
         case askToQuit(pid: Int32)
         /// The master stops gracefully: the control-channel "finish" (finish the request in
-        /// hand, serve the connections waiting on the listener, then exit); SIGQUIT where there
-        /// is no channel (an `exec` program finishes its request and leaves the queue).
+        /// hand, serve the connections waiting on the listener, then exit); where there is no
+        /// channel, as `askToQuit` (an `exec` program finishes its request and leaves the queue).
         case finish(pid: Int32)
         case signal(pid: Int32, signal: Int32)
         case spawn(pool: String)

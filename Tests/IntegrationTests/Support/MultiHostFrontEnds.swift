@@ -58,19 +58,24 @@ final class MultiHostFrontEnd {
         // fastcgi_next_upstream: a refused connection, a timeout or a 503 goes to the next host
         // (nginx never sends a POST again once it reached a host: only idempotent requests are
         // retried after an error mid-request).
-        func upstream(_ name: String, _ p: Int) -> String {
+        // The PHP pools (`exec = php-cgi8.2`) get a connection per request: an external
+        // program cannot hand its kept connections on at a reload as Swift workers do, and one
+        // that exits (SIGTERM after its request) would close a kept connection nginx may be
+        // sending the next request on (docs/DEPLOYMENT.md).
+        func upstream(_ name: String, _ p: Int, keepalive: Bool) -> String {
             "upstream \(name) {\n" + addresses.map { "        server \($0):\(p) max_fails=1 fail_timeout=5s;\n" }.joined()
-                + "        keepalive 16;\n    }"
+                + (keepalive ? "        keepalive 16;\n" : "") + "    }"
         }
-        let common = """
+        func common(keepConn: Bool) -> String { """
                     include /etc/nginx/fastcgi_params;
                     fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;
-                    fastcgi_keep_conn on;
+                    fastcgi_keep_conn \(keepConn ? "on" : "off");
                     fastcgi_next_upstream error timeout http_503;
                     fastcgi_next_upstream_tries 3;
                     fastcgi_connect_timeout 1s;
                     fastcgi_read_timeout 10s;
         """
+        }
         return """
         \(getuid() == 0 ? "user root;" : "")
         worker_processes 1;
@@ -85,18 +90,18 @@ final class MultiHostFrontEnd {
             proxy_temp_path \(dir)/tmp/proxy;
             uwsgi_temp_path \(dir)/tmp/uwsgi;
             scgi_temp_path \(dir)/tmp/scgi;
-            \(upstream("swift", AppHost.swiftPort))
-            \(upstream("php", AppHost.phpPort))
+            \(upstream("swift", AppHost.swiftPort, keepalive: true))
+            \(upstream("php", AppHost.phpPort, keepalive: false))
             server {
                 listen 127.0.0.1:\(port);
                 root \(www);
                 location ~ \\.php$ {
                     fastcgi_pass php;
-        \(common)
+        \(common(keepConn: false))
                 }
                 location / {
                     fastcgi_pass swift;
-        \(common)
+        \(common(keepConn: true))
                 }
             }
         }
