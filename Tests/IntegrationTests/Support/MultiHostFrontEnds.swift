@@ -158,11 +158,13 @@ final class MultiHostFrontEnd {
             docroot \(www)
             option keep-conn
 
+        # No keep-conn for the PHP pools: a php-cgi process serves one connection at a time, so
+        # an idle kept connection holds a whole worker (and one that exits after a reload's
+        # SIGTERM closes it under a request in flight).
         fcgi-app php_app
             docroot \(www)
             index index.php
             path-info ^(/.+\\.php)(/.*)?$
-            option keep-conn
 
         """
     }
