@@ -178,6 +178,9 @@ package enum Socket {
         Glibc.unlink(path)
         let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw ListenError(message: "socket: \(Errno(rawValue: errno))") }
+        // The socket file gets `mode` from the umask in force at bind, never wider for a moment.
+        // The umask is the process's: fine in the single-threaded master; in a multi-threaded
+        // process (a test runner) a child forked meanwhile inherits the narrowed one.
         let oldMask = umask(0o777 ^ (mode & 0o777))
         let rc = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, length) }

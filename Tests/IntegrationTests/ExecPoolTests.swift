@@ -1,6 +1,7 @@
 import FastCGI
 import FastCGIClient
 import Foundation
+import Glibc
 import Testing
 
 /// `exec = PROGRAM ARGS` pools: external FastCGI programs as workers (a libfcgi C program built
@@ -19,6 +20,10 @@ import Testing
         guard r.status == 0 else {
             throw FPMServer.ServerError("cc failed (is libfcgi-dev installed? `make deps`): \(r.stderr)")
         }
+        // The mode cc gave it depends on the umask cc inherited, and this test process's umask is
+        // briefly narrowed while another test binds a unix socket (Socket.listenUnix): a cc forked
+        // then writes a program without execute bits ("is not an executable file").
+        chmod(output, 0o755)
         return output
     }
 
