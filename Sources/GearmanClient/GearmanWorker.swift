@@ -100,14 +100,14 @@ public final class GearmanWorker {
     /// handler's flag). nil once `shouldStop` said true: nothing was grabbed, so nothing is
     /// owed to the server.
     public func nextJob(pollMillis: Int32 = 1000, shouldStop: () -> Bool) throws(GearmanClientError) -> GearmanJob? {
-        while !shouldStop() {
+        while true {
+            if shouldStop() { return nil }
             if let job = try grab() { return job }
             try sleep()
-            while !shouldStop() {
-                if try waitForWakeUp(timeoutMillis: pollMillis) { break }
-            }
+            repeat {
+                if shouldStop() { return nil }
+            } while try !waitForWakeUp(timeoutMillis: pollMillis)
         }
-        return nil
     }
 
     // MARK: Reports about the job in hand
