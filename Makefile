@@ -67,7 +67,7 @@ test: deps
 	@# is checked here in release only when test-deploy is not part of the run.
 	@case " $(TEST_EXTRA) " in *" test-deploy "*) ;; *) $(SWIFT) build -c release --product fpm --scratch-path .build-release ;; esac
 
-fuzz: fuzz-fastcgi fuzz-config
+fuzz: fuzz-fastcgi fuzz-config fuzz-gearman
 
 # bench/run.sh builds its own release binaries; then the router's lookups (mk/bench.mk).
 bench:

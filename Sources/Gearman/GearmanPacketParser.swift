@@ -78,15 +78,18 @@ public struct GearmanPacketParser: Sendable {
         let have = end - start
         guard have > 0 else { return nil }
         // The magic, as soon as its bytes are in: text or garbage fails on the first chunk.
+        // The error carries the bytes up to the first one that fits neither magic, so it is
+        // the same however the stream was split.
         let magicLength = min(have, 4)
         let want = expecting.bytes
         let other = (expecting == .request ? GearmanMagic.response : .request).bytes
-        if !storage[start..<start + magicLength].elementsEqual(want[0..<magicLength]) {
-            if storage[start..<start + magicLength].elementsEqual(other[0..<magicLength]) {
-                if magicLength == 4 { throw .unexpectedMagic(request: expecting == .response) }
-            } else {
-                throw .badMagic(bytes: Array(storage[start..<start + magicLength]))
+        let fitsWant = prefixLength(matching: want, upTo: magicLength)
+        if fitsWant < magicLength {
+            let fitsOther = prefixLength(matching: other, upTo: magicLength)
+            guard fitsOther == magicLength else {
+                throw .badMagic(bytes: Array(storage[start...start + max(fitsWant, fitsOther)]))
             }
+            if magicLength == 4 { throw .unexpectedMagic(request: expecting == .response) }
         }
         guard have >= 8 else { return nil }
         let rawType = readBigEndian(at: start + 4)
@@ -122,6 +125,13 @@ public struct GearmanPacketParser: Sendable {
         }
         arguments.append(Array(storage[cursor..<to]))
         return arguments
+    }
+
+    /// How many of the first `count` buffered bytes agree with `magic`.
+    private func prefixLength(matching magic: [UInt8], upTo count: Int) -> Int {
+        var i = 0
+        while i < count && storage[start + i] == magic[i] { i += 1 }
+        return i
     }
 
     private func readBigEndian(at i: Int) -> UInt32 {
