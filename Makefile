@@ -10,8 +10,9 @@ SWIFT ?= swift
 # (transport fastcgi) as the other front ends;
 # prometheus (promtool, and a server that scrapes the status page), mandoc (lints the man
 # pages) and logrotate (checks the shipped snippet): about 11 s of apt-get together;
-# gearmand and libgearman-dev (the Gearman tests' job server and oracle, mk/gearman.mk).
-TEST_PACKAGES = nginx libfcgi-dev libfcgi-bin php8.2-fpm php8.2-cgi apache2 lighttpd haproxy caddy prometheus mandoc logrotate gearman-job-server libgearman-dev
+# gearmand and libgearman-dev (the Gearman tests' job server and oracle), libmariadb-dev (the
+# Gearman UDF's headers; mk/gearman.mk).
+TEST_PACKAGES = nginx libfcgi-dev libfcgi-bin php8.2-fpm php8.2-cgi apache2 lighttpd haproxy caddy prometheus mandoc logrotate gearman-job-server libgearman-dev libmariadb-dev
 # PyPI packages the tests use: prometheus_client's parsers read the OpenMetrics status page.
 TEST_PYPI_PACKAGES = prometheus_client
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -41,6 +42,7 @@ deps:
 	[ -x /usr/sbin/logrotate ] || missing="$$missing logrotate"; \
 	[ -x /usr/sbin/gearmand ] || missing="$$missing gearman-job-server"; \
 	[ -f /usr/include/libgearman-1.0/gearman.h ] || missing="$$missing libgearman-dev"; \
+	[ -f /usr/include/mariadb/mysql.h ] || missing="$$missing libmariadb-dev"; \
 	[ -x /usr/bin/caddy ] || missing="$$missing caddy"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \

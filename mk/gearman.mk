@@ -37,3 +37,18 @@ fuzz-gearman: fuzz/bin/gearman-parser
 	@cp -n fuzz/corpus-seed-gearman/* fuzz/corpus-gearman/ 2>/dev/null || true
 	cd fuzz && SWIFT_BACKTRACE=enable=no ./bin/gearman-parser -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 		-timeout=10 corpus-gearman
+
+# `make gearman-udf` builds .build/gearman-udf/gearman_udf.so, the MariaDB UDFs
+# gman_do_background(function, payload) and gman_servers_set('host:port') (udf/gearman_udf.c),
+# against libgearman-dev and libmariadb-dev.
+GEARMAN_UDF = .build/gearman-udf/gearman_udf.so
+
+.PHONY: gearman-udf
+
+gearman-udf: $(GEARMAN_UDF)
+
+$(GEARMAN_UDF): udf/gearman_udf.c
+	@[ -f /usr/include/libgearman-1.0/gearman.h ] || { echo "libgearman-dev is missing: make deps installs it" >&2; exit 1; }
+	@[ -f /usr/include/mariadb/mysql.h ] || { echo "libmariadb-dev is missing: make deps installs it" >&2; exit 1; }
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -Werror -shared -fPIC -I/usr/include/mariadb -o $@ $< -lgearman -lpthread
