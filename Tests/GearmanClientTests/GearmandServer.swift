@@ -37,7 +37,10 @@ final class GearmandServer {
         try waitUntilServing()
     }
 
-    deinit { stop() }
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
 
     var pid: Int32 { process.processIdentifier }
 
