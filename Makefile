@@ -9,8 +9,10 @@ SWIFT ?= swift
 # Apache httpd (mod_proxy_fcgi), lighttpd (mod_fastcgi), HAProxy (fcgi-app) and Caddy
 # (transport fastcgi) as the other front ends;
 # prometheus (promtool, and a server that scrapes the status page), mandoc (lints the man
-# pages) and logrotate (checks the shipped snippet): about 11 s of apt-get together.
-TEST_PACKAGES = nginx libfcgi-dev libfcgi-bin php8.2-fpm php8.2-cgi apache2 lighttpd haproxy caddy prometheus mandoc logrotate
+# pages) and logrotate (checks the shipped snippet): about 11 s of apt-get together;
+# gearmand and libgearman-dev (the Gearman tests' job server and oracle), libmariadb-dev (the
+# Gearman UDF's headers; mk/gearman.mk).
+TEST_PACKAGES = nginx libfcgi-dev libfcgi-bin php8.2-fpm php8.2-cgi apache2 lighttpd haproxy caddy prometheus mandoc logrotate gearman-job-server libgearman-dev libmariadb-dev
 # PyPI packages the tests use: prometheus_client's parsers read the OpenMetrics status page.
 TEST_PYPI_PACKAGES = prometheus_client
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -38,6 +40,9 @@ deps:
 	[ -x /usr/bin/promtool ] && [ -x /usr/bin/prometheus ] || missing="$$missing prometheus"; \
 	command -v mandoc >/dev/null 2>&1 || missing="$$missing mandoc"; \
 	[ -x /usr/sbin/logrotate ] || missing="$$missing logrotate"; \
+	[ -x /usr/sbin/gearmand ] || missing="$$missing gearman-job-server"; \
+	[ -f /usr/include/libgearman-1.0/gearman.h ] || missing="$$missing libgearman-dev"; \
+	[ -f /usr/include/mariadb/mysql.h ] || missing="$$missing libmariadb-dev"; \
 	[ -x /usr/bin/caddy ] || missing="$$missing caddy"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
@@ -64,7 +69,7 @@ test: deps
 	@# is checked here in release only when test-deploy is not part of the run.
 	@case " $(TEST_EXTRA) " in *" test-deploy "*) ;; *) $(SWIFT) build -c release --product fpm --scratch-path .build-release ;; esac
 
-fuzz: fuzz-fastcgi fuzz-config
+fuzz: fuzz-fastcgi fuzz-config fuzz-gearman
 
 # bench/run.sh builds its own release binaries; then the router's lookups (mk/bench.mk).
 bench:

@@ -40,6 +40,11 @@ let package = Package(
         // A blocking FastCGI client (fpmctl, fcgibench, FPMTesting's live mode, the tests): the
         // codec over a socket, its calls through the system layer.
         .target(name: "FastCGIClient", dependencies: ["FastCGI", "FPMSystem"], swiftSettings: swiftSettings),
+        // Gearman's binary and admin protocols over byte buffers (job pools, the client API). No I/O.
+        .target(name: "Gearman", swiftSettings: swiftSettings),
+        // A blocking Gearman worker, client and admin connection: the codec over a socket, its
+        // calls through the system layer.
+        .target(name: "GearmanClient", dependencies: ["Gearman", "FPMSystem"], swiftSettings: swiftSettings),
         // php-fpm's configuration language: reader, directive table, validation, -tt dump.
         // Kept apart from FPM so it can be fuzzed and tested without the process machinery;
         // its few questions to the real system (files, globs, accounts) go through FPMSystem.
@@ -144,6 +149,9 @@ let package = Package(
         // FastCGIClient: the libfcgi differential test feeds the oracle through it.
         .testTarget(name: "FastCGITests", dependencies: ["FastCGI", "FastCGIClient", "FPMSystem"], swiftSettings: swiftSettings),
         .testTarget(name: "FastCGIClientTests", dependencies: ["FastCGIClient", "FastCGI", "FPMSystem"], swiftSettings: swiftSettings),
+        .testTarget(name: "GearmanTests", dependencies: ["Gearman"], swiftSettings: swiftSettings),
+        // GearmanClient against a real gearmand and libgearman's worker and client (the oracle).
+        .testTarget(name: "GearmanClientTests", dependencies: ["GearmanClient", "Gearman", "FPMSystem"], swiftSettings: swiftSettings),
         .testTarget(name: "FPMConfigurationTests", dependencies: ["FPMConfiguration"], swiftSettings: swiftSettings),
         .testTarget(name: "FPMSystemTests", dependencies: ["FPMSystem", .product(name: "SystemPackage", package: "swift-system")], swiftSettings: swiftSettings),
         .testTarget(name: "FPMServerTests", dependencies: ["FPMServer", "FPMStatus", "FPMSystem", "FastCGI", "FPMConfiguration", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),

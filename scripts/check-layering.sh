@@ -2,7 +2,7 @@
 # The layering rule (a project rule; README "Layout"): every libc call lives in the system
 # layer, Sources/FPMSystem (and the C shims it calls, Sources/CFPMShims). This fails, printing
 # file:line and the call, when a raw call shows up above it: in every other module and
-# executable of the package (the roots below: the codec, the client, configuration, status,
+# executable of the package (the roots below: the codecs, the clients, configuration, status,
 # server, app library, testing library, the executables, the benchmarks and the test app). A
 # root that does not exist (yet) is skipped.
 #
@@ -28,7 +28,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 allowlist=${1:-scripts/layering-allowlist.txt}
-roots="Sources/FastCGI Sources/FastCGIClient Sources/FPMConfiguration Sources/FPMStatus Sources/FPMServer
+roots="Sources/FastCGI Sources/FastCGIClient Sources/Gearman Sources/GearmanClient Sources/FPMConfiguration Sources/FPMStatus Sources/FPMServer
 Sources/FPM Sources/FPMTesting Sources/fpm Sources/fpmctl Sources/fcgibench bench/router Tests/Fixtures/TestApp"
 
 # libc functions that have no business above the system layer.
