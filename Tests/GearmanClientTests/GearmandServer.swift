@@ -105,6 +105,11 @@ enum LibgearmanOracle {
         guard make.terminationStatus == 0 else {
             return .failure(.init(description: "make gearman-oracle failed:\n\(String(decoding: message, as: UTF8.self))"))
         }
+        // cc ran with this test process's umask, which Socket.listenUnix narrows for a moment
+        // while another test binds a unix socket: the programs may lack their execute bits.
+        for program in ["gearman_oracle_worker", "gearman_oracle_client"] {
+            try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: root + "/.build/gearman-oracle/" + program)
+        }
         return .success(root + "/.build/gearman-oracle")
     }
 
