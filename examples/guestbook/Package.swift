@@ -19,7 +19,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GuestbookTests",
-            dependencies: ["guestbook", .product(name: "FastCGI", package: "swift-fpm")]
+            dependencies: ["guestbook", .product(name: "FastCGI", package: "swift-fpm"), .product(name: "FastCGIClient", package: "swift-fpm")]
         ),
     ]
 )

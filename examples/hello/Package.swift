@@ -18,6 +18,7 @@ let package = Package(
                 "hello",
                 .product(name: "FPMTesting", package: "swift-fpm"),
                 .product(name: "FastCGI", package: "swift-fpm"),
+                .product(name: "FastCGIClient", package: "swift-fpm"),
             ]
         ),
     ]

@@ -1,4 +1,5 @@
 import FastCGI
+import FastCGIClient
 import Foundation
 import Testing
 
