@@ -881,7 +881,7 @@ def report(results):
             return f"wrk -c{conns} {what}, new connection"
         if mode == "keepalive":
             return f"wrk -c{conns} {what}, keepalive({cfg['nginx_keepalive_cache']})"
-        return f"fcgibench -c{conns}, {'kept' if mode == 'fcgibench-kept' else 'new'} conn."
+        return f"fcgibench -c{conns}{' async' if resp == 'async' else ''}, {'kept' if mode == 'fcgibench-kept' else 'new'} conn."
 
     add(f"{'transport  scenario':<46}{'backend':<11}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'cpu us/req':>12}   rounds req/s")
     medians = {}
