@@ -26,16 +26,6 @@ extension Master {
 
     // MARK: a pool with no worker
 
-    /// Whether `pool` has no worker to take its connections while it should have one: the
-    /// master serves, the pool is not ondemand (which has none while idle), and no child of it
-    /// takes work — a Swift worker of any generation still serving (a reload's new generation
-    /// that cannot start leaves the previous one serving), or any child of an exec pool (one
-    /// that is alive may be blocked in accept() on the blocking listener). Derived from process
-    /// control's children here; one line to swap for its own "pool is down" query.
-    func poolHasNoWorker(_ pool: PoolRuntime, staffed: Set<String>) -> Bool {
-        control.phase.isServing && pool.settings.style != .ondemand && !staffed.contains(pool.name)
-    }
-
     /// Marks pools down or up again when the children changed (or every second): a down pool's
     /// listener is in the master's epoll, and its connections are answered 503 at once.
     func checkDownPools(now: Int) {
@@ -43,10 +33,9 @@ extension Master {
         guard count != admission.lastChildCount || now >= admission.nextDownCheck || !admission.down.isEmpty else { return }
         admission.lastChildCount = count
         admission.nextDownCheck = now + Admission.downCheckNanos
-        var staffed = Set<String>()
-        for child in control.children.values where child.lifecycle == .serving || child.isExec { staffed.insert(child.pool) }
+        let unstaffed = control.poolsWithoutWorker(among: pools.lazy.filter { $0.settings.style != .ondemand }.map(\.name))
         for (index, pool) in pools.enumerated() {
-            let down = poolHasNoWorker(pool, staffed: staffed)
+            let down = unstaffed.contains(pool.name)
             guard down != admission.down.contains(index) else { continue }
             if down {
                 do {

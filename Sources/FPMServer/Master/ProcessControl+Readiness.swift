@@ -16,6 +16,19 @@ extension ProcessControl {
         }
     }
 
+    /// The pools among `pools` that have no child to take their connections while the master
+    /// serves: no Swift worker of any generation still serving (a reload's new generation that
+    /// cannot start leaves the previous one serving) and no child of an exec pool alive (one
+    /// that is alive may be blocked in accept() on the blocking listener). The master answers
+    /// such a pool's connections itself; the caller leaves out ondemand pools, which have no
+    /// worker while idle by design. Empty while the master stops.
+    package func poolsWithoutWorker<S: Sequence<String>>(among pools: S) -> Set<String> {
+        guard phase.isServing else { return [] }
+        var staffed = Set<String>()
+        for child in children.values where child.lifecycle == .serving || child.isExec { staffed.insert(child.pool) }
+        return Set(pools.lazy.filter { !staffed.contains($0) })
+    }
+
     /// `fpmctl drain` / `fpmctl undrain`: readiness off or back on; serving goes on either way.
     mutating func setDraining(_ on: Bool, into out: inout [Command]) {
         guard on != draining else { return }

@@ -187,6 +187,27 @@ import Testing
         #expect(m.downPools.isEmpty)
     }
 
+    @Test func aPoolWithoutAServingChildIsUnstaffedWhateverTheReason() {
+        var m = PC(generation: 1, timings: .init(processControlTimeout: 10), emergencyRestart: .init(threshold: 0, intervalSeconds: 0))
+        _ = m.handle(.spawned(child(10, pool: "a")))
+        _ = m.handle(.spawned(child(11, pool: "b")))
+        _ = m.handle(.started(now: 0))
+        #expect(m.poolsWithoutWorker(among: ["a", "b", "c"]) == ["c"])
+        // A retired (quitting) worker takes no new connection: its pool is unstaffed, though
+        // not down in the backoff's sense.
+        _ = m.handle(.retire(pid: 10, now: sec))
+        #expect(m.poolsWithoutWorker(among: ["a", "b"]) == ["a"])
+        #expect(m.poolIsDown("a") == nil)
+        // A crash mid-life: unstaffed until the respawn, which is not a start failure either.
+        _ = m.handle(.childExited(pid: 11, status: .signaled(signal: SIGSEGV, coreDumped: false), now: 5 * sec))
+        #expect(m.poolsWithoutWorker(among: ["a", "b"]) == ["a", "b"])
+        _ = m.handle(.spawned(child(20, pool: "b", startedAt: 5 * sec)))
+        #expect(m.poolsWithoutWorker(among: ["a", "b"]) == ["a"])
+        // Stopping: the master answers nothing itself.
+        _ = m.handle(.signal(SIGQUIT, now: 6 * sec))
+        #expect(m.poolsWithoutWorker(among: ["a", "b"]).isEmpty)
+    }
+
     @Test func backoffDelaysAreCapped() {
         let b = PC.RespawnBackoff()
         #expect((1...8).map { b.delay(step: $0) / sec } == [1, 2, 4, 8, 16, 32, 32, 32])
