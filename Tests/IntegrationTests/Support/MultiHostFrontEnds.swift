@@ -76,20 +76,7 @@ final class MultiHostFrontEnd {
                     fastcgi_read_timeout 10s;
         """
         }
-        return """
-        \(getuid() == 0 ? "user root;" : "")
-        worker_processes 1;
-        daemon off;
-        error_log \(dir)/logs/error.log warn;
-        pid \(dir)/nginx.pid;
-        events { worker_connections 1024; }
-        http {
-            access_log off;
-            client_body_temp_path \(dir)/tmp/body;
-            fastcgi_temp_path \(dir)/tmp/fastcgi;
-            proxy_temp_path \(dir)/tmp/proxy;
-            uwsgi_temp_path \(dir)/tmp/uwsgi;
-            scgi_temp_path \(dir)/tmp/scgi;
+        return NginxConfiguration.main(dir: dir, workerConnections: 1024, http: """
             \(upstream("swift", AppHost.swiftPort, keepalive: true))
             \(upstream("php", AppHost.phpPort, keepalive: false))
             server {
@@ -104,9 +91,7 @@ final class MultiHostFrontEnd {
         \(common(keepConn: true))
                 }
             }
-        }
-
-        """
+        """)
     }
 
     static func haproxy(addresses: [String], www: String, port: Int, readiness: Bool = true) -> String {

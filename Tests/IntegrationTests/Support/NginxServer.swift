@@ -25,21 +25,7 @@ final class NginxServer {
             \(keepalive > 0 ? "keepalive \(keepalive);" : "")
         }
         """
-        let user = getuid() == 0 ? "user root;" : ""
-        let conf = """
-        \(user)
-        worker_processes 1;
-        daemon off;
-        error_log \(dir)/logs/error.log warn;
-        pid \(dir)/nginx.pid;
-        events { worker_connections 512; }
-        http {
-            access_log off;
-            client_body_temp_path \(dir)/tmp/body;
-            fastcgi_temp_path \(dir)/tmp/fastcgi;
-            proxy_temp_path \(dir)/tmp/proxy;
-            uwsgi_temp_path \(dir)/tmp/uwsgi;
-            scgi_temp_path \(dir)/tmp/scgi;
+        let conf = NginxConfiguration.main(dir: dir, http: """
             client_max_body_size 64m;
             \(upstreamBlock)
             server {
@@ -53,8 +39,7 @@ final class NginxServer {
                     \(extraLocation)
                 }
             }
-        }
-        """
+        """)
         TestSupport.write(dir + "/nginx.conf", conf)
         child = try ChildProcess(binary, ["-p", dir, "-c", dir + "/nginx.conf"], directory: dir)
         let port = self.port
