@@ -245,7 +245,7 @@ extension Master {
     func askToQuit(_ pid: pid_t, message: ControlMessage = .quit) {
         guard let child = control.children[pid] else { return }
         if let channel = child.control, message.send(over: channel) { return }
-        Processes.signal(pid, child.isExec ? SIGTERM : SIGQUIT)
+        if child.isExec { askExecToQuit(pid, finish: message == .finish) } else { Processes.signal(pid, SIGQUIT) }
     }
 
     /// A reaped child: its control channel and scoreboard slot are free again.
@@ -255,6 +255,8 @@ extension Master {
             heldDescriptors.close(fd)
         }
         slowLogged.remove(child.pid)
+        pendingExecQuits.remove(child.pid)
+        finishingExecPrograms.remove(child.pid)
         memoryReplacements.removeValue(forKey: child.pid)
         guard child.generation == generation, let slot = child.slot,
               let pool = poolsByName[child.pool] else { return }

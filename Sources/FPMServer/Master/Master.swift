@@ -94,6 +94,10 @@ final class Master {
     var heldDescriptors = DescriptorTable()
     /// pm.max_queue_wait and pools with no worker: connections the master answers 503 itself.
     var admission = Admission()
+    /// Exec programs asked to quit while busy: SIGTERM waits until they are idle (`Master+ExecQuit`).
+    var pendingExecQuits = Set<pid_t>()
+    /// Of those, the ones that finish (a graceful stop): they also wait for an empty listen queue.
+    var finishingExecPrograms = Set<pid_t>()
 
     static let tickNanos = 1_000_000_000
     /// How often the readiness of a new generation is checked during a hand-over.
@@ -198,6 +202,7 @@ final class Master {
             }
             if let sd = systemdWakeMillis(now: now) { timeoutMillis = min(timeoutMillis, sd) }
             if let wake = admission.nextWake() { timeoutMillis = min(timeoutMillis, SystemClock.millisecondsLeft(until: wake, now: now)) }
+            if let wake = execQuitWakeMillis { timeoutMillis = min(timeoutMillis, wake) }
             var signals: [Int32] = []
             var pendingPools: [Int] = []
             var outputs: [Int32] = []
@@ -234,6 +239,7 @@ final class Master {
             for fd in reports { readReports(fd) }
             for s in signals { queue.post(.signal(s, now: SystemClock.monotonicNanos())) }
             if let code = handle(nil) { return code }
+            sendPendingExecQuits()
             for index in pendingPools where index < pools.count && control.phase.isServing {
                 onPendingConnection(pools[index])
             }

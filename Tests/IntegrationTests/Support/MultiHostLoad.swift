@@ -14,6 +14,9 @@ final class MultiHostLoad: @unchecked Sendable {
         var writesFailed: [String] = []
         var failures: [String] = []
         var slowest: Double = 0
+        /// The slowest answered request of each kind: 0 PHP write, 1 Swift relay (through its
+        /// host's PHP pool), 2 PHP read, 3 Swift read (the Swift pool alone).
+        var slowestByKind: [Double] = [0, 0, 0, 0]
     }
 
     let prefix: String
@@ -63,6 +66,7 @@ final class MultiHostLoad: @unchecked Sendable {
                             if method == "POST" { outcome.writesFailed.append(token) }
                         } else {
                             outcome.slowest = max(outcome.slowest, elapsed)
+                            outcome.slowestByKind[kind] = max(outcome.slowestByKind[kind], elapsed)
                             if method == "POST" { outcome.writesAnswered.append(token) }
                         }
                     }

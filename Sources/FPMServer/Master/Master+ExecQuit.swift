@@ -1,0 +1,52 @@
+import FPMSystem
+import Glibc
+
+/// Exec programs are asked to quit with SIGTERM: php-cgi and libfcgi apps finish the request
+/// in hand and exit. But the signal also interrupts the blocking call a request is in — php-cgi
+/// installs its handler without SA_RESTART, so opcache's file lock or a database read fails with
+/// EINTR and the request is answered half (HAProxy: "invalid or incomplete response"). So the
+/// master sends it only while the program waits in accept(2) for its next connection; one busy
+/// with a request is checked again every `execQuitPollMillis` and gets the signal once it is
+/// back. In a graceful stop (`finish`) it also waits until the pool's listen queue is empty, so
+/// the connections already waiting are served, as Swift workers serve theirs. Process
+/// control's drain deadline still escalates one that never comes back.
+extension Master {
+    static let execQuitPollMillis: Int32 = 5
+
+    /// SIGTERM now when `pid` is idle in accept() (or the kernel does not say) — and, to
+    /// `finish`, its pool has no connection waiting — else once that holds.
+    func askExecToQuit(_ pid: pid_t, finish: Bool) {
+        if finish { finishingExecPrograms.insert(pid) }
+        if execProgramMayQuit(pid) {
+            Processes.signal(pid, SIGTERM)
+        } else {
+            pendingExecQuits.insert(pid)
+        }
+    }
+
+    private func execProgramMayQuit(_ pid: pid_t) -> Bool {
+        guard Processes.isBlockedInAccept(pid) != false else { return false }
+        guard finishingExecPrograms.contains(pid), let child = control.children[pid],
+              let pool = poolsByName[child.pool], let queue = Socket.listenQueue(pool.listenFD) else { return true }
+        return queue.length == 0
+    }
+
+    /// Each wake-up: the deferred quits whose program is back in accept() are sent; those of
+    /// programs gone (reaped, or escalated by process control) are dropped.
+    func sendPendingExecQuits() {
+        guard !pendingExecQuits.isEmpty else { return }
+        for pid in pendingExecQuits {
+            guard let child = control.children[pid], case .quitting = child.lifecycle else {
+                pendingExecQuits.remove(pid)
+                continue
+            }
+            if execProgramMayQuit(pid) {
+                Processes.signal(pid, SIGTERM)
+                pendingExecQuits.remove(pid)
+            }
+        }
+    }
+
+    /// How soon the loop must wake to check the deferred quits (nil: none waits).
+    var execQuitWakeMillis: Int32? { pendingExecQuits.isEmpty ? nil : Master.execQuitPollMillis }
+}
