@@ -57,6 +57,7 @@ final class MultiHostLoad: @unchecked Sendable {
                         failure = "\(method) \(path): \(error)"
                     }
                     let elapsed = Date().timeIntervalSince(started)
+                    if let f = failure { failure = "\(Int(elapsed * 1000)) ms " + f }
                     lock.withLock {
                         outcome.requests += 1
                         if let failure {
