@@ -32,6 +32,10 @@ package struct Epoll: ~Copyable {
         _ = try checked("epoll_ctl(ADD)") { cfpm_epoll_add(fd, target, events, data) }
     }
 
+    package func modify(_ target: Int32, events: UInt32, data: UInt64) throws(SystemError) {
+        _ = try checked("epoll_ctl(MOD)") { cfpm_epoll_mod(fd, target, events, data) }
+    }
+
     package func remove(_ target: Int32) {
         _ = cfpm_epoll_del(fd, target)
     }

@@ -36,6 +36,18 @@ package enum SocketIO {
         }
     }
 
+    /// Whether a byte is there to read now, without taking it (`recv` with MSG_PEEK): false at
+    /// the end of the stream, on an error, or when nothing came yet.
+    package static func hasInput(_ fd: Int32) -> Bool {
+        var byte: UInt8 = 0
+        while true {
+            let n = Glibc.recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+            if n > 0 { return true }
+            if n < 0 && Glibc.errno == EINTR { continue }
+            return false
+        }
+    }
+
     /// `send(2)` without blocking and without SIGPIPE: how many bytes the socket took (0 when
     /// its buffer is full), so a writer can bound how long it waits for the peer to read.
     /// The corresponding C function is `send`.

@@ -87,6 +87,45 @@ import Testing
         #expect(try server.request("/").status == 200)
     }
 
+    /// FCGI_KEEP_CONN leaves closing to the web server: a kept connection answered 503 stays
+    /// open, and its next request goes to a worker once one is free (HAProxy, which reuses kept
+    /// connections, got a 502 when the master closed it after the 503).
+    @Test func aKeptConnectionAnswered503StaysOpenAndItsNextRequestIsServed() throws {
+        let server = try FPMServer(name: "admission-kept", pools: FPMServer.pool("pm.max_queue_wait = 150ms", children: 1))
+        #expect(server.waitForWorkers(1))
+        let port = server.port
+        let busy = BackgroundTask {
+            if let c = try? FastCGIClient(connectingTo: "127.0.0.1:\(port)", timeout: 10) {
+                _ = try? c.request(params: TestSupport.params(uri: "/sleep?ms=800"))
+                c.close()
+            }
+        }
+        #expect(server.waitUntilActive(1))
+        let kept = try FastCGIClient(connectingTo: "127.0.0.1:\(server.port)", timeout: 10)
+        defer { kept.close() }
+        let first = try kept.request(params: TestSupport.params(uri: "/pid"), keepConnection: true)
+        #expect(first.status == 503 && first.header("Retry-After") == "1")
+        #expect(busy.wait(timeout: 10))
+        // The same connection, after the worker is free: served, and kept again by the worker.
+        let second = try kept.request(params: TestSupport.params(uri: "/pid"), keepConnection: true)
+        #expect(second.status == 200, "\(second.bodyText)")
+        let third = try kept.request(params: TestSupport.params(uri: "/pid"), keepConnection: true)
+        #expect(third.status == 200)
+        // Without FCGI_KEEP_CONN the master closes after its 503, as before.
+        let busyAgain = BackgroundTask {
+            if let c = try? FastCGIClient(connectingTo: "127.0.0.1:\(port)", timeout: 10) {
+                _ = try? c.request(params: TestSupport.params(uri: "/sleep?ms=800"))
+                c.close()
+            }
+        }
+        #expect(server.waitUntilActive(1))
+        let once = try FastCGIClient(connectingTo: "127.0.0.1:\(server.port)", timeout: 10)
+        defer { once.close() }
+        #expect(try once.request(params: TestSupport.params(uri: "/pid")).status == 503)
+        #expect(throws: (any Error).self) { try once.request(params: TestSupport.params(uri: "/pid")) }
+        #expect(busyAgain.wait(timeout: 10))
+    }
+
     @Test func aPoolWithNoWorkerIsAnswered503ByTheMasterWhileOthersServe() throws {
         let okPort = TestSupport.freePort()
         let execPort = TestSupport.freePort()

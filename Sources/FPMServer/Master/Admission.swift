@@ -22,6 +22,13 @@ struct Admission {
         var state: AdmissionReply
     }
 
+    /// A kept connection between two requests: where it goes when the next one comes.
+    struct Kept {
+        let fd: Int32
+        let pool: Int
+        let peer: PeerAddress
+    }
+
     /// At most this many conversations at once; more connections are closed unanswered (a
     /// flood must not cost the master its descriptors).
     static let maxReplies = 1024
@@ -41,6 +48,9 @@ struct Admission {
     var lastChildCount = -1
     var replies: [Int: Reply] = [:]
     var nextReplyID = 0
+    /// Connections answered 503 that the web server keeps (FCGI_KEEP_CONN), waiting in the
+    /// master's epoll for its next request, by the id of the reply that answered them.
+    var kept: [Int: Kept] = [:]
     /// Shared by every conversation's reads.
     var readBuffer = [UInt8](repeating: 0, count: 16 * 1024)
     /// Log lines once per pool and episode, not per connection.

@@ -73,6 +73,11 @@ struct AdmissionQueue {
         held.append(Held(connection: connection, peer: peer, since: lastEmpty))
     }
 
+    /// A kept connection whose next request arrived at `now` (it was in no backlog).
+    mutating func admit(_ connection: Int32, peer: PeerAddress, since now: Int) {
+        held.append(Held(connection: connection, peer: peer, since: now))
+    }
+
     /// The backlog is empty at `now`: an accept found nothing, or a worker was idle to take
     /// what arrives.
     mutating func backlogEmpty(at now: Int) { lastEmpty = max(lastEmpty, now) }

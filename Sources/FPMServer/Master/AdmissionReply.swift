@@ -9,6 +9,11 @@ import FastCGI
 /// request is then read and dropped until its end: closing a socket with unread input resets it,
 /// and the web server might lose the answer to the reset. Bounded: at most ``Limits/maxDiscard``
 /// body bytes and ``Limits/lifetimeNanos`` in all, then the connection is closed regardless.
+///
+/// A request sent with FCGI_KEEP_CONN leaves its connection to the web server to close: once
+/// answered it is not closed here (``mayKeepConnection``) but kept for the web server's next
+/// request, which goes to a worker if one is free by then (closing it instead made HAProxy send
+/// its next request on a connection already shut: 502).
 struct AdmissionReply {
     struct Limits: Equatable {
         var maxDiscard = 8 << 20
@@ -34,6 +39,9 @@ struct AdmissionReply {
     private(set) var answered = false
     /// The request's input ended (its empty STDIN, an abort, or the peer's close).
     private(set) var inputEnded = false
+    /// The request asked for its connection to be kept (FCGI_KEEP_CONN).
+    private(set) var keepConnection = false
+    private var peerGone = false
 
     init(now: Int, retryAfterSeconds: Int, limits: Limits = Limits()) {
         self.limits = limits
@@ -47,8 +55,14 @@ struct AdmissionReply {
         try output.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[sentCount...])) }
     }
 
-    /// Answered, sent, and the request read to its end: close.
+    /// Answered, sent, and the request read to its end: close, or keep (``mayKeepConnection``).
     var isFinished: Bool { answered && inputEnded && pendingCount == 0 }
+
+    /// Finished, and the web server keeps the connection for its next request: nothing of that
+    /// one has been read yet, and the peer has not closed.
+    var mayKeepConnection: Bool {
+        isFinished && keepConnection && !peerGone && !parser.closeAfterReply && parser.bufferedCount == 0
+    }
 
     func isExpired(now: Int) -> Bool { now >= deadline }
 
@@ -63,6 +77,7 @@ struct AdmissionReply {
     /// The peer closed its end (or reset it).
     mutating func peerClosed() -> Outcome {
         inputEnded = true
+        peerGone = true
         return .close(answered ? nil : "closed before its request was complete")
     }
 
@@ -72,8 +87,8 @@ struct AdmissionReply {
         do {
             while let event = try parser.nextEvent() {
                 switch event {
-                case .begin:
-                    break
+                case .begin(_, _, let keep):
+                    keepConnection = keep
                 case .params(let p):
                     params = p
                     if let id = parser.activeRequestID { answer(requestID: id, head: p["REQUEST_METHOD"] == "HEAD") }
@@ -83,6 +98,7 @@ struct AdmissionReply {
                 case .stdinEnd, .dataEnd:
                     inputEnded = true
                 case .abort(let id):
+                    keepConnection = false
                     if !answered {
                         output.append(contentsOf: ResponseWriter.endRequest(requestID: id))
                         answered = true

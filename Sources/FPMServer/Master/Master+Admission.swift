@@ -8,9 +8,10 @@ import FastCGI
 /// when a connection is waiting (a Swift pool's listener is non-blocking; an exec pool's only
 /// while it has no child that could race for it), the answers are non-blocking conversations.
 extension Master {
-    func admissionPass(replies: [Int], pending: [Int], now: Int) {
+    func admissionPass(replies: [Int], kept: [Int], pending: [Int], now: Int) {
         if !admission.configured { configureAdmission(now: now) }
         for id in replies { serviceReply(id) }
+        for id in kept { resumeKept(id, now: now) }
         checkDownPools(now: now)
         for index in pending where admission.down.contains(index) { answerDownPool(index, now: now) }
         if !admission.queues.isEmpty { lookAtQueues(now: now) }
@@ -217,8 +218,58 @@ extension Master {
         }
         if case .open = outcome, !reply.state.isFinished {
             admission.replies[id] = reply
+        } else if case .open = outcome, reply.state.mayKeepConnection {
+            keep(id, reply)
         } else {
             closeReply(id, reply.fd)
+        }
+    }
+
+    // MARK: kept connections
+
+    /// A 503 sent on a connection its web server keeps: wait for the next request on it (level-
+    /// triggered, nothing read) instead of closing it under the web server.
+    func keep(_ id: Int, _ reply: Admission.Reply) {
+        admission.replies.removeValue(forKey: id)
+        guard admission.kept.count < Admission.maxReplies else {
+            epoll.remove(reply.fd)
+            FileIO.close(reply.fd)
+            return
+        }
+        do {
+            try epoll.modify(reply.fd, events: Epoll.input | Epoll.peerClosed, data: Wakeup.admissionKept(id).tag)
+        } catch {
+            epoll.remove(reply.fd)
+            FileIO.close(reply.fd)
+            return
+        }
+        admission.kept[id] = Admission.Kept(fd: reply.fd, pool: reply.pool, peer: reply.peer)
+    }
+
+    /// The kept connection's next request came (or the web server closed it): it waits as a new
+    /// connection would — for a worker through the pool's queue, or answered 503 at its limit or
+    /// while the pool has no worker. A close is simply closed.
+    func resumeKept(_ id: Int, now: Int) {
+        guard let kept = admission.kept.removeValue(forKey: id) else { return }
+        epoll.remove(kept.fd)
+        guard SocketIO.hasInput(kept.fd) else {
+            FileIO.close(kept.fd)
+            return
+        }
+        guard control.phase.isServing, !admission.down.contains(kept.pool) else {
+            reject(kept.fd, peer: kept.peer, pool: kept.pool, since: now, now: now)
+            return
+        }
+        if var queue = admission.queues[kept.pool] {
+            queue.admit(kept.fd, peer: kept.peer, since: now)
+            admission.queues[kept.pool] = queue
+        } else if let handoff = pools[kept.pool].handoff,
+                  HandoffMessage(connection: kept.fd, peer: kept.peer).send(over: handoff.write) {
+            // A pool answered only while it had no worker, and has one again.
+            FileIO.close(kept.fd)
+        } else {
+            // An exec pool back up: its program accepts on its own, nothing to pass this to.
+            FileIO.close(kept.fd)
         }
     }
 

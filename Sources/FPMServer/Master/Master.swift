@@ -211,6 +211,7 @@ final class Master {
             var reports: [Int32] = []
             var hungUp: [Int32] = []
             var replies: [Int] = []
+            var keptReplies: [Int] = []
             do {
                 try epoll.wait(timeout: timeoutMillis) { event in
                     switch Wakeup(tag: event.data) {
@@ -221,6 +222,7 @@ final class Master {
                     case .workerReports(let fd): reports.append(fd)
                     case .keptConnection(let fd): hungUp.append(fd)
                     case .admissionReply(let id): replies.append(id)
+                    case .admissionKept(let id): keptReplies.append(id)
                     case .some(let status): statusEvents.append(status)
                     case nil: break
                     }
@@ -244,7 +246,7 @@ final class Master {
                 onPendingConnection(pools[index])
             }
             handleStatusEvents(statusEvents)
-            admissionPass(replies: replies, pending: pendingPools, now: SystemClock.monotonicNanos())
+            admissionPass(replies: replies, kept: keptReplies, pending: pendingPools, now: SystemClock.monotonicNanos())
             let after = SystemClock.monotonicNanos()
             statusTick(now: after)
             if after >= nextTick {

@@ -105,6 +105,26 @@ import Testing
         #expect(reply.params?["SCRIPT_NAME"] == "/x")
     }
 
+    @Test func aConnectionIsKeptOnlyWhenTheRequestAskedAndNothingOfTheNextWasRead() {
+        func finished(_ bytes: [UInt8]) -> AdmissionReply {
+            var reply = AdmissionReply(now: 0, retryAfterSeconds: 1)
+            _ = Self.feed(&reply, bytes)
+            reply.sent(reply.pendingCount)
+            return reply
+        }
+        #expect(finished(Self.request(keep: true)).mayKeepConnection)
+        #expect(!finished(Self.request(keep: false)).mayKeepConnection)
+        // Bytes of the next request already read: the master cannot hand them on, so it closes.
+        #expect(!finished(Self.request(keep: true) + Self.request(id: 10, keep: true)).mayKeepConnection)
+        // Not yet sent, or the web server closed: not kept.
+        var unsent = AdmissionReply(now: 0, retryAfterSeconds: 1)
+        _ = Self.feed(&unsent, Self.request(keep: true))
+        #expect(!unsent.mayKeepConnection)
+        var closed = finished(Self.request(keep: true))
+        _ = closed.peerClosed()
+        #expect(!closed.mayKeepConnection)
+    }
+
     @Test func theAnswerGoesOutOnTheParamsAndTheBodyIsReadToItsEnd() {
         var reply = AdmissionReply(now: 0, retryAfterSeconds: 1)
         let bytes = Self.request(method: "POST", body: Array(repeating: 1, count: 200_000))
