@@ -216,6 +216,12 @@ extension Master {
             Processes.exitNow(ExitCodes.software)
         }
         Signals.setDefault(SIGPIPE)
+        if let servers = pool.config.gearmanServers {
+            // What the program needs to know of its pool: where the job servers are, and which
+            // functions the pool file says it registers (`addServers(getenv(…))`).
+            Processes.setEnvironment("FPM_GEARMAN_SERVERS", servers.map(\.description).joined(separator: ","))
+            Processes.setEnvironment("FPM_GEARMAN_FUNCTIONS", pool.config.effectiveGearmanFunctions.joined(separator: ","))
+        }
         if let clients = pool.config.allowedClients {
             Processes.setEnvironment("FCGI_WEB_SERVER_ADDRS", clients.joined(separator: ","))
         }
