@@ -35,3 +35,29 @@ import Glibc
         #expect(access.contains(" 500 exception 0"), "\(access)")
     }
 }
+
+/// dynamic and ondemand job pools scale on gearmand's backlog, read by the master without
+/// blocking its loop.
+@Suite(.serialized) struct JobPoolScalingTests {
+    @Test(arguments: ["ondemand", "dynamic"])
+    func aBacklogGrowsThePoolToMaxChildrenAndAnEmptyQueueShrinksIt(_ pm: String) throws {
+        let gearmand = try JobServer()
+        let extra = pm == "ondemand" ? "pm.process_idle_timeout = 1s"
+            : "pm.start_servers = 1\npm.min_spare_servers = 1\npm.max_spare_servers = 1"
+        let fpm = try FPMServer(name: "jobs-\(pm)", pools: JobPools.pool(gearmand, extra: extra, pm: pm, children: 4, functions: "slow"))
+        defer { fpm.stop() }
+        let resting = pm == "ondemand" ? 0 : 1
+        #expect(fpm.waitForWorkers(resting))
+        try gearmand.submitBackground(function: "slow", count: 120, unique: { "s-\($0)" }, payload: Array("25".utf8))
+        var peak = 0
+        let grew = TestSupport.waitUntil(timeout: 10, interval: 0.05) {
+            peak = max(peak, fpm.workers.count)
+            return peak == 4
+        }
+        #expect(grew, "peak \(peak) workers; \(fpm.log.suffix(2000))")
+        #expect(TestSupport.waitUntil(timeout: 15) { JobPools.done(fpm).count >= 120 })
+        let shrank = TestSupport.waitUntil(timeout: 15, interval: 0.1) { fpm.workers.count == resting }
+        print("\(pm) job pool: peak \(peak) workers for 120 jobs of 25 ms, back to \(fpm.workers.count)")
+        #expect(shrank, "\(fpm.workers.count) workers left; \(fpm.log.suffix(2000))")
+    }
+}
