@@ -61,3 +61,48 @@ import Glibc
         #expect(shrank, "\(fpm.workers.count) workers left; \(fpm.log.suffix(2000))")
     }
 }
+
+/// A job pool is seen like any pool: every status format, `fpmctl status`, `top` and `health`.
+@Suite(.serialized) struct JobPoolStatusTests {
+    @Test func everyFormatShowsTheJobPoolAndHealthSaysWhenGearmandIsGone() throws {
+        let gearmand = try JobServer()
+        let fpm = try FPMServer(name: "jobs-status", pools: JobPools.pool(gearmand, extra: "pm.status_listen = {{DIR}}/status.sock\nrequest_slowlog_timeout = 1s\nslowlog = {{DIR}}/slow.log",
+                                                                          children: 2, functions: "record, slow, fail"))
+        defer { fpm.stop() }
+        #expect(TestSupport.waitUntil(timeout: 10) { (gearmand.status("record")?.workers ?? 0) == 2 })
+        try gearmand.submitBackground(function: "record", count: 5, unique: { "r-\($0)" })
+        try gearmand.submitBackground(function: "fail", count: 2, unique: { "f-\($0)" })
+        // One job in hand while the pages are read (and long enough for the slowlog).
+        try gearmand.submitBackground(function: "slow", count: 1, unique: { _ in "slow-1" }, payload: Array("1600".utf8))
+        #expect(TestSupport.waitUntil(timeout: 5) {
+            let page = (try? fpm.fpmctl(["status", "--pid", fpm.pidPath]).stdout) ?? ""
+            // The master asks gearmand once per pm tick.
+            return page.contains("jobs in progress:     1") && page.contains("gearman:              connected")
+        })
+        let text = try fpm.fpmctl(["status", "--pid", fpm.pidPath, "--full"]).stdout
+        #expect(text.contains("gearman:              connected"), "\(text)")
+        #expect(text.contains("jobs done:            5") && text.contains("jobs failed:          2"), "\(text)")
+        #expect(text.contains("request method:       JOB") && text.contains("request URI:          slow"), "\(text)")
+        #expect(text.contains("script:               H:"), "\(text)")
+        for format in ["json", "xml", "html", "openmetrics"] {
+            let page = try fpm.fpmctl(["status", "--pid", fpm.pidPath, "--full", "--format", format]).stdout
+            #expect(page.contains("jobs") && page.contains("backlog"), "\(format): \(page)")
+        }
+        let metrics = try fpm.fpmctl(["status", "--pid", fpm.pidPath, "--format", "openmetrics"]).stdout
+        #expect(metrics.contains("phpfpm_jobs_done 5") && metrics.contains("phpfpm_jobs_failed 2"), "\(metrics)")
+        #expect(metrics.contains("# TYPE phpfpm_job_duration_seconds histogram") && metrics.contains("phpfpm_gearman_connected 1"), "\(metrics)")
+        let top = try fpm.fpmctl(["top", "--once", "--pid", fpm.pidPath]).stdout
+        #expect(top.contains("job pool jobs (static)") && top.contains("gearmand connected"), "\(top)")
+        #expect(try fpm.fpmctl(["health", "--pid", fpm.pidPath]).status == 0)
+        // The slowlog has the job's stack, as for a request.
+        #expect(TestSupport.waitUntil(timeout: 5) { TestSupport.read(fpm.dir + "/slow.log").contains("slow") }, "\(fpm.log.suffix(1500))")
+
+        gearmand.kill()
+        #expect(TestSupport.waitUntil(timeout: 5) {
+            ((try? fpm.fpmctl(["status", "--pid", fpm.pidPath]).stdout) ?? "").contains("gearman:              disconnected")
+        })
+        let health = try fpm.fpmctl(["health", "--pid", fpm.pidPath])
+        #expect(health.status == 1 && (health.stdout + health.stderr).contains("disconnected"), "\(health)")
+        #expect(fpm.log.contains("the pool is disconnected"))
+    }
+}
