@@ -95,7 +95,10 @@ import Glibc
         #expect(top.contains("job pool jobs (static)") && top.contains("gearmand connected"), "\(top)")
         #expect(try fpm.fpmctl(["health", "--pid", fpm.pidPath]).status == 0)
         // The slowlog has the job's stack, as for a request.
-        #expect(TestSupport.waitUntil(timeout: 5) { TestSupport.read(fpm.dir + "/slow.log").contains("slow") }, "\(fpm.log.suffix(1500))")
+        #expect(TestSupport.waitUntil(timeout: 5) {
+            let slow = TestSupport.read(fpm.dir + "/slow.log")
+            return slow.contains("request = JOB slow") && slow.contains("script_filename = H:") && slow.contains("TestJobs")
+        }, "\(fpm.log.suffix(1500))")
 
         gearmand.kill()
         #expect(TestSupport.waitUntil(timeout: 5) {
@@ -104,5 +107,38 @@ import Glibc
         let health = try fpm.fpmctl(["health", "--pid", fpm.pidPath])
         #expect(health.status == 1 && (health.stdout + health.stderr).contains("disconnected"), "\(health)")
         #expect(fpm.log.contains("the pool is disconnected"))
+    }
+}
+
+/// `fpm -t` checks a job pool like any other: a mistake exits 78 naming file, line and directive.
+@Suite struct JobPoolConfigCheckTests {
+    static func check(_ pool: String) throws -> (status: Int32, stderr: String, path: String) {
+        let dir = TestSupport.makeTempDirectory("jobs-t")
+        let path = dir + "/fpm.conf"
+        TestSupport.write(path, "[global]\nerror_log = \(dir)/error.log\n\n" + pool + "\n")
+        let r = try runCommand(TestSupport.testAppPath, ["-t", "-R", "-y", path])
+        return (r.status, r.stderr, path)
+    }
+
+    @Test(arguments: [
+        ("listen = 127.0.0.1:9000", 9, "listen"),
+        ("pm.status_path = /status", 9, "pm.status_path"),
+        ("handler = testapp", 9, "handler"),
+    ])
+    func aBadJobPoolExits78NamingFileAndLine(_ line: String, _ number: Int, _ directive: String) throws {
+        let pool = "[jobs]\ngearman.servers = 127.0.0.1:4730\npm = static\npm.max_children = 1\nhandler = testjobs\n" + line
+        let r = try Self.check(pool)
+        #expect(r.status == 78, "\(r.stderr)")
+        #expect(r.stderr.contains("\(r.path):\(number)") && r.stderr.contains(directive), "\(r.stderr)")
+    }
+
+    @Test func aFastCGIPoolNamingAJobHandlerIsRefused() throws {
+        let r = try Self.check("[www]\nlisten = 127.0.0.1:9000\npm = static\npm.max_children = 1\nhandler = testjobs")
+        #expect(r.status == 78 && r.stderr.contains("\(r.path):8") && r.stderr.contains("job handler"), "\(r.stderr)")
+    }
+
+    @Test func aGoodJobPoolPasses() throws {
+        let r = try Self.check("[jobs]\ngearman.servers = 127.0.0.1:4730\npm = ondemand\npm.max_children = 2\nhandler = testjobs")
+        #expect(r.status == 0, "\(r.stderr)")
     }
 }
