@@ -69,6 +69,20 @@ import Glibc
         #expect(gearmand.status("slow").map { $0.total == 0 } ?? true, "the job was acknowledged")
     }
 
+    @Test func maxRequestsCountsJobs() throws {
+        let gearmand = try JobServer()
+        let fpm = try FPMServer(name: "jobs-maxreq", pools: JobPools.pool(gearmand, extra: "pm.max_requests = 10", children: 2))
+        defer { fpm.stop() }
+        #expect(TestSupport.waitUntil(timeout: 10) { (gearmand.status("record")?.workers ?? 0) == 2 })
+        try gearmand.submitBackground(function: "record", count: 60, unique: { "m-\($0)" })
+        #expect(TestSupport.waitUntil(timeout: 10) { Set(JobPools.done(fpm)).count == 60 })
+        // Each worker's pid in the done file served at most 10 jobs.
+        let lines = TestSupport.read(fpm.dir + "/done.txt").split(separator: "\n")
+        let perWorker = Dictionary(grouping: lines, by: { $0.split(separator: " ")[1] }).mapValues(\.count)
+        print("max_requests = 10: 60 jobs over \(perWorker.count) workers, at most \(perWorker.values.max() ?? 0) each")
+        #expect(perWorker.values.allSatisfy { $0 <= 10 } && perWorker.count >= 6, "\(perWorker)")
+    }
+
     @Test func aLeakingHandlerIsRecycledUnderMaxMemory() throws {
         let gearmand = try JobServer()
         let fpm = try FPMServer(name: "jobs-leak", pools: JobPools.pool(gearmand, extra: "pm.max_memory = 32M", children: 2, functions: "leak"))
