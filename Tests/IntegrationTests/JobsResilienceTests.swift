@@ -55,6 +55,22 @@ import Glibc
         #expect(!TestSupport.read(fpm.dir + "/done.txt").contains(" \(victim)\n"))
     }
 
+    @Test func requestTerminateTimeoutEndsAJobAndGearmandKeepsIt() throws {
+        let gearmand = try JobServer()
+        let fpm = try FPMServer(name: "jobs-terminate", pools: JobPools.pool(gearmand, extra: "request_terminate_timeout = 1s",
+                                                                             children: 2, functions: "slow, record"))
+        defer { fpm.stop() }
+        #expect(TestSupport.waitUntil(timeout: 10) { (gearmand.status("slow")?.workers ?? 0) == 2 })
+        try gearmand.submitBackground(function: "slow", count: 1, unique: { _ in "too-long" }, payload: Array("30000".utf8))
+        #expect(fpm.waitForLog("(request: \"JOB slow\") execution timed out"), "\(fpm.log)")
+        // The other worker (and the replacement) go on with other jobs meanwhile.
+        try gearmand.submitBackground(function: "record", count: 5, unique: { "ok-\($0)" })
+        #expect(TestSupport.waitUntil(timeout: 5) { JobPools.done(fpm).filter { $0.hasPrefix("ok-") }.count == 5 })
+        // Never acknowledged: gearmand still has it (queued again, or running in a new worker).
+        #expect((gearmand.status("slow")?.total ?? 0) == 1)
+        #expect(!JobPools.done(fpm).contains("too-long"))
+    }
+
     @Test func aGracefulStopFinishesTheJobInHand() throws {
         let gearmand = try JobServer()
         let fpm = try FPMServer(name: "jobs-quit", pools: JobPools.pool(gearmand, children: 1, functions: "slow"))
