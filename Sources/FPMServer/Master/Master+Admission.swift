@@ -34,7 +34,7 @@ extension Master {
         guard count != admission.lastChildCount || now >= admission.nextDownCheck || !admission.down.isEmpty else { return }
         admission.lastChildCount = count
         admission.nextDownCheck = now + Admission.downCheckNanos
-        let unstaffed = control.poolsWithoutWorker(among: pools.lazy.filter { $0.settings.style != .ondemand }.map(\.name))
+        let unstaffed = control.poolsWithoutWorker(among: pools.lazy.filter { $0.settings.style != .ondemand && !$0.isJobPool }.map(\.name))
         for (index, pool) in pools.enumerated() {
             let down = unstaffed.contains(pool.name)
             guard down != admission.down.contains(index) else { continue }

@@ -23,6 +23,8 @@ extension Master {
         case admissionReply(Int)
         /// A connection answered 503 that its web server keeps has its next request (or closed).
         case admissionKept(Int)
+        /// A job pool's backlog query to gearmand is connected or has answer bytes (`BacklogQuery`).
+        case jobBacklog(pool: Int)
 
         static let workerOutputBase: UInt64 = 1 << 32
 
@@ -38,10 +40,12 @@ extension Master {
             case .keptConnection(let fd): return 1 << 43 + UInt64(UInt32(bitPattern: fd))
             case .admissionReply(let id): return 1 << 44 + UInt64(id)
             case .admissionKept(let id): return 1 << 45 + UInt64(id)
+            case .jobBacklog(let pool): return 1 << 46 + UInt64(pool)
             }
         }
 
         init?(tag: UInt64) {
+            if tag >= 1 << 46 { self = .jobBacklog(pool: Int(tag - 1 << 46)); return }
             if tag >= 1 << 45 { self = .admissionKept(Int(tag - 1 << 45)); return }
             if tag >= 1 << 44 { self = .admissionReply(Int(tag - 1 << 44)); return }
             if tag >= 1 << 43 { self = .keptConnection(fd: Int32(bitPattern: UInt32(truncatingIfNeeded: tag))); return }

@@ -212,6 +212,7 @@ final class Master {
             var hungUp: [Int32] = []
             var replies: [Int] = []
             var keptReplies: [Int] = []
+            var backlogAnswers: [Int] = []
             do {
                 try epoll.wait(timeout: timeoutMillis) { event in
                     switch Wakeup(tag: event.data) {
@@ -223,6 +224,7 @@ final class Master {
                     case .keptConnection(let fd): hungUp.append(fd)
                     case .admissionReply(let id): replies.append(id)
                     case .admissionKept(let id): keptReplies.append(id)
+                    case .jobBacklog(let pool): backlogAnswers.append(pool)
                     case .some(let status): statusEvents.append(status)
                     case nil: break
                     }
@@ -246,6 +248,7 @@ final class Master {
                 onPendingConnection(pools[index])
             }
             handleStatusEvents(statusEvents)
+            for index in backlogAnswers { backlogQueryReady(index, now: SystemClock.monotonicNanos()) }
             admissionPass(replies: replies, kept: keptReplies, pending: pendingPools, now: SystemClock.monotonicNanos())
             let after = SystemClock.monotonicNanos()
             statusTick(now: after)

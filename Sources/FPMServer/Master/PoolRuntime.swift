@@ -37,11 +37,13 @@ final class PoolRuntime {
     /// Master-side bookkeeping.
     var state = ProcessManagerState()
     var usedSlots: Set<Int> = []
+    /// A job pool's backlog queries and readings (`Master+JobPools`); nil for a FastCGI pool.
+    var jobs: JobPoolState?
 
     init(config: PoolConfiguration, listenFD: Int32, listenKey: String, scoreboard: Scoreboard,
          handler: (any RequestHandler)?, accessLogFD: Int32?, accessLog: AccessLogWriter?, log: ErrorLog) {
         self.config = config
-        self.listener = OwnedDescriptor(owning: listenFD)
+        self.listener = listenFD >= 0 ? OwnedDescriptor(owning: listenFD) : nil
         self.listenKey = listenKey
         self.scoreboard = scoreboard
         self.handler = handler
@@ -68,6 +70,7 @@ final class PoolRuntime {
         } else {
             allowedClients = nil
         }
+        if let servers = config.gearmanServers { jobs = JobPoolState(servers: servers) }
         management = ManagementValues(maxConns: config.maxChildren, maxReqs: config.maxChildren)
         parserLimits = ParserLimits()
         let style = config.pm
@@ -76,6 +79,12 @@ final class PoolRuntime {
             minSpareServers: config.minSpareServers, maxSpareServers: config.maxSpareServers,
             maxSpawnRate: config.maxSpawnRate, processIdleTimeout: config.processIdleTimeout)
     }
+
+    /// The listen key of a job pool, which has no listener (never a socket address).
+    static func jobPoolKey(_ name: String) -> String { "gearman:" + name }
+
+    /// A job pool (gearman.servers): Gearman workers, no listener.
+    var isJobPool: Bool { config.isJobPool }
 
     /// A half-opened generation that will not serve: its listener and hand-off socket are left
     /// open for whoever passes them on (a fallback re-exec), not closed with this object.
