@@ -1,0 +1,46 @@
+#!/usr/bin/env php
+<?php
+// The classic Gearman → Redis worker (../shared CLASSIC-SYNC.md §3), made safe against
+// out-of-order and repeated jobs: the write is the version-guarded Lua script that the Swift
+// job handler runs too (../sync_to_redis.lua), atomic in Redis.
+//
+// Bare, as the classic recipe runs it:   nohup php redis_worker.php &
+// Supervised, as a swift-fpm exec job pool: exec = /usr/bin/php8.2 /path/to/redis_worker.php
+// GEARMAN_SERVERS (default 127.0.0.1:4730) and REDIS_ADDRESS (default 127.0.0.1:6379) say where.
+
+$worker = new GearmanWorker();
+$worker->addServers(getenv('GEARMAN_SERVERS') ?: '127.0.0.1:4730');
+$worker->addFunction('syncToRedis', 'syncToRedis');
+
+[$redisHost, $redisPort] = explode(':', getenv('REDIS_ADDRESS') ?: '127.0.0.1:6379') + [1 => '6379'];
+$redis = new Redis();
+$redis->connect($redisHost, (int)$redisPort);
+$script = file_get_contents(__DIR__ . '/../sync_to_redis.lua');
+$sha = $redis->script('load', $script);
+
+while ($worker->work()) {
+    if ($worker->returnCode() != GEARMAN_SUCCESS) {
+        break;
+    }
+}
+
+function syncToRedis($job) {
+    global $redis, $script, $sha;
+    $workString = $job->workload();
+    $work = json_decode($workString);
+    if (!isset($work->id)) {
+        $job->sendFail();
+        return false;
+    }
+    $args = [(string)$work->id, $workString, (string)(int)($work->version ?? 0)];
+    $written = $redis->evalSha($sha, $args, 1);
+    if ($written === false && str_starts_with((string)$redis->getLastError(), 'NOSCRIPT')) {
+        // Redis restarted or its script cache was flushed: EVAL loads it again.
+        $redis->clearLastError();
+        $written = $redis->eval($script, $args, 1);
+    }
+    if ($written === false) {
+        throw new RuntimeException('redis: ' . $redis->getLastError());
+    }
+    return (string)$written;
+}
