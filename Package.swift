@@ -14,6 +14,8 @@ let package = Package(
         .library(name: "FastCGIClient", targets: ["FastCGIClient"]),
         .library(name: "FPM", targets: ["FPM"]),
         .library(name: "FPMTesting", targets: ["FPMTesting"]),
+        // The Gearman client (submit background jobs, read gearmand's status) for apps and examples.
+        .library(name: "GearmanClient", targets: ["GearmanClient", "Gearman"]),
         .executable(name: "fpm", targets: ["fpm"]),
         .executable(name: "fpmctl", targets: ["fpmctl"]),
         .executable(name: "fcgibench", targets: ["fcgibench"]),

@@ -1,0 +1,4 @@
+import FPM
+import RedisSync
+
+FPMMain.run(handlers: [:])
