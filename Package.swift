@@ -13,6 +13,10 @@ let package = Package(
         .library(name: "FastCGI", targets: ["FastCGI"]),
         .library(name: "FastCGIClient", targets: ["FastCGIClient"]),
         .library(name: "FPM", targets: ["FPM"]),
+        // Gearman's protocol and a blocking client: a FastCGI handler queues background work
+        // for a job pool (docs/JOBS.md).
+        .library(name: "Gearman", targets: ["Gearman"]),
+        .library(name: "GearmanClient", targets: ["GearmanClient"]),
         .library(name: "FPMTesting", targets: ["FPMTesting"]),
         // The Gearman client (submit background jobs, read gearmand's status) for apps and examples.
         .library(name: "GearmanClient", targets: ["GearmanClient", "Gearman"]),
@@ -50,7 +54,7 @@ let package = Package(
         // php-fpm's configuration language: reader, directive table, validation, -tt dump.
         // Kept apart from FPM so it can be fuzzed and tested without the process machinery;
         // its few questions to the real system (files, globs, accounts) go through FPMSystem.
-        .target(name: "FPMConfiguration", dependencies: ["FPMSystem"], swiftSettings: swiftSettings),
+        .target(name: "FPMConfiguration", dependencies: ["FPMSystem", "Gearman"], swiftSettings: swiftSettings),
         // What Glibc's module map does not expose (signalfd, pipe2, accept4, wait macros…).
         .target(name: "CFPMShims"),
         // The system layer: every libc call, behind typed wrappers that throw errors naming the call.
@@ -75,7 +79,7 @@ let package = Package(
         .target(
             name: "FPMServer",
             dependencies: [
-                "FastCGI", "FPMConfiguration", "FPMSystem", "FPMStatus",
+                "FastCGI", "FPMConfiguration", "FPMSystem", "FPMStatus", "Gearman", "GearmanClient",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Atomics", package: "swift-atomics"),

@@ -12,8 +12,19 @@ public enum FPMMain {
     /// `handler =` names them (a ``Router`` or any ``Handler``); the built-in `info` and `cgi`
     /// are always there.
     public static func run(handlers: [String: any Handler] = [:], arguments: [String] = CommandLine.arguments) -> Never {
+        run(handlers: handlers, jobs: [:], arguments: arguments)
+    }
+
+    /// As `run(handlers:arguments:)`, with job handlers as well: a job pool's `handler =`
+    /// names one of `jobs` (docs/JOBS.md). A name may not be both a handler and a job handler.
+    public static func run(handlers: [String: any Handler] = [:], jobs: [String: any JobHandler],
+                           arguments: [String] = CommandLine.arguments) -> Never {
         var all = Launcher.builtInHandlers
         for (name, handler) in handlers { all[name] = AppHandler(app: handler) }
+        for (name, handler) in jobs {
+            precondition(handlers[name] == nil, "'\(name)' names both a handler and a job handler")
+            all[name] = AppJobHandler(app: handler)
+        }
         if arguments.dropFirst().contains("--experimental-dump-help") {
             print(HelpDump.rendered(FPMCommand.self))
             Processes.exit(0)

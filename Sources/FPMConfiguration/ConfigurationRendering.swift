@@ -36,6 +36,13 @@ extension FPMConfiguration {
     private static func render(_ pool: PoolConfiguration, into out: inout ConfigurationWriter) {
         let string = ValueParsing.renderString
         out.section(pool.name)
+        if let servers = pool.gearmanServers {
+            out.comment("a job pool: no listen")
+            out.line("gearman.servers", string(servers.map(\.description).joined(separator: ", ")))
+            out.optional("gearman.functions", pool.gearmanFunctions.map { string($0.joined(separator: ", ")) },
+                         unsetNote: "the handler's name")
+            out.omitted = Set(["listen"] + ConfigurationValidation.directivesWithoutMeaningInJobPools)
+        }
         out.optional("prefix", pool.prefix.map(string))
         out.optional("user", pool.user.map(string))
         out.optional("group", pool.group.map(string))
@@ -94,6 +101,7 @@ extension FPMConfiguration {
             out.line("handler", string(pool.handler))
             out.optional("exec", nil)
         }
+        out.omitted = []
         for variable in pool.environment {
             // `$NAME` re-reads as a copy of the master's NAME; `$"pool…"` keeps `$pool` from expanding.
             let value = variable.copiedFrom.map { $0.hasPrefix("pool") ? "$\"\($0)\"" : "$" + $0 } ?? string(variable.value)
@@ -112,11 +120,20 @@ struct ConfigurationWriter {
     mutating func section(_ name: String) { text += "[\(name)]\n" }
     mutating func blank() { text += "\n" }
     mutating func comment(_ comment: String) { text += "; \(comment)\n" }
-    mutating func line(_ name: String, _ value: String) { text += "\(name) = \(value)\n" }
+    /// Directives that mean nothing in the section being written (a job pool's listen.*…):
+    /// left out, so the text reads back as the same configuration.
+    var omitted: Set<String> = []
+
+    mutating func line(_ name: String, _ value: String) {
+        guard !omitted.contains(name) else { return }
+        text += "\(name) = \(value)\n"
+    }
 
     /// A set optional directive, or a commented-out line saying it is not set.
     mutating func optional(_ name: String, _ value: String?, unsetNote: String? = nil) {
-        if let value {
+        if omitted.contains(name) {
+            return
+        } else if let value {
             line(name, value)
         } else if let unsetNote {
             text += ";\(name) = ; not set: \(unsetNote)\n"

@@ -102,7 +102,7 @@ struct ConfigurationValidation {
         if pool.chroot == nil { pool.chdir = pool.chdir.map { PathResolution.resolve($0, against: base) } }
     }
 
-    private mutating func poolDiagnostic(
+    mutating func poolDiagnostic(
         _ index: Int, _ directive: String, _ value: String?, _ message: String,
         severity: ConfigurationDiagnostic.Severity = .error
     ) {
@@ -124,7 +124,9 @@ struct ConfigurationValidation {
             poolDiagnostic(index, directive, value, message, severity: severity)
         }
 
-        if !source.isSet("listen") {
+        if pool.isJobPool || source.isSet("gearman.functions") {
+            validateJobPool(index, pool)
+        } else if !source.isSet("listen") {
             error("listen", nil, "no listen address have been defined!")
         }
 

@@ -1,5 +1,7 @@
+import Gearman
+
 /// The directive table: every `[global]` and pool directive php-fpm 8.2 knows, plus swift-fpm's own
-/// (`handler`, `exec`, `pm.max_requests_jitter`, `pm.max_memory`, `pm.max_queue_wait`, `cgi.rlimit_as`, `cgi.rlimit_cpu`),
+/// (`handler`, `exec`, `gearman.servers`, `gearman.functions`, `pm.max_requests_jitter`, `pm.max_memory`, `pm.max_queue_wait`, `cgi.rlimit_as`, `cgi.rlimit_cpu`),
 /// each read into its typed field.
 ///
 /// Accepted but not acted on by swift-fpm (a warning is given when set away from the default):
@@ -34,7 +36,7 @@ enum Directives {
         "request_terminate_timeout", "request_terminate_timeout_track_finished", "request_read_timeout", "request_write_timeout", "rlimit_files", "rlimit_core",
         "cgi.rlimit_as", "cgi.rlimit_cpu",
         "chroot", "chdir", "catch_workers_output", "decorate_workers_output", "clear_env", "security.limit_extensions",
-        "apparmor_hat", "env", "handler", "exec", "php_value", "php_flag", "php_admin_value", "php_admin_flag",
+        "apparmor_hat", "env", "handler", "exec", "gearman.servers", "gearman.functions", "php_value", "php_flag", "php_admin_value", "php_admin_flag",
     ]
 
     static let arrayNames: Set<String> = [
@@ -167,6 +169,8 @@ enum Directives {
             let words = try ValueParsing.words(value)
             guard let program = words.first, !program.isEmpty else { throw Failure("a program to run is required") }
             pool.exec = words
+        case "gearman.servers": pool.gearmanServers = try gearmanServers(value)
+        case "gearman.functions": pool.gearmanFunctions = try gearmanFunctions(value)
         default: return .unknown
         }
         return .applied
@@ -252,6 +256,24 @@ enum Directives {
             throw Failure("a handler name may only contain letters, digits, '_', '-', '.' and ':'")
         }
         return value
+    }
+
+    /// `gearman.servers`: `HOST[:PORT]` entries separated by commas (gearmand's 4730 by default).
+    private static func gearmanServers(_ value: String) throws(Failure) -> [GearmanServerAddress] {
+        guard let list = GearmanServerAddress.list(value) else {
+            throw Failure("expected HOST:PORT[, HOST:PORT…] ([IPv6]:PORT for an IPv6 address)")
+        }
+        return list
+    }
+
+    /// `gearman.functions`: names separated by commas; Gearman function names have no blanks.
+    private static func gearmanFunctions(_ value: String) throws(Failure) -> [String] {
+        let names = value.split(separator: ",").map { String($0.trimmingBlanks()) }
+        guard !names.isEmpty, names.allSatisfy({ !$0.isEmpty }) else { throw Failure("expected NAME[, NAME…]") }
+        for name in names where name.contains(where: { $0 == " " || $0 == "\t" || $0 == "\0" }) {
+            throw Failure("'\(name)' is not a function name (no blanks)")
+        }
+        return names
     }
 
     /// `listen.allowed_clients`: a comma-separated list of IPv4/IPv6 literals.

@@ -1,3 +1,4 @@
+import Gearman
 /// One `[pool]` section, with php-fpm 8.2's defaults. Durations are whole seconds.
 ///
 /// `==` compares values only; `source` (where things were written) is ignored.
@@ -92,6 +93,12 @@ public struct PoolConfiguration: Sendable, Equatable {
     public var handler: String = "info"
     /// `exec` (swift-fpm): an external FastCGI program (argv) run as the pool's workers instead of a handler.
     public var exec: [String]? = nil
+    /// `gearman.servers` (swift-fpm): the job servers (`host:port`) a job pool's workers take
+    /// jobs from; set, the pool is a job pool (no `listen`). nil: a FastCGI pool.
+    public var gearmanServers: [GearmanServerAddress]? = nil
+    /// `gearman.functions` (swift-fpm): the functions a job pool's workers register; nil: the
+    /// handler's name (a Swift handler pool; an exec job pool must name them).
+    public var gearmanFunctions: [String]? = nil
     /// `php_value[…]`, `php_flag[…]`, `php_admin_value[…]`, `php_admin_flag[…]`: kept, never used.
     public var phpSettings: [PHPSetting] = []
     /// Where the section and its directives were written (ignored by `==`).
@@ -101,6 +108,11 @@ public struct PoolConfiguration: Sendable, Equatable {
         self.name = name
         self.source = SourceMap(section: source)
     }
+
+    /// A job pool: Gearman workers, no FastCGI listener (docs/JOBS.md).
+    public var isJobPool: Bool { gearmanServers != nil }
+    /// The functions a job pool's workers register: `gearman.functions`, else the handler's name.
+    public var effectiveGearmanFunctions: [String] { gearmanFunctions ?? (exec == nil ? [handler] : []) }
 
     /// The file of the pool's (first) section header.
     public var sourceFile: String? { source.section.file }

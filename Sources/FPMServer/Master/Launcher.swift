@@ -43,14 +43,31 @@ package enum Launcher {
     /// What only this binary can check: every pool's `handler` is one it has.
     static func checkHandlers(_ configuration: FPMConfiguration, handlers: [String: any RequestHandler]) throws(ConfigurationError) {
         var problems: [ConfigurationDiagnostic] = []
-        for pool in configuration.pools where pool.exec == nil && handlers[pool.handler] == nil {
-            problems.append(ConfigurationDiagnostic(
-                file: pool.sourceFile, line: pool.source.isSet("handler") ? pool.source.location(of: "handler").line : pool.sourceLine, pool: pool.name,
-                directive: "handler", value: pool.handler,
-                message: "unknown handler '\(pool.handler)' (this binary has: \(handlers.keys.sorted().joined(separator: ", ")))",
-                severity: .error))
+        for pool in configuration.pools where pool.exec == nil {
+            func problem(_ message: String) {
+                problems.append(ConfigurationDiagnostic(
+                    file: pool.sourceFile, line: pool.source.isSet("handler") ? pool.source.location(of: "handler").line : pool.sourceLine, pool: pool.name,
+                    directive: "handler", value: pool.handler, message: message, severity: .error))
+            }
+            guard let handler = handlers[pool.handler] else {
+                problem("unknown handler '\(pool.handler)' (this binary has: \(handlers.keys.sorted().joined(separator: ", ")))")
+                continue
+            }
+            // A job handler runs jobs, a request handler answers FastCGI requests: not the other's pool.
+            let runsJobs = handler is any JobRunner
+            if pool.isJobPool && !runsJobs {
+                problem("'\(pool.handler)' is a request handler, and this is a job pool (gearman.servers): name a job handler (this binary has: \(names(handlers, jobs: true)))")
+            } else if !pool.isJobPool && runsJobs {
+                problem("'\(pool.handler)' is a job handler: it needs a job pool (gearman.servers, no listen)")
+            }
         }
         if !problems.isEmpty { throw ConfigurationError(diagnostics: problems) }
+    }
+
+    /// The names of the job handlers (or of the request handlers), sorted, for a message.
+    static func names(_ handlers: [String: any RequestHandler], jobs: Bool) -> String {
+        let names = handlers.filter { ($0.value is any JobRunner) == jobs }.keys.sorted()
+        return names.isEmpty ? "none" : names.joined(separator: ", ")
     }
 
     /// A re-executed master's configuration: exactly the one its previous image validated

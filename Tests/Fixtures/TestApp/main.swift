@@ -145,4 +145,4 @@ final class TestApp: Handler, PoolPreparing {
 }
 
 
-FPMMain.run(handlers: ["testapp": TestApp()])
+FPMMain.run(handlers: ["testapp": TestApp()], jobs: ["testjobs": TestJobs()])
