@@ -18,8 +18,6 @@ let package = Package(
         .library(name: "Gearman", targets: ["Gearman"]),
         .library(name: "GearmanClient", targets: ["GearmanClient"]),
         .library(name: "FPMTesting", targets: ["FPMTesting"]),
-        // The Gearman client (submit background jobs, read gearmand's status) for apps and examples.
-        .library(name: "GearmanClient", targets: ["GearmanClient", "Gearman"]),
         .executable(name: "fpm", targets: ["fpm"]),
         .executable(name: "fpmctl", targets: ["fpmctl"]),
         .executable(name: "fcgibench", targets: ["fcgibench"]),
