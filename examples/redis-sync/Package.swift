@@ -11,10 +11,10 @@ let package = Package(
     ],
     targets: [
         .target(name: "RESP"),
-        .target(name: "RedisSync", dependencies: ["RESP"]),
+        .target(name: "RedisSync", dependencies: ["RESP", .product(name: "FPM", package: "swift-fpm")]),
         .executableTarget(
             name: "redis-sync",
-            dependencies: ["RedisSync", "RESP", .product(name: "FPM", package: "swift-fpm")]
+            dependencies: ["RedisSync", .product(name: "FPM", package: "swift-fpm")]
         ),
         .testTarget(name: "RESPTests", dependencies: ["RESP"]),
         .testTarget(
@@ -22,6 +22,7 @@ let package = Package(
             dependencies: [
                 "RedisSync", "RESP", "redis-sync",
                 .product(name: "FPMTesting", package: "swift-fpm"),
+                .product(name: "Gearman", package: "swift-fpm"),
                 .product(name: "GearmanClient", package: "swift-fpm"),
             ]
         ),

@@ -32,6 +32,12 @@ final class Child {
         self.pid = pid
     }
 
+    /// Its exit code once it has ended (128 + the signal when a signal ended it).
+    var exitStatus: Int32? {
+        guard !isRunning, let status else { return nil }
+        return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    }
+
     /// Whether it still runs (reaps it when it has ended).
     var isRunning: Bool {
         if status != nil { return false }

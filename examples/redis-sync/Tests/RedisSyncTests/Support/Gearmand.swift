@@ -12,16 +12,21 @@ final class Gearmand {
         let p = try services.start("/usr/sbin/gearmand", [
             "--listen=127.0.0.1", "--port=\(port)", "--log-file=\(services.dir)/gearmand.log", "--verbose=WARNING",
         ], log: "gearmand.out")
-        guard Services.waitUntil(timeout: 10, { !p.isRunning || (try? self.status()) != nil }), p.isRunning else {
+        guard Services.waitUntil(timeout: 10, { !p.isRunning || (try? self.statuses()) != nil }), p.isRunning else {
             throw Services.Failure(description: "gearmand did not start: \(services.read("gearmand.out"))")
         }
     }
 
-    /// gearmand's admin `status` line for `function` (nil: it has never heard of it).
-    func status(_ function: String = "syncToRedis") throws -> GearmanFunctionStatus? {
+    /// gearmand's admin `status`: a line per function it knows.
+    func statuses() throws -> [GearmanFunctionStatus] {
         let admin = try GearmanAdminConnection(server: address, timeout: 5)
         defer { admin.close() }
-        return try admin.status().first { $0.function == function }
+        return try admin.status()
+    }
+
+    /// The `status` line for `function` (nil: gearmand has never heard of it).
+    func status(_ function: String = "syncToRedis") throws -> GearmanFunctionStatus? {
+        try statuses().first { $0.function == function }
     }
 
     /// Waits until gearmand holds no job of `function`, queued or running; false at the deadline.
