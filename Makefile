@@ -11,8 +11,8 @@ SWIFT ?= swift
 # prometheus (promtool, and a server that scrapes the status page), mandoc (lints the man
 # pages) and logrotate (checks the shipped snippet): about 11 s of apt-get together;
 # gearmand and libgearman-dev (the Gearman tests' job server and oracle), libmariadb-dev (the
-# Gearman UDF's headers; mk/gearman.mk).
-TEST_PACKAGES = nginx libfcgi-dev libfcgi-bin php8.2-fpm php8.2-cgi apache2 lighttpd haproxy caddy prometheus mandoc logrotate gearman-job-server libgearman-dev libmariadb-dev
+# Gearman UDF's headers; mk/gearman.mk); php8.2-cli and php8.2-gearman (the exec job pool's PHP worker).
+TEST_PACKAGES = nginx libfcgi-dev libfcgi-bin php8.2-fpm php8.2-cgi apache2 lighttpd haproxy caddy prometheus mandoc logrotate gearman-job-server libgearman-dev libmariadb-dev php8.2-cli php8.2-gearman
 # PyPI packages the tests use: prometheus_client's parsers read the OpenMetrics status page.
 TEST_PYPI_PACKAGES = prometheus_client
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -43,6 +43,8 @@ deps:
 	[ -x /usr/sbin/gearmand ] || missing="$$missing gearman-job-server"; \
 	[ -f /usr/include/libgearman-1.0/gearman.h ] || missing="$$missing libgearman-dev"; \
 	[ -f /usr/include/mariadb/mysql.h ] || missing="$$missing libmariadb-dev"; \
+	command -v php8.2 >/dev/null 2>&1 || missing="$$missing php8.2-cli"; \
+	[ -f /etc/php/8.2/mods-available/gearman.ini ] || missing="$$missing php8.2-gearman"; \
 	[ -x /usr/bin/caddy ] || missing="$$missing caddy"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \

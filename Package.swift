@@ -172,7 +172,8 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["FastCGI", "FastCGIClient", "FPMConfiguration", "fpm", "fpmctl", "fpm-testapp", "fcgibench"],
+            // Gearman, GearmanClient: the job pool tests submit jobs and read gearmand's status.
+            dependencies: ["FastCGI", "FastCGIClient", "FPMConfiguration", "Gearman", "GearmanClient", "FPMSystem", "fpm", "fpmctl", "fpm-testapp", "fcgibench"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -72,6 +72,7 @@ public final class GearmanClient {
             case .workWarning(let h, let bytes) where h == handle: result.warnings.append(bytes)
             case .workStatus(let h, let n, let d) where h == handle: result.progress.append((n, d))
             case .error(let code, let text): throw .serverError(code: code, text: text)
+            case _ where Self.isLateReport(response): continue
             default: throw .protocolError(.unexpectedPacket(response.packet.type))
             }
         }
@@ -116,10 +117,24 @@ public final class GearmanClient {
     }
 
     private func awaitCreated() throws(GearmanClientError) -> String {
-        switch try connection.receive() {
-        case .jobCreated(let handle): return handle
-        case .error(let code, let text): throw .serverError(code: code, text: text)
-        case let other: throw .protocolError(.unexpectedPacket(other.packet.type))
+        while true {
+            let response = try connection.receive()
+            switch response {
+            case .jobCreated(let handle): return handle
+            case .error(let code, let text): throw .serverError(code: code, text: text)
+            case _ where Self.isLateReport(response): continue
+            case let other: throw .protocolError(.unexpectedPacket(other.packet.type))
+            }
+        }
+    }
+
+    /// A report about an earlier job of this connection that came after `submit` returned: the
+    /// WORK_FAIL a worker sends after its WORK_EXCEPTION (gearmand forwards both to a client that
+    /// asked for exceptions). Passed over.
+    static func isLateReport(_ response: GearmanResponse) -> Bool {
+        switch response {
+        case .workComplete, .workFail, .workException, .workData, .workWarning, .workStatus: true
+        default: false
         }
     }
 }

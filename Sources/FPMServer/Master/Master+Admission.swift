@@ -33,7 +33,8 @@ extension Master {
     /// that is alive may be blocked in accept() on the blocking listener). Derived from process
     /// control's children here; one line to swap for its own "pool is down" query.
     func poolHasNoWorker(_ pool: PoolRuntime, staffed: Set<String>) -> Bool {
-        control.phase.isServing && pool.settings.style != .ondemand && !staffed.contains(pool.name)
+        // A job pool has no listener to answer on: gearmand keeps its jobs until a worker comes.
+        control.phase.isServing && pool.settings.style != .ondemand && !pool.isJobPool && !staffed.contains(pool.name)
     }
 
     /// Marks pools down or up again when the children changed (or every second): a down pool's

@@ -83,7 +83,7 @@ extension Master {
         let env = applyEnvironment(config)
         if pool.execArguments == nil { installSlowlogTrace(pool) }
         // An exec'd program's request counter maps the scoreboard: opened while we still may.
-        let counter = pool.execArguments != nil && config.chroot == nil ? ExecCounter.openScoreboard(pool) : nil
+        let counter = pool.execArguments != nil && config.chroot == nil && !pool.isJobPool ? ExecCounter.openScoreboard(pool) : nil
         do {
             try applyProcessSettings(config)
         } catch {
@@ -111,8 +111,14 @@ extension Master {
         let code: Int32
         do {
             // Swift workers always have a channel; only exec pools (handled above) have none.
-            let worker = try Worker(pool: pool, slotIndex: slotIndex, control: channel!.worker, log: log, requestLimit: limit)
-            code = worker.run()
+            if pool.isJobPool, let runner = pool.handler as? any JobRunner {
+                let worker = try JobWorker(pool: pool, runner: runner, slotIndex: slotIndex, control: channel!.worker, log: log,
+                                           requestLimit: limit)
+                code = worker.run()
+            } else {
+                let worker = try Worker(pool: pool, slotIndex: slotIndex, control: channel!.worker, log: log, requestLimit: limit)
+                code = worker.run()
+            }
         } catch {
             log.error("[pool \(pool.name)] child \(Processes.pid): \(error)")
             code = ExitCodes.software
@@ -179,6 +185,8 @@ extension Master {
         return applied
     }
 
+    /// An `exec` job pool's program gets /dev/null there instead (`JOBS.md`).
+    ///
     /// An `exec` pool: the worker becomes the external FastCGI program, its listening socket
     /// on descriptor 0 as the FastCGI convention wants (FCGI_LISTENSOCK_FILENO), the pool's
     /// `listen.allowed_clients` in FCGI_WEB_SERVER_ADDRS.
@@ -194,13 +202,26 @@ extension Master {
     /// counter's scoreboard descriptor, `counter`, is closed by the library as it loads).
     func execWorker(pool: PoolRuntime, argv: [String], slot: Int, counter: Int32?) -> Never {
         do {
-            try FileIO.dup2(pool.listenFD, 0)
-            try FileIO.setNonBlocking(0, false)
+            if pool.isJobPool {
+                // A job pool's program connects to gearmand itself: nothing on its stdin.
+                let null = try FileIO.open("/dev/null", O_RDONLY)
+                try FileIO.dup2(null, 0)
+                if null != 0 { FileIO.close(null) }
+            } else {
+                try FileIO.dup2(pool.listenFD, 0)
+                try FileIO.setNonBlocking(0, false)
+            }
         } catch {
             log.error("[pool \(pool.name)] child \(Processes.pid): \(error)")
             Processes.exitNow(ExitCodes.software)
         }
         Signals.setDefault(SIGPIPE)
+        if let servers = pool.config.gearmanServers {
+            // What the program needs to know of its pool: where the job servers are, and which
+            // functions the pool file says it registers (`addServers(getenv(…))`).
+            Processes.setEnvironment("FPM_GEARMAN_SERVERS", servers.map(\.description).joined(separator: ","))
+            Processes.setEnvironment("FPM_GEARMAN_FUNCTIONS", pool.config.effectiveGearmanFunctions.joined(separator: ","))
+        }
         if let clients = pool.config.allowedClients {
             Processes.setEnvironment("FCGI_WEB_SERVER_ADDRS", clients.joined(separator: ","))
         }

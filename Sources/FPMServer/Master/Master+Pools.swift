@@ -82,9 +82,12 @@ extension Master {
     /// soon as it owns them (so a failure later gives them up, `openPools`).
     private func openEach(into opened: inout [PoolRuntime]) throws {
         for (index, config) in configuration.pools.enumerated() {
-            let key = config.listen.description
+            // A job pool listens nowhere: its workers connect to gearmand (`JobWorker`).
+            let key = config.isJobPool ? PoolRuntime.jobPoolKey(config.name) : config.listen.description
             let fd: Int32
-            if let inheritedFD = inherited.claimListener(key) {
+            if config.isJobPool {
+                fd = -1
+            } else if let inheritedFD = inherited.claimListener(key) {
                 fd = inheritedFD
                 try? FileIO.setCloseOnExec(fd, true)
                 log.notice("[pool \(config.name)] using inherited socket fd=\(fd), \"\(key)\"")
@@ -93,7 +96,7 @@ extension Master {
             }
             // Swift workers multiplex the listener with epoll; exec'd FastCGI programs block in
             // accept() on it, so their pool's listener stays blocking.
-            try FileIO.setNonBlocking(fd, config.exec == nil)
+            if fd >= 0 { try FileIO.setNonBlocking(fd, config.exec == nil) }
             let sbPath = Scoreboard.path(directory: runtimeDirectory, masterPID: pid, pool: config.name)
             let old = try? Scoreboard(open: sbPath)
             // pm.max_memory: one spare slot, so a replacement starts before the worker it replaces leaves.
@@ -133,7 +136,7 @@ extension Master {
             let runtime = PoolRuntime(config: config, listenFD: fd, listenKey: key, scoreboard: scoreboard,
                                       handler: handler, accessLogFD: accessFD, accessLog: writer, log: log)
             opened.append(runtime)
-            if config.exec == nil {
+            if config.exec == nil && !config.isJobPool {
                 // The previous generation's hand-off socket, if the pool had one: its leaving
                 // workers can then pass their kept connections to this generation's.
                 if let handoff = inherited.claimHandoff(config.name) {
@@ -144,7 +147,7 @@ extension Master {
             } else if let handoff = inherited.claimHandoff(config.name) {
                 handoff.close()
             }
-            if runtime.settings.style == .ondemand {
+            if runtime.settings.style == .ondemand && fd >= 0 {
                 try epoll.add(fd, events: Epoll.input | Epoll.edgeTriggered, data: Wakeup.pendingConnection(pool: index).tag)
             }
         }

@@ -41,7 +41,7 @@ final class PoolRuntime {
     init(config: PoolConfiguration, listenFD: Int32, listenKey: String, scoreboard: Scoreboard,
          handler: (any RequestHandler)?, accessLogFD: Int32?, accessLog: AccessLogWriter?, log: ErrorLog) {
         self.config = config
-        self.listener = OwnedDescriptor(owning: listenFD)
+        self.listener = listenFD >= 0 ? OwnedDescriptor(owning: listenFD) : nil
         self.listenKey = listenKey
         self.scoreboard = scoreboard
         self.handler = handler
@@ -76,6 +76,12 @@ final class PoolRuntime {
             minSpareServers: config.minSpareServers, maxSpareServers: config.maxSpareServers,
             maxSpawnRate: config.maxSpawnRate, processIdleTimeout: config.processIdleTimeout)
     }
+
+    /// The listen key of a job pool, which has no listener (never a socket address).
+    static func jobPoolKey(_ name: String) -> String { "gearman:" + name }
+
+    /// A job pool (gearman.servers): Gearman workers, no listener.
+    var isJobPool: Bool { config.isJobPool }
 
     /// A half-opened generation that will not serve: its listener and hand-off socket are left
     /// open for whoever passes them on (a fallback re-exec), not closed with this object.

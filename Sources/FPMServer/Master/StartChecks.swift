@@ -98,7 +98,7 @@ package enum StartChecks {
     /// a warning — the running master holding it is the normal case when `-t` precedes a reload.
     package static func bindProblems(in configuration: FPMConfiguration) -> [ConfigurationDiagnostic] {
         var out: [ConfigurationDiagnostic] = []
-        for pool in configuration.pools {
+        for pool in configuration.pools where !pool.isJobPool {
             guard case .tcp(let host, let port) = pool.listen else { continue }
             let line = pool.source.isSet("listen") ? pool.source.location(of: "listen").line : pool.sourceLine
             do {

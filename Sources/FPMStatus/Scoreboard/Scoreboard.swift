@@ -33,8 +33,9 @@ package enum RequestStage: Int, Sendable, CaseIterable {
 /// instead of seeing a half-written request.
 package final class Scoreboard: @unchecked Sendable {
     package static let magic: UInt64 = 0x3142_5350_4654_5753  // "SWTFPSB1" little-endian
-    package static let version: UInt32 = 1
-    package static let headerSize = 512
+    /// 2: the header grew to 1024 bytes for job pools' figures (`Scoreboard+Jobs.swift`).
+    package static let version: UInt32 = 2
+    package static let headerSize = 1024
     package static let slotSize = 1536
     /// Slot flag: the worker finished its setup and waits for requests (reload hand-over).
     package static let readyFlag = 1
@@ -65,6 +66,11 @@ package final class Scoreboard: @unchecked Sendable {
         static let masterReadiness = 504
         /// Requests the master answered 503 itself (pm.max_queue_wait, or no worker); one writer.
         static let rejectedRequests = histogramSum + 8
+        /// Job pools (`Scoreboard+Jobs.swift`): 1 for a job pool; jobs completed and failed
+        /// (workers add); exec workers restarted, gearmand's backlog and its peak, and the
+        /// connection state (the master writes).
+        static let isJobPool = 512, jobsDone = 520, jobsFailed = 528, restarts = 536
+        static let backlog = 544, maxBacklog = 552, gearmanState = 560
     }
 
     /// Upper bounds of the request-duration histogram's buckets, in microseconds (Prometheus'

@@ -19,7 +19,7 @@ extension Master {
             configurationPath: candidate.path, configuration: candidate.renderEffective(),
             fallback: ReloadInheritance.Fallback(configurationPath: configuration.path,
                                                  configuration: configuration.renderEffective()),
-            listeners: pools.map { ReloadInheritance.Listener(fd: $0.listenFD, key: $0.listenKey) } + reload.newListeners,
+            listeners: pools.filter { $0.listenFD >= 0 }.map { ReloadInheritance.Listener(fd: $0.listenFD, key: $0.listenKey) } + reload.newListeners,
             handoffs: pools.compactMap { pool in
                 pool.handoff.map { ReloadInheritance.Handoff(pool: pool.name, read: $0.read, write: $0.write) }
             },

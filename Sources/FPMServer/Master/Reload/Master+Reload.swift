@@ -84,7 +84,7 @@ extension Master {
         guard let candidate = control.reload.candidate else { return [.listenersBound([])] }
         var bound: [ReloadInheritance.Listener] = []
         let serving = Set(pools.map(\.listenKey))
-        for pool in candidate.pools where !serving.contains(pool.listen.description) {
+        for pool in candidate.pools where !pool.isJobPool && !serving.contains(pool.listen.description) {
             do {
                 let fd = try openListener(pool)
                 DescriptorRegistry.register(fd)

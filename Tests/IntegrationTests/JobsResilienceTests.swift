@@ -1,0 +1,71 @@
+import Foundation
+import Gearman
+import GearmanClient
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// gearmand going away and coming back, and a leaking job handler under pm.max_memory.
+@Suite(.serialized) struct JobsResilienceTests {
+    @Test func jobsResumeAfterGearmandRestartsAndIdleWorkersStayQuietMeanwhile() throws {
+        let gearmand = try JobServer()
+        let fpm = try FPMServer(name: "jobs-restart", pools: JobPools.pool(gearmand, children: 2))
+        defer { fpm.stop() }
+        #expect(TestSupport.waitUntil(timeout: 10) { (gearmand.status("record")?.workers ?? 0) == 2 })
+        try gearmand.submitBackground(function: "record", count: 10, unique: { "before-\($0)" })
+        #expect(TestSupport.waitUntil(timeout: 5) { JobPools.done(fpm).count == 10 })
+
+        gearmand.kill()
+        #expect(fpm.waitForLog("unreachable"), "\(fpm.log)")
+        // While it is down: the workers retry on a backoff, not in a loop.
+        let workers = fpm.workers
+        let ticks = Dictionary(uniqueKeysWithValues: workers.map { ($0, JobPools.cpuTicks($0) ?? 0) })
+        let window = 2.0
+        Thread.sleep(forTimeInterval: window)
+        let hertz = Double(sysconf(Int32(_SC_CLK_TCK)))
+        for pid in workers {
+            guard let now = JobPools.cpuTicks(pid), let before = ticks[pid] else { continue }
+            let share = Double(now - before) / hertz / window
+            print("worker \(pid) CPU while gearmand is down: \(String(format: "%.2f", share * 100)) %")
+            #expect(share < 0.05)
+        }
+        #expect(fpm.count("unreachable") == workers.count, "one line per worker and change of state: \(fpm.log)")
+
+        let restarted = Date()
+        try gearmand.start()
+        try gearmand.submitBackground(function: "record", count: 10, unique: { "after-\($0)" })
+        let resumed = TestSupport.waitUntil(timeout: 5) { JobPools.done(fpm).filter { $0.hasPrefix("after-") }.count == 10 }
+        print("jobs resumed \(String(format: "%.2f", Date().timeIntervalSince(restarted))) s after gearmand restarted")
+        #expect(resumed, "\(fpm.log.suffix(2000))")
+        #expect(fpm.log.contains("connected to gearmand \(gearmand.address) again"))
+    }
+
+    @Test func aLeakingHandlerIsRecycledUnderMaxMemory() throws {
+        let gearmand = try JobServer()
+        let fpm = try FPMServer(name: "jobs-leak", pools: JobPools.pool(gearmand, extra: "pm.max_memory = 32M", children: 2, functions: "leak"))
+        defer { fpm.stop() }
+        #expect(TestSupport.waitUntil(timeout: 10) { (gearmand.status("leak")?.workers ?? 0) == 2 })
+        try gearmand.submitBackground(function: "leak", count: 150, unique: { "leak-\($0)" })
+        var peakRSS = 0
+        let drained = TestSupport.waitUntil(timeout: 30, interval: 0.05) {
+            for pid in fpm.workers { peakRSS = max(peakRSS, Self.rss(pid) ?? 0) }
+            guard let status = gearmand.status("leak") else { return false }
+            return status.total == 0
+        }
+        let recycled = fpm.count("passed pm.max_memory")
+        print("leak: 150 jobs of 1 MiB each, \(recycled) workers recycled, peak RSS \(peakRSS / 1024) MiB")
+        #expect(drained, "\(fpm.log.suffix(2000))")
+        #expect(recycled >= 3)
+        #expect(peakRSS < 64 * 1024, "peak RSS \(peakRSS) KiB")
+    }
+
+    /// VmRSS of a process, KiB.
+    static func rss(_ pid: Int32) -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            return Int(line.split(separator: " ", omittingEmptySubsequences: true)[1])
+        }
+        return nil
+    }
+}
