@@ -1,5 +1,5 @@
 <?php
-// The smallest background job (../shared CLASSIC-SYNC.md §1): what a web request does — queue
+// The smallest background job (the classic recipe's): what a web request does — queue
 // the work and answer at once. worker.php (or a job pool running it) does the work.
 //
 //   php client.php ['Log content']      GEARMAN_SERVERS (default 127.0.0.1:4730) says where.

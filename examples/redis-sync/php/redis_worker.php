@@ -1,15 +1,16 @@
 #!/usr/bin/env php
 <?php
-// The classic Gearman → Redis worker (../shared CLASSIC-SYNC.md §3), made safe against
+// The classic Gearman → Redis worker (the nohup-run daemon of the classic recipe), made safe against
 // out-of-order and repeated jobs: the write is the version-guarded Lua script that the Swift
 // job handler runs too (../sync_to_redis.lua), atomic in Redis.
 //
 // Bare, as the classic recipe runs it:   nohup php redis_worker.php &
 // Supervised, as a swift-fpm exec job pool: exec = /usr/bin/php8.2 /path/to/redis_worker.php
-// GEARMAN_SERVERS (default 127.0.0.1:4730) and REDIS_ADDRESS (default 127.0.0.1:6379) say where.
+// The gearmand servers: FPM_GEARMAN_SERVERS (an exec job pool sets it from gearman.servers), else
+// GEARMAN_SERVERS, else 127.0.0.1:4730. Redis: REDIS_ADDRESS (default 127.0.0.1:6379).
 
 $worker = new GearmanWorker();
-$worker->addServers(getenv('GEARMAN_SERVERS') ?: '127.0.0.1:4730');
+$worker->addServers(getenv('FPM_GEARMAN_SERVERS') ?: getenv('GEARMAN_SERVERS') ?: '127.0.0.1:4730');
 $worker->addFunction('syncToRedis', 'syncToRedis');
 
 [$redisHost, $redisPort] = explode(':', getenv('REDIS_ADDRESS') ?: '127.0.0.1:6379') + [1 => '6379'];

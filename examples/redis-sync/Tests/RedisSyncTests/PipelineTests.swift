@@ -47,7 +47,6 @@ import Testing
         pm = static
         pm.max_children = 3
         catch_workers_output = yes
-        env[GEARMAN_SERVERS] = {GEARMAN}
         env[REDIS_ADDRESS] = {REDIS}
         """)
         defer { stack.services.stop() }
