@@ -33,3 +33,10 @@ build-redis-sync: deps-redis-sync gearman-udf
 
 test-redis-sync: build-redis-sync
 	$(SWIFT) test --skip-build --package-path $(REDIS_SYNC_DIR) --scratch-path $(REDIS_SYNC_DIR)/.build
+
+# `make bench-jobs` (not part of `make test`): jobs/s and CPU per job of the Swift job pool,
+# the PHP worker under swift-fpm and the same PHP worker run bare, fed by one gearmand and
+# writing to one Redis (bench/jobs.sh, bench/jobs.py; docs/BENCHMARKS.md).
+.PHONY: bench-jobs
+bench-jobs: deps-redis-sync
+	SWIFT="$(SWIFT)" bench/jobs.sh
