@@ -31,7 +31,18 @@ public struct SyncPayload: Equatable, Sendable {
     }
 
     /// Reads `id` (an integer or a string) and `version` (an integer, absent: 0) from `json`.
+    /// The trigger's flat object is read by a small scanner (no Foundation, no allocation but
+    /// the key); anything else, and every error, is decided by JSONDecoder.
     public init(json: [UInt8]) throws(Invalid) {
+        if let flat = FlatPayloadScanner.scan(json) {
+            self = flat
+        } else {
+            self = try Self.decoded(json)
+        }
+    }
+
+    /// What JSONDecoder makes of `json`: the reference, and the slow path.
+    static func decoded(_ json: [UInt8]) throws(Invalid) -> SyncPayload {
         let fields: Fields
         do {
             fields = try JSONDecoder().decode(Fields.self, from: Data(json))
@@ -39,7 +50,7 @@ public struct SyncPayload: Equatable, Sendable {
             throw .notSyncJSON("\(error)")
         }
         guard let id = fields.id else { throw .missingID }
-        self.init(key: id.text, version: fields.version ?? 0)
+        return SyncPayload(key: id.text, version: fields.version ?? 0)
     }
 
     private struct Fields: Decodable {
