@@ -27,6 +27,12 @@ extension ConfigurationValidation {
             poolDiagnostic(index, "gearman.functions", nil,
                            "an exec job pool must name the functions its program registers (gearman.functions = NAME[, NAME…])")
         }
+        if pool.exec != nil && source.isSet("pm") && pool.pm != .static {
+            // The master cannot tell an idle program from a busy one (it does not write its
+            // slot), so it could not retire one: an exec job pool keeps a fixed number.
+            poolDiagnostic(index, "pm", pool.pm.description,
+                           "an exec job pool runs a fixed number of worker programs: use pm = static")
+        }
         for directive in Self.directivesWithoutMeaningInJobPools where source.isSet(directive) {
             poolDiagnostic(index, directive, nil, "means nothing in a job pool (its workers take Gearman jobs, not FastCGI requests)")
         }

@@ -52,6 +52,9 @@ package enum Health {
         package var master: MasterReadiness = .ready
         /// Why the pool is down, when its workers cannot start (its last worker's end).
         package var down: String? = nil
+        /// A job pool's link to gearmand as the master's last backlog query found it; nil for a
+        /// FastCGI pool. Disconnected: live (its workers reconnect by themselves), not ready.
+        package var gearman: Scoreboard.GearmanState? = nil
 
         package init(masterRunning: Bool, ondemand: Bool, maxChildren: Int, workers: [Worker], workersReportStage: Bool = true,
                      listenQueue: Int, stuckAfterMicros: Int?, queueLimit: Int? = nil) {
@@ -113,6 +116,9 @@ package enum Health {
         if let withdrawn = input.master.withdrawnBecause {
             return Verdict(live: true, ready: false, reason: "not ready: \(withdrawn) (\(summary))", summary: summary)
         }
+        if input.gearman == .disconnected {
+            return Verdict(live: true, ready: false, reason: "not ready: disconnected from gearmand (\(summary))", summary: summary)
+        }
         if idle > 0 || canFork || input.listenQueue <= input.queueLimit {
             return Verdict(live: true, ready: true, reason: "ready (\(summary))", summary: summary)
         }
@@ -136,6 +142,7 @@ package enum Health {
                           stuckAfterMicros: stuckAfterMicros ?? stuckAfter(terminateTimeoutSeconds: scoreboard.limits.terminateTimeout))
         input.master = scoreboard.masterReadiness
         input.down = down
+        if scoreboard.isJobPool { input.gearman = scoreboard.gearmanState }
         return input
     }
 }

@@ -21,7 +21,8 @@ enum OpenMetricsRendering {
 
     static func appendAdditions(_ pool: PoolStatus, _ processes: [ProcessStatus]?, strict: Bool, into out: inout [UInt8]) {
         if let limits = pool.limits { appendLimits(limits, into: &out) }
-        if let histogram = pool.requestDurations { appendHistogram(histogram, into: &out) }
+        if let jobs = pool.jobs { jobs.appendMetrics(strict: strict, into: &out) }
+        if let histogram = pool.requestDurations { appendHistogram(histogram, job: pool.jobs != nil, into: &out) }
         if let processes, !processes.isEmpty { appendProcesses(processes, strict: strict, into: &out) }
     }
 
@@ -42,9 +43,12 @@ enum OpenMetricsRendering {
 
     /// `phpfpm_request_duration_seconds`: cumulative buckets, `_count` equal to the `+Inf`
     /// bucket (both computed from the same copy), `_sum` in seconds.
-    private static func appendHistogram(_ h: Scoreboard.DurationHistogram, into out: inout [UInt8]) {
-        let name = "phpfpm_request_duration_seconds"
-        out.append(contentsOf: "# HELP \(name) The duration of the requests the pool's workers finished, from their first byte to their end.\n".utf8)
+    /// A job pool's is `phpfpm_job_duration_seconds`: each job from its assignment to its report.
+    private static func appendHistogram(_ h: Scoreboard.DurationHistogram, job: Bool, into out: inout [UInt8]) {
+        let name = job ? "phpfpm_job_duration_seconds" : "phpfpm_request_duration_seconds"
+        let help = job ? "The duration of the jobs the pool's workers finished, from their assignment to their report to gearmand."
+            : "The duration of the requests the pool's workers finished, from their first byte to their end."
+        out.append(contentsOf: "# HELP \(name) \(help)\n".utf8)
         out.append(contentsOf: "# TYPE \(name) histogram\n".utf8)
         var cumulative = 0
         for (i, count) in h.counts.enumerated() {

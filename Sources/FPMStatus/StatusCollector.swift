@@ -52,7 +52,9 @@ package enum StatusCollector {
             memoryReplacements: scoreboard.slotCount > scoreboard.maxChildren ? scoreboard.memoryReplacements : nil,
             rejectedRequests: scoreboard.rejectedRequests,
             limits: scoreboard.limits, requestDurations: scoreboard.durationHistogram)
-        return (pool, processes)
+        var status = pool
+        status.jobs = JobPoolFigures(scoreboard, active: active)
+        return (status, processes)
     }
 }
 

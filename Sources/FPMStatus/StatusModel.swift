@@ -45,6 +45,8 @@ package struct PoolStatus: Sendable, Equatable {
     /// swift-fpm addition (OpenMetrics only): every finished request's duration, by bucket;
     /// `nil` omits the histogram.
     package var requestDurations: Scoreboard.DurationHistogram?
+    /// swift-fpm addition: a job pool's figures (`JobPoolFigures`); `nil` for a FastCGI pool.
+    package var jobs: JobPoolFigures? = nil
 
     package init(
         pool: String,

@@ -126,6 +126,7 @@ package enum StatusPage {
         if let maxChildren = p.maxChildren { fields.append(("max children", .int(maxChildren))) }
         if let replaced = p.memoryReplacements { fields.append(("memory replacements", .int(replaced))) }
         if let rejected = p.rejectedRequests { fields.append(("rejected requests", .int(rejected))) }
+        if let jobs = p.jobs { fields += jobs.fields }
         return fields
     }
 

@@ -59,7 +59,12 @@ package enum TopView {
             let s = pool.status
             let limit = s.maxChildren.map { " of \($0)" } ?? ""
             lines.append("")
-            lines.append("pool \(s.pool) (\(s.processManager)): \(s.activeProcesses) active, \(s.idleProcesses) idle, \(s.totalProcesses) total\(limit); queue \(s.listenQueue)/\(s.listenQueueLen); accepted \(s.acceptedConn); slow \(s.slowRequests); max children reached \(s.maxChildrenReached)")
+            if let jobs = s.jobs {
+                // A job pool: gearmand's backlog instead of a listen queue; the URI column is the function.
+                lines.append("job pool \(s.pool) (\(s.processManager)): \(s.activeProcesses) active, \(s.idleProcesses) idle, \(s.totalProcesses) total\(limit); gearmand \(jobs.gearman), backlog \(jobs.backlog); jobs done \(jobs.jobsDone), failed \(jobs.jobsFailed), in progress \(jobs.jobsInProgress); restarts \(jobs.restarts); slow \(s.slowRequests)")
+            } else {
+                lines.append("pool \(s.pool) (\(s.processManager)): \(s.activeProcesses) active, \(s.idleProcesses) idle, \(s.totalProcesses) total\(limit); queue \(s.listenQueue)/\(s.listenQueueLen); accepted \(s.acceptedConn); slow \(s.slowRequests); max children reached \(s.maxChildrenReached)")
+            }
             lines.append(header)
             let ordered = pool.workers.sorted { a, b in
                 let busyA = a.process.state != .idle, busyB = b.process.state != .idle

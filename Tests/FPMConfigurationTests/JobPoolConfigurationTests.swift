@@ -52,6 +52,12 @@ import Testing
         #expect(try load(text + "gearman.functions = syncToRedis\n").pools[0].effectiveGearmanFunctions == ["syncToRedis"])
     }
 
+    @Test func anExecJobPoolIsStatic() {
+        let text = "[jobs]\ngearman.servers = 127.0.0.1:4730\npm = ondemand\npm.max_children = 2\nexec = php worker.php\ngearman.functions = f\n"
+        let found = errors(text)
+        #expect(found.count == 1 && found[0].contains("t.conf:3") && found[0].contains("pm = static"), "\(found)")
+    }
+
     @Test(arguments: ["pm.status_path = /status", "ping.path = /ping", "pm.max_queue_wait = 200ms", "listen.backlog = 10",
                       "listen.allowed_clients = 127.0.0.1", "request_read_timeout = 5s", "security.limit_extensions = .php"])
     func directivesWithoutMeaningAreRefused(_ line: String) {

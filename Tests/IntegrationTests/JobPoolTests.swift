@@ -35,3 +35,110 @@ import Glibc
         #expect(access.contains(" 500 exception 0"), "\(access)")
     }
 }
+
+/// dynamic and ondemand job pools scale on gearmand's backlog, read by the master without
+/// blocking its loop.
+@Suite(.serialized) struct JobPoolScalingTests {
+    @Test(arguments: ["ondemand", "dynamic"])
+    func aBacklogGrowsThePoolToMaxChildrenAndAnEmptyQueueShrinksIt(_ pm: String) throws {
+        let gearmand = try JobServer()
+        let extra = pm == "ondemand" ? "pm.process_idle_timeout = 1s"
+            : "pm.start_servers = 1\npm.min_spare_servers = 1\npm.max_spare_servers = 1"
+        let fpm = try FPMServer(name: "jobs-\(pm)", pools: JobPools.pool(gearmand, extra: extra, pm: pm, children: 4, functions: "slow"))
+        defer { fpm.stop() }
+        let resting = pm == "ondemand" ? 0 : 1
+        #expect(fpm.waitForWorkers(resting))
+        try gearmand.submitBackground(function: "slow", count: 120, unique: { "s-\($0)" }, payload: Array("25".utf8))
+        var peak = 0
+        let grew = TestSupport.waitUntil(timeout: 10, interval: 0.05) {
+            peak = max(peak, fpm.workers.count)
+            return peak == 4
+        }
+        #expect(grew, "peak \(peak) workers; \(fpm.log.suffix(2000))")
+        #expect(TestSupport.waitUntil(timeout: 15) { JobPools.done(fpm).count >= 120 })
+        let shrank = TestSupport.waitUntil(timeout: 15, interval: 0.1) { fpm.workers.count == resting }
+        print("\(pm) job pool: peak \(peak) workers for 120 jobs of 25 ms, back to \(fpm.workers.count)")
+        #expect(shrank, "\(fpm.workers.count) workers left; \(fpm.log.suffix(2000))")
+    }
+}
+
+/// A job pool is seen like any pool: every status format, `fpmctl status`, `top` and `health`.
+@Suite(.serialized) struct JobPoolStatusTests {
+    @Test func everyFormatShowsTheJobPoolAndHealthSaysWhenGearmandIsGone() throws {
+        let gearmand = try JobServer()
+        let fpm = try FPMServer(name: "jobs-status", pools: JobPools.pool(gearmand, extra: "pm.status_listen = {{DIR}}/status.sock\nrequest_slowlog_timeout = 1s\nslowlog = {{DIR}}/slow.log",
+                                                                          children: 2, functions: "record, slow, fail"))
+        defer { fpm.stop() }
+        #expect(TestSupport.waitUntil(timeout: 10) { (gearmand.status("record")?.workers ?? 0) == 2 })
+        try gearmand.submitBackground(function: "record", count: 5, unique: { "r-\($0)" })
+        try gearmand.submitBackground(function: "fail", count: 2, unique: { "f-\($0)" })
+        // One job in hand while the pages are read (and long enough for the slowlog).
+        try gearmand.submitBackground(function: "slow", count: 1, unique: { _ in "slow-1" }, payload: Array("1600".utf8))
+        #expect(TestSupport.waitUntil(timeout: 5) {
+            let page = (try? fpm.fpmctl(["status", "--pid", fpm.pidPath]).stdout) ?? ""
+            // The master asks gearmand once per pm tick.
+            return page.contains("jobs in progress:     1") && page.contains("gearman:              connected")
+        })
+        let text = try fpm.fpmctl(["status", "--pid", fpm.pidPath, "--full"]).stdout
+        #expect(text.contains("gearman:              connected"), "\(text)")
+        #expect(text.contains("jobs done:            5") && text.contains("jobs failed:          2"), "\(text)")
+        #expect(text.contains("request method:       JOB") && text.contains("request URI:          slow"), "\(text)")
+        #expect(text.contains("script:               H:"), "\(text)")
+        for format in ["json", "xml", "html", "openmetrics"] {
+            let page = try fpm.fpmctl(["status", "--pid", fpm.pidPath, "--full", "--format", format]).stdout
+            #expect(page.contains("jobs") && page.contains("backlog"), "\(format): \(page)")
+        }
+        let metrics = try fpm.fpmctl(["status", "--pid", fpm.pidPath, "--format", "openmetrics"]).stdout
+        #expect(metrics.contains("phpfpm_jobs_done 5") && metrics.contains("phpfpm_jobs_failed 2"), "\(metrics)")
+        #expect(metrics.contains("# TYPE phpfpm_job_duration_seconds histogram") && metrics.contains("phpfpm_gearman_connected 1"), "\(metrics)")
+        let top = try fpm.fpmctl(["top", "--once", "--pid", fpm.pidPath]).stdout
+        #expect(top.contains("job pool jobs (static)") && top.contains("gearmand connected"), "\(top)")
+        #expect(try fpm.fpmctl(["health", "--pid", fpm.pidPath]).status == 0)
+        // The slowlog has the job's stack, as for a request.
+        #expect(TestSupport.waitUntil(timeout: 5) {
+            let slow = TestSupport.read(fpm.dir + "/slow.log")
+            return slow.contains("request = JOB slow") && slow.contains("script_filename = H:") && slow.contains("TestJobs")
+        }, "\(fpm.log.suffix(1500))")
+
+        gearmand.kill()
+        #expect(TestSupport.waitUntil(timeout: 5) {
+            ((try? fpm.fpmctl(["status", "--pid", fpm.pidPath]).stdout) ?? "").contains("gearman:              disconnected")
+        })
+        let health = try fpm.fpmctl(["health", "--pid", fpm.pidPath])
+        #expect(health.status == 1 && (health.stdout + health.stderr).contains("disconnected"), "\(health)")
+        #expect(fpm.log.contains("the pool is disconnected"))
+    }
+}
+
+/// `fpm -t` checks a job pool like any other: a mistake exits 78 naming file, line and directive.
+@Suite struct JobPoolConfigCheckTests {
+    static func check(_ pool: String) throws -> (status: Int32, stderr: String, path: String) {
+        let dir = TestSupport.makeTempDirectory("jobs-t")
+        let path = dir + "/fpm.conf"
+        TestSupport.write(path, "[global]\nerror_log = \(dir)/error.log\n\n" + pool + "\n")
+        let r = try runCommand(TestSupport.testAppPath, ["-t", "-R", "-y", path])
+        return (r.status, r.stderr, path)
+    }
+
+    @Test(arguments: [
+        ("listen = 127.0.0.1:9000", 9, "listen"),
+        ("pm.status_path = /status", 9, "pm.status_path"),
+        ("handler = testapp", 9, "handler"),
+    ])
+    func aBadJobPoolExits78NamingFileAndLine(_ line: String, _ number: Int, _ directive: String) throws {
+        let pool = "[jobs]\ngearman.servers = 127.0.0.1:4730\npm = static\npm.max_children = 1\nhandler = testjobs\n" + line
+        let r = try Self.check(pool)
+        #expect(r.status == 78, "\(r.stderr)")
+        #expect(r.stderr.contains("\(r.path):\(number)") && r.stderr.contains(directive), "\(r.stderr)")
+    }
+
+    @Test func aFastCGIPoolNamingAJobHandlerIsRefused() throws {
+        let r = try Self.check("[www]\nlisten = 127.0.0.1:9000\npm = static\npm.max_children = 1\nhandler = testjobs")
+        #expect(r.status == 78 && r.stderr.contains("\(r.path):8") && r.stderr.contains("job handler"), "\(r.stderr)")
+    }
+
+    @Test func aGoodJobPoolPasses() throws {
+        let r = try Self.check("[jobs]\ngearman.servers = 127.0.0.1:4730\npm = ondemand\npm.max_children = 2\nhandler = testjobs")
+        #expect(r.status == 0, "\(r.stderr)")
+    }
+}

@@ -92,6 +92,12 @@ import Glibc
         #expect(TestSupport.waitUntil(timeout: 10) { (gearmand.status("record")?.workers ?? 0) == 3 }, "\(fpm.log)")
         let figures = try Self.run(fpm, gearmand, label: "PHP exec job pool")
         #expect(figures.missing == 0)
+        // Each killed program of the current generation was started again, and counted.
+        let status = try fpm.fpmctl(["status", "--pid", fpm.pidPath]).stdout
+        let restarts = status.split(separator: "\n").first { $0.hasPrefix("restarts:") }
+            .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
+        print("PHP exec job pool: \(restarts) restarts shown")
+        #expect(restarts > 0, "\(status)")
     }
 }
 

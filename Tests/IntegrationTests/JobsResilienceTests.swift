@@ -41,6 +41,34 @@ import Glibc
         #expect(fpm.log.contains("connected to gearmand \(gearmand.address) again"))
     }
 
+    @Test func aWorkerKilledMidJobCostsNoJob() throws {
+        let gearmand = try JobServer()
+        let fpm = try FPMServer(name: "jobs-kill", pools: JobPools.pool(gearmand, children: 1, functions: "slow"))
+        defer { fpm.stop() }
+        #expect(TestSupport.waitUntil(timeout: 10) { (gearmand.status("slow")?.workers ?? 0) == 1 })
+        try gearmand.submitBackground(function: "slow", count: 1, unique: { _ in "killed-mid-job" }, payload: Array("600".utf8))
+        #expect(TestSupport.waitUntil(timeout: 5) { (gearmand.status("slow")?.running ?? 0) == 1 })
+        let victim = try #require(fpm.workers.first)
+        kill(victim, SIGKILL)
+        // gearmand gives the job to the replacement, which runs it to its end.
+        #expect(TestSupport.waitUntil(timeout: 10) { JobPools.done(fpm) == ["killed-mid-job"] }, "\(fpm.log)")
+        #expect(!TestSupport.read(fpm.dir + "/done.txt").contains(" \(victim)\n"))
+    }
+
+    @Test func aGracefulStopFinishesTheJobInHand() throws {
+        let gearmand = try JobServer()
+        let fpm = try FPMServer(name: "jobs-quit", pools: JobPools.pool(gearmand, children: 1, functions: "slow"))
+        defer { fpm.stop() }
+        #expect(TestSupport.waitUntil(timeout: 10) { (gearmand.status("slow")?.workers ?? 0) == 1 })
+        try gearmand.submitBackground(function: "slow", count: 1, unique: { _ in "in-hand" }, payload: Array("800".utf8))
+        #expect(TestSupport.waitUntil(timeout: 5) { (gearmand.status("slow")?.running ?? 0) == 1 })
+        // SIGQUIT: the master stops gracefully; the worker grabs nothing more, finishes its job.
+        fpm.child.signal(SIGQUIT)
+        #expect(TestSupport.waitUntil(timeout: 10) { !fpm.child.process.isRunning }, "\(fpm.log)")
+        #expect(JobPools.done(fpm) == ["in-hand"], "\(fpm.log)")
+        #expect(gearmand.status("slow").map { $0.total == 0 } ?? true, "the job was acknowledged")
+    }
+
     @Test func aLeakingHandlerIsRecycledUnderMaxMemory() throws {
         let gearmand = try JobServer()
         let fpm = try FPMServer(name: "jobs-leak", pools: JobPools.pool(gearmand, extra: "pm.max_memory = 32M", children: 2, functions: "leak"))

@@ -68,6 +68,11 @@ extension Master {
             drainWorkerOutput(pid: pid)
             keptConnectionsOfEndedWorker(pid)
             if status.isCrash { logCrashedRequest(pid: pid) }
+            // An exec job pool's program that ended on its own is started again: counted.
+            if let child = control.children[pid], child.isExec, child.lifecycle == .serving, child.generation == generation,
+               let pool = poolsByName[child.pool], pool.isJobPool {
+                pool.scoreboard.restarts += 1
+            }
             exits.append(.childExited(pid: pid, status: status, now: SystemClock.monotonicNanos()))
         }
         return exits

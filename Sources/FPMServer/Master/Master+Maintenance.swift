@@ -39,6 +39,11 @@ extension Master {
                 sb.listenQueueLength = q.backlog
                 if q.length > sb.maxListenQueue { sb.maxListenQueue = q.length }
             }
+            if pool.isJobPool {
+                // No listener: the pool scales on gearmand's backlog (`Master+JobPools`).
+                jobPoolTick(index, pool, running: running, idle: idle, now: now)
+                continue
+            }
             let action = ProcessManagerPolicy.tick(settings: pool.settings, state: &pool.state, running: running,
                                                    idle: idle, nowMono: now)
             apply(action, to: pool, ondemand: false)
@@ -72,7 +77,7 @@ extension Master {
     /// ondemand: the listener became readable. The listen queue's length says how many
     /// connections wait, so a burst gets its workers in one step.
     func onPendingConnection(_ pool: PoolRuntime) {
-        guard pool.settings.style == .ondemand else { return }
+        guard pool.settings.style == .ondemand, !pool.isJobPool else { return }
         var running = 0, idle = 0, starting = 0
         for child in control.current(in: pool.name) where child.lifecycle == .serving {
             running += 1

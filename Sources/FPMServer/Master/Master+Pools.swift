@@ -105,6 +105,7 @@ extension Master {
                                             slots: slots, maxChildren: config.maxChildren,
                                             limits: Scoreboard.Limits(pool: config), masterPID: pid,
                                             generation: generation, group: runtimeGroup)
+            scoreboard.isJobPool = config.isJobPool
             if let old {
                 // Counters survive a reload: monitoring sees one continuous pool.
                 scoreboard.acceptedConnections = old.acceptedConnections
@@ -116,6 +117,10 @@ extension Master {
                 scoreboard.rejectedRequests = old.rejectedRequests
                 scoreboard.startEpoch = old.startEpoch
                 scoreboard.durationHistogram = old.durationHistogram
+                scoreboard.jobsDone = old.jobsDone
+                scoreboard.jobsFailed = old.jobsFailed
+                scoreboard.restarts = old.restarts
+                scoreboard.maxBacklog = old.maxBacklog
                 old.memory.unmap()
             }
             let handler: (any RequestHandler)?

@@ -206,6 +206,7 @@ final class Master {
             var reports: [Int32] = []
             var hungUp: [Int32] = []
             var replies: [Int] = []
+            var backlogAnswers: [Int] = []
             do {
                 try epoll.wait(timeout: timeoutMillis) { event in
                     switch Wakeup(tag: event.data) {
@@ -216,6 +217,7 @@ final class Master {
                     case .workerReports(let fd): reports.append(fd)
                     case .keptConnection(let fd): hungUp.append(fd)
                     case .admissionReply(let id): replies.append(id)
+                    case .jobBacklog(let pool): backlogAnswers.append(pool)
                     case .some(let status): statusEvents.append(status)
                     case nil: break
                     }
@@ -238,6 +240,7 @@ final class Master {
                 onPendingConnection(pools[index])
             }
             handleStatusEvents(statusEvents)
+            for index in backlogAnswers { backlogQueryReady(index, now: SystemClock.monotonicNanos()) }
             admissionPass(replies: replies, pending: pendingPools, now: SystemClock.monotonicNanos())
             let after = SystemClock.monotonicNanos()
             statusTick(now: after)

@@ -37,6 +37,8 @@ final class PoolRuntime {
     /// Master-side bookkeeping.
     var state = ProcessManagerState()
     var usedSlots: Set<Int> = []
+    /// A job pool's backlog queries and readings (`Master+JobPools`); nil for a FastCGI pool.
+    var jobs: JobPoolState?
 
     init(config: PoolConfiguration, listenFD: Int32, listenKey: String, scoreboard: Scoreboard,
          handler: (any RequestHandler)?, accessLogFD: Int32?, accessLog: AccessLogWriter?, log: ErrorLog) {
@@ -68,6 +70,7 @@ final class PoolRuntime {
         } else {
             allowedClients = nil
         }
+        if let servers = config.gearmanServers { jobs = JobPoolState(servers: servers) }
         management = ManagementValues(maxConns: config.maxChildren, maxReqs: config.maxChildren)
         parserLimits = ParserLimits()
         let style = config.pm
