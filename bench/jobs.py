@@ -232,16 +232,18 @@ def main():
         return statistics.median(x[key] for x in results[mode])
 
     def ratio(a, b, key):
-        return statistics.median(x[key] / y[key] for x, y in zip(results[a], results[b]))
+        rs = [x[key] / y[key] for x, y in zip(results[a], results[b])]
+        return f"{statistics.median(rs):.2f}x ({min(rs):.2f}-{max(rs):.2f})"
 
     print(f"\n{args.workers} workers, {args.jobs} jobs, {args.rounds} rounds (medians)")
     print(f"{'mode':11} {'jobs/s':>9} {'CPU/job':>10} {'gearmand/job':>13} {'redis/job':>10}")
     for m in modes:
         print(f"{m:11} {med(m, 'jobs_s'):9.0f} {med(m, 'cpu_us'):8.1f}us {med(m, 'gearmand_us'):11.1f}us {med(m, 'redis_us'):8.1f}us")
-    print(f"\nswift-pool / php-bare: jobs/s {ratio('swift-pool', 'php-bare', 'jobs_s'):.2f}x (target >= 1.2),"
-          f" CPU/job {ratio('swift-pool', 'php-bare', 'cpu_us'):.2f}x (target <= 0.5)")
-    print(f"php-pool / php-bare:   jobs/s {ratio('php-pool', 'php-bare', 'jobs_s'):.2f}x,"
-          f" CPU/job {ratio('php-pool', 'php-bare', 'cpu_us'):.2f}x (supervision cost: target <= 5 %)")
+    print(f"\nratios within a round, median (min-max):")
+    print(f"swift-pool / php-bare: jobs/s {ratio('swift-pool', 'php-bare', 'jobs_s')} (target >= 1.2),"
+          f" CPU/job {ratio('swift-pool', 'php-bare', 'cpu_us')} (target <= 0.5)")
+    print(f"php-pool / php-bare:   jobs/s {ratio('php-pool', 'php-bare', 'jobs_s')},"
+          f" CPU/job {ratio('php-pool', 'php-bare', 'cpu_us')} (supervision: target within 5 %)")
 
 
 if __name__ == "__main__":
