@@ -1,3 +1,4 @@
+import FastCGI
 import Foundation
 import Gearman
 import GearmanClient
@@ -91,6 +92,12 @@ import Glibc
         let metrics = try fpm.fpmctl(["status", "--pid", fpm.pidPath, "--format", "openmetrics"]).stdout
         #expect(metrics.contains("phpfpm_jobs_done 5") && metrics.contains("phpfpm_jobs_failed 2"), "\(metrics)")
         #expect(metrics.contains("# TYPE phpfpm_job_duration_seconds histogram") && metrics.contains("phpfpm_gearman_connected 1"), "\(metrics)")
+        // The status listener (served by the master) shows the job pool too, in every format.
+        for query in ["", "?json", "?xml", "?html", "?openmetrics"] {
+            let page = try StatusListenerTests.get(fpm.dir + "/status.sock", "/" + query)
+            #expect(page.status == 200 && page.bodyText.contains("jobs") && page.bodyText.contains("done"), "\(query): \(page.bodyText)")
+        }
+        #expect(try StatusListenerTests.get(fpm.dir + "/status.sock", "/ready").status == 200)
         let top = try fpm.fpmctl(["top", "--once", "--pid", fpm.pidPath]).stdout
         #expect(top.contains("job pool jobs (static)") && top.contains("gearmand connected"), "\(top)")
         #expect(try fpm.fpmctl(["health", "--pid", fpm.pidPath]).status == 0)
@@ -104,6 +111,7 @@ import Glibc
         #expect(TestSupport.waitUntil(timeout: 5) {
             ((try? fpm.fpmctl(["status", "--pid", fpm.pidPath]).stdout) ?? "").contains("gearman:              disconnected")
         })
+        #expect(try StatusListenerTests.get(fpm.dir + "/status.sock", "/ready").status != 200)
         let health = try fpm.fpmctl(["health", "--pid", fpm.pidPath])
         #expect(health.status == 1 && (health.stdout + health.stderr).contains("disconnected"), "\(health)")
         #expect(fpm.log.contains("the pool is disconnected"))

@@ -55,6 +55,22 @@ import Glibc
         #expect(!TestSupport.read(fpm.dir + "/done.txt").contains(" \(victim)\n"))
     }
 
+    @Test func requestTerminateTimeoutEndsAJobAndGearmandKeepsIt() throws {
+        let gearmand = try JobServer()
+        let fpm = try FPMServer(name: "jobs-terminate", pools: JobPools.pool(gearmand, extra: "request_terminate_timeout = 1s",
+                                                                             children: 2, functions: "slow, record"))
+        defer { fpm.stop() }
+        #expect(TestSupport.waitUntil(timeout: 10) { (gearmand.status("slow")?.workers ?? 0) == 2 })
+        try gearmand.submitBackground(function: "slow", count: 1, unique: { _ in "too-long" }, payload: Array("30000".utf8))
+        #expect(fpm.waitForLog("(request: \"JOB slow\") execution timed out"), "\(fpm.log)")
+        // The other worker (and the replacement) go on with other jobs meanwhile.
+        try gearmand.submitBackground(function: "record", count: 5, unique: { "ok-\($0)" })
+        #expect(TestSupport.waitUntil(timeout: 5) { JobPools.done(fpm).filter { $0.hasPrefix("ok-") }.count == 5 })
+        // Never acknowledged: gearmand still has it (queued again, or running in a new worker).
+        #expect((gearmand.status("slow")?.total ?? 0) == 1)
+        #expect(!JobPools.done(fpm).contains("too-long"))
+    }
+
     @Test func aGracefulStopFinishesTheJobInHand() throws {
         let gearmand = try JobServer()
         let fpm = try FPMServer(name: "jobs-quit", pools: JobPools.pool(gearmand, children: 1, functions: "slow"))
@@ -67,6 +83,20 @@ import Glibc
         #expect(TestSupport.waitUntil(timeout: 10) { !fpm.child.process.isRunning }, "\(fpm.log)")
         #expect(JobPools.done(fpm) == ["in-hand"], "\(fpm.log)")
         #expect(gearmand.status("slow").map { $0.total == 0 } ?? true, "the job was acknowledged")
+    }
+
+    @Test func maxRequestsCountsJobs() throws {
+        let gearmand = try JobServer()
+        let fpm = try FPMServer(name: "jobs-maxreq", pools: JobPools.pool(gearmand, extra: "pm.max_requests = 10", children: 2))
+        defer { fpm.stop() }
+        #expect(TestSupport.waitUntil(timeout: 10) { (gearmand.status("record")?.workers ?? 0) == 2 })
+        try gearmand.submitBackground(function: "record", count: 60, unique: { "m-\($0)" })
+        #expect(TestSupport.waitUntil(timeout: 10) { Set(JobPools.done(fpm)).count == 60 })
+        // Each worker's pid in the done file served at most 10 jobs.
+        let lines = TestSupport.read(fpm.dir + "/done.txt").split(separator: "\n")
+        let perWorker = Dictionary(grouping: lines, by: { $0.split(separator: " ")[1] }).mapValues(\.count)
+        print("max_requests = 10: 60 jobs over \(perWorker.count) workers, at most \(perWorker.values.max() ?? 0) each")
+        #expect(perWorker.values.allSatisfy { $0 <= 10 } && perWorker.count >= 6, "\(perWorker)")
     }
 
     @Test func aLeakingHandlerIsRecycledUnderMaxMemory() throws {

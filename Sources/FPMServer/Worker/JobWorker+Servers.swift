@@ -36,13 +36,16 @@ final class ServerLink {
 }
 
 extension JobWorker {
+    /// The id gearmand's `workers` shows for this worker: `fpm-POOL-PID` (no blanks allowed).
+    var clientID: String { "fpm-\(String(pool.name.map { $0 == " " || $0 == "\t" ? "_" : $0 }))-\(pid)" }
+
     /// Connects (and registers the functions with) every server that is due.
     func connectDue() {
         let now = SystemClock.monotonicNanos()
         for link in servers where link.worker == nil && now >= link.nextAttempt {
             do {
                 link.worker = try GearmanWorker(server: link.address, functions: functions,
-                                                clientID: "fpm-\(pool.name)-\(pid)", timeout: Self.ioTimeout)
+                                                clientID: clientID, timeout: Self.ioTimeout)
                 link.backoff.succeeded()
                 if link.down {
                     link.down = false

@@ -41,6 +41,7 @@ import Testing
         defer { FileIO.close(listener) }
         let (fd, connected) = try NonBlockingConnect.start(numericHost: "127.0.0.1", port: port)
         let query = BacklogQuery(server: 0, fd: fd, connected: connected, deadline: 0)
+        defer { query.close() }
         // Connected (loopback): the step sends `status` and waits for input.
         #expect(query.step() == .wait(events: Epoll.input))
         let (peer, _) = try #require(try Socket.accept(listener))
@@ -62,6 +63,7 @@ import Testing
         FileIO.close(listener)
         guard let (fd, connected) = try? NonBlockingConnect.start(numericHost: "127.0.0.1", port: port) else { return }
         let query = BacklogQuery(server: 0, fd: fd, connected: connected, deadline: 0)
+        defer { query.close() }
         #expect(try Poll.wait(fd, for: Poll.writable, timeoutMillis: 1000) != 0)
         guard case .failed(let reason) = query.step() else { Issue.record("a refused connect succeeded"); return }
         #expect(reason.contains("connect"))

@@ -10,8 +10,9 @@ final class BacklogQuery {
     enum Stage { case connecting, reading }
 
     let server: Int
-    let socket: OwnedDescriptor
-    var fd: Int32 { socket.rawValue }
+    /// Owned until `close()`, which the master calls when the query ends.
+    private var socket: OwnedDescriptor?
+    let fd: Int32
     var stage: Stage
     let deadline: Int
     var reader = GearmanAdminReader()
@@ -19,9 +20,13 @@ final class BacklogQuery {
     init(server: Int, fd: Int32, connected: Bool, deadline: Int) {
         self.server = server
         self.socket = OwnedDescriptor(owning: fd)
+        self.fd = fd
         self.stage = connected ? .reading : .connecting
         self.deadline = deadline
     }
+
+    /// Closes the socket (once).
+    func close() { socket.take()?.close() }
 
     /// What one step found.
     enum Step: Equatable {

@@ -74,7 +74,7 @@ extension Master {
     private func finish(_ index: Int, _ pool: PoolRuntime, _ query: BacklogQuery, answer: [GearmanFunctionStatus]?,
                         failure: String?, now: Int) {
         epoll.remove(query.fd)
-        DescriptorRegistry.unregister(query.fd)
+        query.close()
         pool.jobs?.query = nil
         let backlog = answer.map { BacklogQuery.backlog(in: $0, functions: pool.config.effectiveGearmanFunctions) }
         record(pool, server: query.server, backlog: backlog, failure: failure)
