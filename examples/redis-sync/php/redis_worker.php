@@ -19,9 +19,21 @@ $redis->connect($redisHost, (int)$redisPort);
 $script = file_get_contents(__DIR__ . '/../sync_to_redis.lua');
 $sha = $redis->script('load', $script);
 
-while ($worker->work()) {
-    if ($worker->returnCode() != GEARMAN_SUCCESS) {
-        break;
+// SIGTERM (a swift-fpm reload or stop) lets the job in hand finish, then the loop ends: work()
+// wakes at least once a second to look. Any other failure (gearmand gone) ends the process;
+// the job pool starts it again.
+$stopping = false;
+if (function_exists('pcntl_async_signals')) {
+    pcntl_async_signals(true);
+    pcntl_signal(SIGTERM, function () { $GLOBALS['stopping'] = true; });
+    $worker->setTimeout(1000);
+}
+while (!$stopping) {
+    $worker->work();
+    $rc = $worker->returnCode();
+    if ($rc != GEARMAN_SUCCESS && $rc != GEARMAN_TIMEOUT) {
+        fwrite(STDERR, 'gearman: ' . $worker->error() . "\n");
+        exit(1);
     }
 }
 

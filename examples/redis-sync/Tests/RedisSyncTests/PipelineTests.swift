@@ -51,6 +51,19 @@ import Testing
         """)
         defer { stack.services.stop() }
         try stack.interleavedUpdatesReachRedis()
+        // A stop lets each PHP worker finish its job and exit on its own (its SIGTERM handler).
+        stack.fpm.stop(SIGQUIT)
+        #expect(stack.fpmLog.components(separatedBy: "exited with code 0").count - 1 == 3, "\(stack.fpmLog)")
+        #expect(!stack.fpmLog.contains("exited on signal"), "\(stack.fpmLog)")
+    }
+
+    /// The example's pool files pass `redis-sync -t` (the binary knows `handler = syncToRedis`).
+    @Test func theExampleConfigurationsAreValid() throws {
+        let services = try Services("conf")
+        defer { services.stop() }
+        for conf in ["redis-sync.conf", "redis-sync-php.conf"] {
+            try services.run(Services.binary, ["-t", "-R", "-y", Services.exampleDir + "/" + conf])
+        }
     }
 }
 
@@ -60,6 +73,7 @@ final class Stack {
     let redis: RedisServer
     let gearmand: Gearmand
     let db: MariaDB
+    var fpm: Child!
 
     init(pool: String) throws {
         services = try Services("pipeline")
@@ -81,6 +95,7 @@ final class Stack {
         guard Services.waitUntil(timeout: 30, { !fpm.isRunning || ((try? self.gearmand.status())??.workers ?? 0) >= 3 }), fpm.isRunning else {
             throw Services.Failure(description: "the job pool did not start:\n\(fpmLog)\n\(services.read("fpm.out"))")
         }
+        self.fpm = fpm
     }
 
     var fpmLog: String { services.read("fpm.log") }
