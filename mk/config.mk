@@ -5,9 +5,10 @@
 SWIFTC ?= swiftc
 FUZZ_SECONDS ?= 600
 # The module without its one file of system calls (through FPMSystem, not built here): the
-# fuzzer gets fuzz/ConfigFuzzSystem.swift in its place.
+# fuzzer gets fuzz/ConfigFuzzSystem.swift in its place; `gearman.servers`' address type comes
+# from Sources/Gearman (one file, no dependency), compiled into the same module.
 CONFIG_FUZZ_SOURCES = $(filter-out Sources/FPMConfiguration/ConfigurationFileSystem+System.swift,$(wildcard Sources/FPMConfiguration/*.swift)) \
-	fuzz/ConfigFuzzSystem.swift fuzz/ConfigFuzz.swift
+	Sources/Gearman/GearmanServerAddress.swift fuzz/ConfigFuzzSystem.swift fuzz/ConfigFuzz.swift
 
 .PHONY: fuzz-config fuzz-config-build
 

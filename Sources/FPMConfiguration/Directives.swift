@@ -1,4 +1,7 @@
+// The fuzz build (mk/config.mk) compiles GearmanServerAddress.swift into this module instead.
+#if canImport(Gearman)
 import Gearman
+#endif
 
 /// The directive table: every `[global]` and pool directive php-fpm 8.2 knows, plus swift-fpm's own
 /// (`handler`, `exec`, `gearman.servers`, `gearman.functions`, `pm.max_requests_jitter`, `pm.max_memory`, `pm.max_queue_wait`, `cgi.rlimit_as`, `cgi.rlimit_cpu`),

@@ -1,4 +1,7 @@
+// The fuzz build (mk/config.mk) compiles GearmanServerAddress.swift into this module instead.
+#if canImport(Gearman)
 import Gearman
+#endif
 /// One `[pool]` section, with php-fpm 8.2's defaults. Durations are whole seconds.
 ///
 /// `==` compares values only; `source` (where things were written) is ignored.

@@ -142,7 +142,12 @@ package enum Health {
                           stuckAfterMicros: stuckAfterMicros ?? stuckAfter(terminateTimeoutSeconds: scoreboard.limits.terminateTimeout))
         input.master = scoreboard.masterReadiness
         input.down = down
-        if scoreboard.isJobPool { input.gearman = scoreboard.gearmanState }
+        if scoreboard.isJobPool {
+            // No connection waits on a job pool: its backlog waits in gearmand, whatever this
+            // master's readiness, so only the link to gearmand decides.
+            input.gearman = scoreboard.gearmanState
+            input.listenQueue = 0
+        }
         return input
     }
 }

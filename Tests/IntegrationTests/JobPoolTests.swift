@@ -98,6 +98,21 @@ import Glibc
             #expect(page.status == 200 && page.bodyText.contains("jobs") && page.bodyText.contains("done"), "\(query): \(page.bodyText)")
         }
         #expect(try StatusListenerTests.get(fpm.dir + "/status.sock", "/ready").status == 200)
+        // The strict page, job families included, is what promtool and the strict parser accept.
+        let strict = try StatusListenerTests.get(fpm.dir + "/status.sock", "/?openmetrics&full&strict").bodyText
+        TestSupport.write(fpm.dir + "/strict.txt", strict)
+        let checked = try PrometheusScrapeTests.promtoolCheck(fpm.dir + "/strict.txt")
+        #expect(checked.status == 0, "promtool: \(checked.output)\n\(strict)")
+        TestSupport.write(fpm.dir + "/parse.py", """
+            import sys
+            from prometheus_client.openmetrics.parser import text_string_to_metric_families
+            for family in text_string_to_metric_families(open(sys.argv[1]).read()):
+                for s in family.samples:
+                    print(family.name, family.type, s.name, s.value)
+            """)
+        let parsed = try runCommand("/usr/bin/env", ["python3", fpm.dir + "/parse.py", fpm.dir + "/strict.txt"])
+        #expect(parsed.status == 0 && parsed.stdout.contains("phpfpm_jobs_done_total unknown phpfpm_jobs_done_total 5"),
+                "\(parsed.stdout)\(parsed.stderr)")
         let top = try fpm.fpmctl(["top", "--once", "--pid", fpm.pidPath]).stdout
         #expect(top.contains("job pool jobs (static)") && top.contains("gearmand connected"), "\(top)")
         #expect(try fpm.fpmctl(["health", "--pid", fpm.pidPath]).status == 0)

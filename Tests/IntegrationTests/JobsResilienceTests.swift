@@ -41,6 +41,28 @@ import Glibc
         #expect(fpm.log.contains("connected to gearmand \(gearmand.address) again"))
     }
 
+    @Test func workersTakeJobsFromEveryServerAndGoOnWhenOneIsGone() throws {
+        let first = try JobServer()
+        let second = try JobServer()
+        let pool = JobPools.pool(first, children: 2).replacingOccurrences(
+            of: "gearman.servers = \(first.address)", with: "gearman.servers = \(first.address), \(second.address)")
+        let fpm = try FPMServer(name: "jobs-two", pools: pool)
+        defer { fpm.stop() }
+        #expect(TestSupport.waitUntil(timeout: 10) {
+            (first.status("record")?.workers ?? 0) == 2 && (second.status("record")?.workers ?? 0) == 2
+        })
+        try first.submitBackground(function: "record", count: 20, unique: { "one-\($0)" })
+        try second.submitBackground(function: "record", count: 20, unique: { "two-\($0)" })
+        #expect(TestSupport.waitUntil(timeout: 5) { Set(JobPools.done(fpm)).count == 40 })
+        first.kill()
+        try second.submitBackground(function: "record", count: 20, unique: { "after-\($0)" })
+        #expect(TestSupport.waitUntil(timeout: 5) { Set(JobPools.done(fpm)).count == 60 }, "\(fpm.log.suffix(1500))")
+        // One server of two answering: the pool is connected, its backlog the other's.
+        #expect(TestSupport.waitUntil(timeout: 5) {
+            ((try? fpm.fpmctl(["status", "--pid", fpm.pidPath]).stdout) ?? "").contains("gearman:              connected")
+        })
+    }
+
     @Test func aWorkerKilledMidJobCostsNoJob() throws {
         let gearmand = try JobServer()
         let fpm = try FPMServer(name: "jobs-kill", pools: JobPools.pool(gearmand, children: 1, functions: "slow"))
