@@ -3,7 +3,8 @@
 # gearmand, redis-server) with the Swift handler and with the classic PHP worker.
 #
 #   make test-redis-sync   deps, the UDF, then the example built with its own scratch folder
-#                          and its tests run (part of `make test`)
+#                          and its tests run (part of `make test`; from scratch about 1¾ min
+#                          on 2 shared cores: 1½ min of build, 15 s of tests)
 #   make deps-redis-sync   the Debian packages only this example needs
 
 REDIS_SYNC_DIR = examples/redis-sync
