@@ -39,10 +39,11 @@ import Testing
     @Test func aQueryReadsTheStatusListWithoutBlocking() throws {
         let (listener, port) = try #require(Self.listener())
         defer { FileIO.close(listener) }
-        let (fd, connected) = try NonBlockingConnect.start(numericHost: "127.0.0.1", port: port)
-        let query = BacklogQuery(server: 0, fd: fd, connected: connected, deadline: 0)
+        let (fd, _) = try NonBlockingConnect.start(numericHost: "127.0.0.1", port: port)
+        let query = BacklogQuery(server: 0, fd: fd, deadline: 0)
         defer { query.close() }
-        // Connected (loopback): the step sends `status` and waits for input.
+        // Writable: the connect ended. The first step checks it and sends `status`, then waits for input.
+        #expect(try Poll.wait(fd, for: Poll.writable, timeoutMillis: 1000) != 0)
         #expect(query.step() == .wait(events: Epoll.input))
         let (peer, _) = try #require(try Socket.accept(listener))
         defer { FileIO.close(peer) }
@@ -61,8 +62,8 @@ import Testing
         // A port nothing listens on: bound, then closed.
         let (listener, port) = try #require(Self.listener())
         FileIO.close(listener)
-        guard let (fd, connected) = try? NonBlockingConnect.start(numericHost: "127.0.0.1", port: port) else { return }
-        let query = BacklogQuery(server: 0, fd: fd, connected: connected, deadline: 0)
+        guard let (fd, _) = try? NonBlockingConnect.start(numericHost: "127.0.0.1", port: port) else { return }
+        let query = BacklogQuery(server: 0, fd: fd, deadline: 0)
         defer { query.close() }
         #expect(try Poll.wait(fd, for: Poll.writable, timeoutMillis: 1000) != 0)
         guard case .failed(let reason) = query.step() else { Issue.record("a refused connect succeeded"); return }

@@ -17,11 +17,13 @@ final class BacklogQuery {
     let deadline: Int
     var reader = GearmanAdminReader()
 
-    init(server: Int, fd: Int32, connected: Bool, deadline: Int) {
+    init(server: Int, fd: Int32, deadline: Int) {
         self.server = server
         self.socket = OwnedDescriptor(owning: fd)
         self.fd = fd
-        self.stage = connected ? .reading : .connecting
+        // Connected at once or not, the first step checks the connect's outcome and sends
+        // `status` (SO_ERROR is 0 on a connected socket).
+        self.stage = .connecting
         self.deadline = deadline
     }
 

@@ -36,19 +36,25 @@ extension Master {
             record(pool, server: server, backlog: nil, failure: "cannot resolve \(jobs.servers[server].host)")
             return
         }
+        let started: (fd: Int32, connected: Bool)
         do {
-            let (fd, connected) = try NonBlockingConnect.start(numericHost: host, port: jobs.servers[server].port)
-            // Workers forked meanwhile close it (`DescriptorRegistry`); the query owns it.
-            DescriptorRegistry.register(fd)
-            let query = BacklogQuery(server: server, fd: fd, connected: connected, deadline: now + Self.backlogQueryNanos)
-            jobs.query = query
-            if connected {
-                backlogQueryReady(index, now: now)
-            } else {
-                try epoll.add(fd, events: Epoll.output, data: Wakeup.jobBacklog(pool: index).tag)
-            }
+            started = try NonBlockingConnect.start(numericHost: host, port: jobs.servers[server].port)
         } catch {
             record(pool, server: server, backlog: nil, failure: "\(error)")
+            return
+        }
+        // Workers forked meanwhile close it (`DescriptorRegistry`); the query owns it.
+        DescriptorRegistry.register(started.fd)
+        let query = BacklogQuery(server: server, fd: started.fd, deadline: now + Self.backlogQueryNanos)
+        jobs.query = query
+        if started.connected {
+            backlogQueryReady(index, now: now)
+            return
+        }
+        do {
+            try epoll.add(started.fd, events: Epoll.output, data: Wakeup.jobBacklog(pool: index).tag)
+        } catch {
+            finish(index, pool, query, answer: nil, failure: "\(error)", now: now)
         }
     }
 
