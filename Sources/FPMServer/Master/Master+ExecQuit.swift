@@ -25,9 +25,12 @@ extension Master {
     }
 
     private func execProgramMayQuit(_ pid: pid_t) -> Bool {
+        // A job pool's program never waits in accept(): it waits on gearmand, and finishes the
+        // job in hand on SIGTERM as a worker program is expected to (docs/JOBS.md).
+        let pool = control.children[pid].flatMap { poolsByName[$0.pool] }
+        if pool?.isJobPool == true { return true }
         guard Processes.isBlockedInAccept(pid) != false else { return false }
-        guard finishingExecPrograms.contains(pid), let child = control.children[pid],
-              let pool = poolsByName[child.pool], let queue = Socket.listenQueue(pool.listenFD) else { return true }
+        guard finishingExecPrograms.contains(pid), let pool, let queue = Socket.listenQueue(pool.listenFD) else { return true }
         return queue.length == 0
     }
 

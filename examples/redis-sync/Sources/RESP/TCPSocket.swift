@@ -68,6 +68,8 @@ struct TCPSocket {
             if n == 0 { throw .closed }
             let e = errno
             if e == EINTR { continue }
+            // A reset is Redis closing too (with unread input on its side, or a kill).
+            if e == ECONNRESET { throw .closed }
             throw (e == EAGAIN || e == EWOULDBLOCK) ? .timeout : .system(call: "recv", errno: e)
         }
     }
