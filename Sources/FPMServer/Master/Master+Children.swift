@@ -2,6 +2,7 @@ import FPMConfiguration
 import FPMStatus
 import FPMSystem
 import FastCGI
+import Gearman
 import Glibc
 
 /// Forking workers and what a child does before it serves: shed the master's descriptors,
