@@ -103,10 +103,22 @@ final class MultiHostScenarios {
         host.configure(global: "graceful_sigterm = yes")
         let reloaded = try host.fpmctl(["reload"])
         #expect(reloaded.status == 0, "\(reloaded.stderr)")
+        func downs(in log: String, _ server: String) -> Int { log.components(separatedBy: "Server \(server) is DOWN").count - 1 }
+        let logBefore = frontEnd.log
+        let downsBefore = ["swift": downs(in: logBefore, "swift/h1"), "php": downs(in: logBefore, "php/h1")]
         let outcome = try measure(frontEnd, "drain then SIGTERM") { load in
             let drain = try host.fpmctl(["drain"])
             #expect(drain.status == 0, "fpmctl drain: \(drain.stdout)\(drain.stderr)")
             #expect(TestSupport.waitUntil(timeout: 5) { !cluster.isReady(host) }, "/ready still 200 while draining")
+            // As an operator would (docs/DEPLOYMENT.md): the stop comes once the balancer has
+            // taken the host out. HAProxy does on its health checks (inter × fall); nginx and
+            // Caddy check nothing and learn it from the refused connections of the stop.
+            if frontEnd.kind == .haproxy {
+                #expect(TestSupport.waitUntil(timeout: 5) {
+                    let log = frontEnd.log
+                    return ["swift", "php"].allSatisfy { downs(in: log, "\($0)/h1") > downsBefore[$0]! }
+                }, "HAProxy did not take h1 out after the drain: \(frontEnd.log.suffix(1000))")
+            }
             load.waitForProgress(40)
             host.child?.signal(SIGTERM)
             #expect(host.child?.wait(timeout: 20) == 0, "\(host.name) after SIGTERM: \(host.log.suffix(2000))")

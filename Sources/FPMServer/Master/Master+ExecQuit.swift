@@ -53,3 +53,20 @@ extension Master {
     /// How soon the loop must wake to check the deferred quits (nil: none waits).
     var execQuitWakeMillis: Int32? { pendingExecQuits.isEmpty ? nil : Master.execQuitPollMillis }
 }
+
+extension Master {
+    /// In a stop, each wake-up: the listener of a pool whose last worker is gone is closed
+    /// (`PoolRuntime.closeListener`). Without this, a connection that arrived after the last
+    /// worker left — a front end that had not yet seen the stop, or a request of one pool to
+    /// another — waited until every other pool had finished too.
+    func closeListenersOfFinishedPools() {
+        guard !control.phase.isServing else { return }
+        var staffed = Set<String>()
+        for child in control.children.values { staffed.insert(child.pool) }
+        for pool in pools where pool.listenFD >= 0 && !staffed.contains(pool.name) {
+            epoll.remove(pool.listenFD)
+            pool.closeListener()
+            log.debug("[pool \(pool.name)] no worker left: its listener is closed")
+        }
+    }
+}

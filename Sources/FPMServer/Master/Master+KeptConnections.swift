@@ -66,7 +66,12 @@ extension Master {
             serving = pool.scoreboard.slot(slot).servingConnection
             // An ondemand pool starts workers only for its listener: with no sibling left, an
             // offered connection could wait in the hand-off socket with nginx's request in it.
-            reoffer = pool.settings.style != .ondemand || control.current(in: pool.name).contains { $0.pid != pid }
+            // The same in a stop: no worker adopts anything any more, and a connection left in
+            // the hand-off socket stays open (unanswered: HAProxy waited its `timeout server`
+            // for requests it sent on one) until the master exits. Closed, the web server
+            // sends the request again elsewhere.
+            reoffer = control.phase.isServing
+                && (pool.settings.style != .ondemand || control.current(in: pool.name).contains { $0.pid != pid })
         }
         let commands = keptConnections.workerEnded(owner: pid, serving: serving, reoffer: reoffer)
         var offered = 0

@@ -244,6 +244,7 @@ final class Master {
             for s in signals { queue.post(.signal(s, now: SystemClock.monotonicNanos())) }
             if let code = handle(nil) { return code }
             sendPendingExecQuits()
+            closeListenersOfFinishedPools()
             for index in pendingPools where index < pools.count && control.phase.isServing {
                 onPendingConnection(pools[index])
             }

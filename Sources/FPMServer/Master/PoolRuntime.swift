@@ -88,6 +88,13 @@ final class PoolRuntime {
 
     /// A half-opened generation that will not serve: its listener and hand-off socket are left
     /// open for whoever passes them on (a fallback re-exec), not closed with this object.
+    /// A stop: the pool has no worker left, so its listener is closed now rather than at the
+    /// master's exit — what waits in its backlog is reset and new connections are refused, so a
+    /// web server sends them elsewhere at once instead of waiting on a socket no one serves.
+    func closeListener() {
+        listener.take()?.close()
+    }
+
     func giveUpSockets() {
         _ = listener.take()?.release()
         handoff?.giveUp()
