@@ -98,6 +98,8 @@ final class Master {
     var pendingExecQuits = Set<pid_t>()
     /// Of those, the ones that finish (a graceful stop): they also wait for an empty listen queue.
     var finishingExecPrograms = Set<pid_t>()
+    /// pm.warm_template: each such pool's template process (`Master+WarmTemplate`).
+    var warmTemplates = WarmTemplate.Registry()
 
     static let tickNanos = 1_000_000_000
     /// How often the readiness of a new generation is checked during a hand-over.
@@ -164,6 +166,7 @@ final class Master {
             } else {
                 log.notice("reloaded: generation \(generation), pid \(pid)")
             }
+            try startWarmTemplates()
             for pool in pools {
                 for _ in 0..<pool.settings.initialChildren { spawn(pool) }
             }

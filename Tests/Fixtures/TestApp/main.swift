@@ -22,6 +22,13 @@ final class TestApp: Handler, PoolPreparing {
         if let reason = env["TESTAPP_PREPARE_FAIL"] { throw PrepareFailed(description: "test preparation failed: \(reason)") }
     }
 
+    /// pm.warm_template (WarmRoute.swift).
+    let warm = WarmState()
+
+    func warmUp(_ pool: PoolInfo) throws {
+        try warm.warmUp(pool) { line, path in append(line, to: path) }
+    }
+
     func append(_ line: String, to path: String) {
         guard let fd = try? FileIO.open(path, O_WRONLY | O_CREAT | O_APPEND, mode: 0o644) else { return }
         try? FileIO.writeAll(fd, line)
@@ -134,6 +141,8 @@ final class TestApp: Handler, PoolPreparing {
             try response.write("holding \(heldDescriptors.count) descriptors pid \(pidText)\n")
         case "/upload":
             try response.write(try uploadRoute(request))
+        case "/warm":
+            try warm.route(response)
         case "/setup":
             try response.write("setups \(setUpCount)\n")
         case "/relay":

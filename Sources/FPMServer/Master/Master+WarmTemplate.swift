@@ -1,0 +1,170 @@
+import FPMConfiguration
+import FPMSystem
+import Glibc
+
+/// pm.warm_template, the master's side: making a pool's template, waiting for its `warmUp`,
+/// asking it for a worker, and replacing it when it dies (`WarmTemplate` has the why).
+///
+/// The master waits for the template synchronously, as it waits for its own fork: for a
+/// worker, a reply within `replyMillis` (a fork or two of the template); for a warm-up, up to
+/// `PoolPreparation.deadlineNanos` — at start before any worker, later when the first worker
+/// after a template's replacement is asked for.
+extension Master {
+    /// How long a template may take to fork a worker before it is given up.
+    static let warmTemplateReplyMillis = 5_000
+
+    /// At start: a template for each pool with the directive, warmed up, before any worker.
+    /// A warm-up that fails or does not finish refuses the start (a reload's new image then
+    /// falls back to the running generation).
+    func startWarmTemplates() throws {
+        guard pools.contains(where: { $0.config.warmTemplate }) else { return }
+        // Workers forked by a template are re-parented here (`WarmTemplate`).
+        try Processes.becomeChildSubreaper()
+        for pool in pools where pool.config.warmTemplate {
+            if let failure = readyWarmTemplate(pool).failure { throw StartError(failure) }
+        }
+    }
+
+    /// The pool's template, made and warmed up if needed: its socket, or why there is none.
+    func readyWarmTemplate(_ pool: PoolRuntime) -> (socket: Int32?, failure: String?) {
+        if warmTemplates.byPool[pool.name] == nil {
+            if let failure = startWarmTemplate(pool) { return (nil, failure) }
+        }
+        guard let record = warmTemplates.byPool[pool.name] else { return (nil, "[pool \(pool.name)] no warm template") }
+        if record.warmUpNanos != nil { return (record.socket, nil) }
+        let deadline = SystemClock.monotonicNanos() + PoolPreparation.deadlineNanos
+        switch readTemplateReply(record.socket, deadline: deadline) {
+        case .ready(let nanos)?:
+            warmTemplates.warmedUp(pool: pool.name, nanos: nanos)
+            log.notice("[pool \(pool.name)] warm template \(record.pid) ready: warmUp took \(nanos / 1_000_000) ms")
+            return (record.socket, nil)
+        case .failed(let text)?:
+            giveUpWarmTemplate(pool.name)
+            return (nil, "[pool \(pool.name)] warmUp failed: \(text)")
+        default:
+            giveUpWarmTemplate(pool.name)
+            return (nil, "[pool \(pool.name)] the warm template \(record.pid) ended or did not finish its warmUp")
+        }
+    }
+
+    /// Forks the pool's template (its warm-up is awaited by `readyWarmTemplate`); nil, or why not.
+    func startWarmTemplate(_ pool: PoolRuntime) -> String? {
+        let pair: (master: Int32, template: Int32)
+        do {
+            let fds = try FileIO.socketPair()
+            pair = (fds.0, fds.1)
+        } catch {
+            return "[pool \(pool.name)] warm template: \(error)"
+        }
+        DescriptorRegistry.register(pair.master)
+        DescriptorRegistry.register(pair.template)
+        let output = prepareWorkerOutput(pool)
+        let logPipe = prepareWorkerLog(pool)
+        let childPID: pid_t
+        do {
+            childPID = try Processes.fork()
+        } catch {
+            FileIO.close(pair.master)
+            FileIO.close(pair.template)
+            output?.closeAll()
+            if let logPipe { FileIO.close(logPipe.read); FileIO.close(logPipe.write) }
+            return "[pool \(pool.name)] warm template: \(error)"
+        }
+        if childPID == 0 {
+            warmTemplateMain(pool: pool, socket: pair, output: output, logPipe: logPipe)
+        }
+        FileIO.close(pair.template)
+        adoptWorkerOutput(output, pid: childPID, pool: pool)
+        adoptWorkerLog(logPipe, pid: childPID, pool: pool)
+        warmTemplates.started(WarmTemplate.Record(pool: pool.name, pid: childPID, socket: pair.master))
+        log.notice("[pool \(pool.name)] warm template \(childPID) started")
+        return nil
+    }
+
+    /// Asks the pool's template for a worker with these descriptors; the worker's pid.
+    func forkFromWarmTemplate(_ pool: PoolRuntime, slot: Int, channel: Int32, output: WorkerOutputPipes?,
+                              logPipe: (read: Int32, write: Int32)?) throws -> pid_t {
+        let (socket, failure) = readyWarmTemplate(pool)
+        guard let socket else { throw TemplateFailure(failure ?? "no warm template") }
+        let request = WarmTemplate.Request(slot: Int32(slot), output: output != nil, log: logPipe != nil)
+        var descriptors = [channel]
+        if let output { descriptors += [output.stdout.write, output.stderr.write] }
+        if let logPipe { descriptors.append(logPipe.write) }
+        let sent = request.bytes.withUnsafeBytes { bytes in
+            descriptors.withUnsafeBufferPointer { SocketIO.send(socket, bytes, passing: $0) }
+        }
+        let deadline = SystemClock.monotonicNanos() + Master.warmTemplateReplyMillis * 1_000_000
+        switch sent ? readTemplateReply(socket, deadline: deadline) : nil {
+        case .forked(let pid)?:
+            return pid
+        case .error(let text)?:
+            throw TemplateFailure("warm template: \(text)")
+        default:
+            giveUpWarmTemplate(pool.name)
+            throw TemplateFailure("the warm template did not answer; a new one is made")
+        }
+    }
+
+    struct TemplateFailure: Error, CustomStringConvertible {
+        var description: String
+        init(_ d: String) { description = d }
+    }
+
+    /// Reads one reply line from a template before `deadline`; nil on timeout, end or garbage.
+    /// Replies come one at a time, each answering the master's last message, so nothing
+    /// follows the newline.
+    func readTemplateReply(_ socket: Int32, deadline: Int) -> WarmTemplate.Reply? {
+        var line: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 512)
+        while line.last != UInt8(ascii: "\n") {
+            let left = SystemClock.millisecondsLeft(until: deadline, now: SystemClock.monotonicNanos())
+            guard left > 0, SocketIO.waitReadable(socket, timeoutMillis: left) else { return nil }
+            let got = buffer.withUnsafeMutableBytes { try? SocketIO.receive(socket, into: $0, wait: false) }
+            switch got {
+            case .bytes(let n)?: line += buffer[0..<n]
+            case .wouldBlock?: continue
+            default: return nil
+            }
+            if line.count > 64 * 1024 { return nil }
+        }
+        return WarmTemplate.Reply(line: String(decoding: line.dropLast(), as: UTF8.self)[...])
+    }
+
+    /// Stops using the pool's template: SIGKILL (it holds no request), its socket closed; its
+    /// exit is reaped as expected.
+    func giveUpWarmTemplate(_ pool: String) {
+        guard let record = warmTemplates.retire(pool: pool) else { return }
+        Processes.signal(record.pid, SIGKILL)
+        FileIO.close(record.socket)
+        DescriptorRegistry.unregister(record.socket)
+    }
+
+    /// Before a reload's exec: the templates run the old code, so they go; each is killed and
+    /// waited for here, so the new image inherits no child it does not know. The new image
+    /// makes its own from the new code (and if the exec fails, the next worker asked for makes
+    /// a new one).
+    func endWarmTemplatesForReload() {
+        for pool in Array(warmTemplates.byPool.keys) {
+            guard let record = warmTemplates.byPool[pool] else { continue }
+            giveUpWarmTemplate(pool)
+            drainWorkerOutput(pid: record.pid)
+            if Processes.waitFor(record.pid) != nil { _ = warmTemplates.exited(record.pid) }
+        }
+    }
+
+    /// A reaped child that was a template: true when it was one (it is then no worker to
+    /// process control). A running template that died is replaced at once (its warm-up is
+    /// awaited when the next worker is asked for); the workers it forked go on.
+    func warmTemplateExited(_ pid: pid_t, status: ExitStatus) -> Bool {
+        guard let exit = warmTemplates.exited(pid) else { return false }
+        guard case .running(let record) = exit else { return true }
+        FileIO.close(record.socket)
+        DescriptorRegistry.unregister(record.socket)
+        let pool = poolsByName[record.pool]
+        let remake = WarmTemplate.Registry.remake(after: exit, serving: control.phase.isServing,
+                                                  poolWantsTemplate: pool?.config.warmTemplate == true)
+        log.warning("[pool \(record.pool)] warm template \(pid) \(status)\(remake ? "; a new one is made" : "")")
+        if remake, let pool, let failure = startWarmTemplate(pool) { log.error(failure) }
+        return true
+    }
+}

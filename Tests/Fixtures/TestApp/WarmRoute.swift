@@ -1,0 +1,50 @@
+import FPM
+import FPMSystem
+
+/// pm.warm_template in the test app: `warmUp` builds a table of env[TESTAPP_WARM_MB] MiB (a
+/// ``WarmTable``, or with env[TESTAPP_WARM_OBJECTS] the same bytes as one class instance per
+/// 4 KiB page, the layout reference counting dirties), appends "warm PID" to env[TESTAPP_EVENTS]
+/// and throws while env[TESTAPP_WARM_FAIL] is set. `/warm` reads one byte of every page of the
+/// table and answers the sum, the worker's pid and its parent's.
+final class WarmState {
+    var table: WarmTable? = nil
+    var pages: [WarmPage] = []
+
+    final class WarmPage {
+        var bytes: [UInt8]
+        init(_ bytes: [UInt8]) { self.bytes = bytes }
+    }
+
+    struct WarmFailed: Error, CustomStringConvertible { var description: String }
+
+    func warmUp(_ pool: PoolInfo, append: (String, String) -> Void) throws {
+        let env = Dictionary(pool.environment, uniquingKeysWith: { $1 })
+        if let path = env["TESTAPP_EVENTS"] { append("warm \(Processes.pid)\n", path) }
+        if let reason = env["TESTAPP_WARM_FAIL"] { throw WarmFailed(description: "test warm-up failed: \(reason)") }
+        guard let megabytes = env["TESTAPP_WARM_MB"].flatMap({ Int($0) }), megabytes > 0 else { return }
+        let count = megabytes << 20
+        if env["TESTAPP_WARM_OBJECTS"] != nil {
+            pages = (0..<(count / 4096)).map { page in WarmPage([UInt8](repeating: UInt8(truncatingIfNeeded: page | 1), count: 4096 - 64)) }
+        } else {
+            table = WarmTable(count: count) { bytes in
+                for i in stride(from: 0, to: bytes.count, by: 4096) {
+                    bytes.baseAddress!.advanced(by: i).initializeMemory(as: UInt8.self, repeating: UInt8(truncatingIfNeeded: i >> 12 | 1), count: 4096)
+                }
+            }
+        }
+    }
+
+    /// One byte of every page: what a lookup spread over the table costs in shared memory.
+    func read() -> Int {
+        var sum = 0
+        if let table {
+            for i in stride(from: 0, to: table.count, by: 4096) { sum &+= Int(table[i]) }
+        }
+        for page in pages { sum &+= Int(page.bytes[0]) }
+        return sum
+    }
+
+    func route(_ response: Response) throws {
+        try response.write("warm sum \(read()) pid \(Processes.pid) ppid \(Processes.parentPID)\n")
+    }
+}
