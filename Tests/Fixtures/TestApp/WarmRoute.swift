@@ -4,7 +4,8 @@ import FPMSystem
 /// pm.warm_template in the test app: `warmUp` builds a table of env[TESTAPP_WARM_MB] MiB (a
 /// ``WarmTable``, or with env[TESTAPP_WARM_OBJECTS] the same bytes as one class instance per
 /// 4 KiB page, the layout reference counting dirties), appends "warm PID" to env[TESTAPP_EVENTS]
-/// and throws while env[TESTAPP_WARM_FAIL] is set. `/warm` reads one byte of every page of the
+/// and throws while env[TESTAPP_WARM_FAIL] is set. Without the template (no warmUp ran) setUp
+/// builds the same table in each worker, as an app without the directive would. `/warm` reads one byte of every page of the
 /// table and answers the sum, the worker's pid and its parent's.
 final class WarmState {
     var table: WarmTable? = nil
@@ -32,6 +33,16 @@ final class WarmState {
                 }
             }
         }
+    }
+
+    /// In setUp: the table, when no template built it (the bench's "without").
+    func buildIfMissing(_ worker: WorkerInfo, append: (String, String) -> Void) throws {
+        guard table == nil, pages.isEmpty else { return }
+        let env = Dictionary(worker.environment, uniquingKeysWith: { $1 })
+        guard env["TESTAPP_WARM_MB"] != nil else { return }
+        var quiet = env
+        quiet["TESTAPP_EVENTS"] = nil
+        try warmUp(PoolInfo(name: worker.pool, environment: quiet.map { ($0.key, $0.value) }), append: append)
     }
 
     /// One byte of every page: what a lookup spread over the table costs in shared memory.

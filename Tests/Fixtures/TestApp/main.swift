@@ -60,6 +60,7 @@ final class TestApp: Handler, PoolPreparing {
             if let fd = try? FileIO.open(path, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644) { FileIO.close(fd) }
         }
         if let events = ProcessEnvironment.value("TESTAPP_EVENTS") { append("setup \(worker.pid)\n", to: events) }
+        try warm.buildIfMissing(worker) { line, path in append(line, to: path) }
         // A pool whose workers cannot start (admission tests: the master answers 503 for it).
         if let reason = ProcessEnvironment.value("TESTAPP_SETUP_FAIL") { throw SetUpFailed(description: "setUp failed: \(reason)") }
     }
