@@ -1,5 +1,6 @@
 import FastCGI
 import Foundation
+import Synchronization
 import Testing
 
 /// pm.warm_template through the real binary: the template runs warmUp once and forks the
@@ -112,13 +113,15 @@ import Testing
         let server = try FPMServer(pools: Self.pool(children: children, megabytes: megabytes))
         defer { server.stop() }
         #expect(TestSupport.waitUntil { setUpPIDs(server).count == children })
-        // Every worker reads the whole table (one byte per page) at least once.
-        var served = Set<Int32>()
-        for _ in 0..<400 where served.count < children {
-            let text = try server.request("/warm").bodyText
-            if let pid = text.split(separator: " ").dropFirst(4).first.flatMap({ Int32($0) }) { served.insert(pid) }
+        // Every worker reads the whole table (one byte per page): as many requests at once as
+        // workers, each holding its worker.
+        let served = Mutex(Set<Int32>())
+        nonisolated(unsafe) let shared = server
+        onThreads(children) { _ in
+            let text = (try? shared.request("/warm?hold=300").bodyText) ?? ""
+            if let pid = text.split(separator: " ").dropFirst(4).first.flatMap({ Int32($0) }) { served.withLock { _ = $0.insert(pid) } }
         }
-        #expect(served.count == children)
+        #expect(served.withLock { $0.count } == children)
         let total = setUpPIDs(server).reduce(0) { $0 + Self.pss(of: $1) }
         // Without the template each worker would hold its own copy: children × 32 MiB. With it,
         // the pages are shared five ways (the template too).

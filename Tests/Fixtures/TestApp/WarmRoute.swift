@@ -6,7 +6,7 @@ import FPMSystem
 /// 4 KiB page, the layout reference counting dirties), appends "warm PID" to env[TESTAPP_EVENTS]
 /// and throws while env[TESTAPP_WARM_FAIL] is set. Without the template (no warmUp ran) setUp
 /// builds the same table in each worker, as an app without the directive would. `/warm` reads one byte of every page of the
-/// table and answers the sum, the worker's pid and its parent's.
+/// table and answers the sum (`?hold=MS`: then stays busy that long), the worker's pid and its parent's.
 final class WarmState {
     var table: WarmTable? = nil
     var pages: [WarmPage] = []
@@ -55,7 +55,11 @@ final class WarmState {
         return sum
     }
 
-    func route(_ response: Response) throws {
-        try response.write("warm sum \(read()) pid \(Processes.pid) ppid \(Processes.parentPID)\n")
+    /// `?hold=MS` keeps the worker busy after the read, so that concurrent requests reach
+    /// every worker.
+    func route(_ request: Request, _ response: Response) throws {
+        let sum = read()
+        if let ms = request.query["hold"].flatMap({ Int($0) }) { slowRouteSleep(milliseconds: ms) }
+        try response.write("warm sum \(sum) pid \(Processes.pid) ppid \(Processes.parentPID)\n")
     }
 }

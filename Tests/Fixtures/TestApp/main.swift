@@ -143,7 +143,7 @@ final class TestApp: Handler, PoolPreparing {
         case "/upload":
             try response.write(try uploadRoute(request))
         case "/warm":
-            try warm.route(response)
+            try warm.route(request, response)
         case "/setup":
             try response.write("setups \(setUpCount)\n")
         case "/relay":
