@@ -48,9 +48,10 @@ def fcgi_get(port, uri, timeout=30.0):
             return bytes([n]) if n < 128 else struct.pack(">I", n | 0x80000000)
         return length(len(name)) + length(len(value)) + name + value
 
+    path, _, query = uri.partition("?")
     params = b"".join(pair(k.encode(), v.encode()) for k, v in [
-        ("REQUEST_METHOD", "GET"), ("SCRIPT_NAME", uri), ("REQUEST_URI", uri), ("DOCUMENT_URI", uri),
-        ("QUERY_STRING", ""), ("SERVER_PROTOCOL", "HTTP/1.1"), ("GATEWAY_INTERFACE", "CGI/1.1")])
+        ("REQUEST_METHOD", "GET"), ("SCRIPT_NAME", path), ("REQUEST_URI", uri), ("DOCUMENT_URI", path),
+        ("QUERY_STRING", query), ("SERVER_PROTOCOL", "HTTP/1.1"), ("GATEWAY_INTERFACE", "CGI/1.1")])
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
         s.sendall(record(1, struct.pack(">HB5x", 1, 0)) + record(4, params) + record(4, b"") + record(5, b""))
         out, buf = b"", b""

@@ -108,6 +108,19 @@ import Testing
         #expect(!events(server).contains { $0.hasPrefix("setup ") })
     }
 
+    @Test func aReloadWhoseWarmUpThrowsKeepsTheRunningConfigurationServing() throws {
+        let server = try FPMServer(pools: Self.pool(children: 2))
+        defer { server.stop() }
+        #expect(TestSupport.waitUntil { setUpPIDs(server).count == 2 })
+        server.writeConfig(pools: Self.pool(children: 2, extra: "env[TESTAPP_WARM_FAIL] = broken table"))
+        let failed = try server.fpmctl(["reload", "--pid", server.pidPath])
+        #expect(failed.status != 0)
+        #expect(server.log.contains("[pool www] warmUp failed: test warm-up failed: broken table"), "\(server.log)")
+        #expect(server.child.process.isRunning)
+        #expect(try server.request("/warm").bodyText.hasSuffix(" ppid \(server.pid)\n"))
+        #expect(!server.log.contains("unknown child"), "\(server.log)")
+    }
+
     @Test func workersShareTheWarmUpsTable() throws {
         let megabytes = 32, children = 4
         let server = try FPMServer(pools: Self.pool(children: children, megabytes: megabytes))

@@ -21,7 +21,11 @@ extension Master {
         // Workers forked by a template are re-parented here (`WarmTemplate`).
         try Processes.becomeChildSubreaper()
         for pool in pools where pool.config.warmTemplate {
-            if let failure = readyWarmTemplate(pool).failure { throw StartError(failure) }
+            if let failure = readyWarmTemplate(pool).failure {
+                // The image exits or falls back: no template of this start may outlive it unknown.
+                endWarmTemplates()
+                throw StartError(failure)
+            }
         }
     }
 
@@ -139,16 +143,20 @@ extension Master {
         DescriptorRegistry.unregister(record.socket)
     }
 
-    /// Before a reload's exec: the templates run the old code, so they go; each is killed and
-    /// waited for here, so the new image inherits no child it does not know. The new image
-    /// makes its own from the new code (and if the exec fails, the next worker asked for makes
-    /// a new one).
-    func endWarmTemplatesForReload() {
-        for pool in Array(warmTemplates.byPool.keys) {
-            guard let record = warmTemplates.byPool[pool] else { continue }
-            giveUpWarmTemplate(pool)
-            drainWorkerOutput(pid: record.pid)
-            if Processes.waitFor(record.pid) != nil { _ = warmTemplates.exited(record.pid) }
+    /// Before a reload's exec (and a start that fails): the templates run the old code, so
+    /// they go; each is killed and waited for here (it holds no request, SIGKILL ends it at
+    /// once), so the next image inherits no child it does not know. The new image makes its
+    /// own from the new code (and if the exec fails, the next worker asked for makes a new one).
+    func endWarmTemplates() {
+        let (running, retired) = warmTemplates.takeAll()
+        for record in running {
+            Processes.signal(record.pid, SIGKILL)
+            FileIO.close(record.socket)
+            DescriptorRegistry.unregister(record.socket)
+        }
+        for pid in running.map(\.pid) + retired {
+            _ = Processes.waitFor(pid)
+            drainWorkerOutput(pid: pid)
         }
     }
 

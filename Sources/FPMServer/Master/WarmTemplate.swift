@@ -140,6 +140,12 @@ package enum WarmTemplate {
             return record
         }
 
+        /// Every template, running or given up, forgotten: the pids to kill and wait for.
+        package mutating func takeAll() -> (running: [Record], retired: [Int32]) {
+            defer { byPool = [:]; retired = [] }
+            return (byPool.values.sorted { $0.pool < $1.pool }, retired.sorted())
+        }
+
         /// Whether `pid` was a template, and which kind; nil for any other child.
         package mutating func exited(_ pid: Int32) -> Exit? {
             if retired.remove(pid) != nil { return .retired }

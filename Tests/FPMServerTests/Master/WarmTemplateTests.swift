@@ -54,6 +54,18 @@ import Testing
         #expect(registry.exited(200) == nil)
     }
 
+    @Test func endingAllForgetsRunningAndRetiredTemplates() {
+        var registry = WarmTemplate.Registry()
+        registry.started(.init(pool: "www", pid: 100, socket: 9))
+        registry.started(.init(pool: "api", pid: 200, socket: 10))
+        _ = registry.retire(pool: "www")
+        let all = registry.takeAll()
+        #expect(all.running.map(\.pid) == [200])
+        #expect(all.retired == [100])
+        #expect(registry.byPool.isEmpty && registry.retired.isEmpty)
+        #expect(registry.exited(100) == nil && registry.exited(200) == nil)
+    }
+
     @Test func aDeadRunningTemplateIsRemadeOnlyWhileServingAndWanted() {
         let running = WarmTemplate.Exit.running(.init(pool: "www", pid: 1, socket: 3))
         #expect(WarmTemplate.Registry.remake(after: running, serving: true, poolWantsTemplate: true))

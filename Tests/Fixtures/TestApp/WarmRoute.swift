@@ -51,7 +51,14 @@ final class WarmState {
         if let table {
             for i in stride(from: 0, to: table.count, by: 4096) { sum &+= Int(table[i]) }
         }
-        for page in pages { sum &+= Int(page.bytes[0]) }
+        if !pages.isEmpty {
+            // What a lookup over objects does: it hands back references (a retain each, a write
+            // into each object's header: its page is no longer shared).
+            var found: [WarmPage] = []
+            found.reserveCapacity(pages.count)
+            for page in pages { found.append(page) }
+            for page in found { sum &+= Int(page.bytes[0]) }
+        }
         return sum
     }
 

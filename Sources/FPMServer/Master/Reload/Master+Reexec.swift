@@ -26,7 +26,7 @@ extension Master {
             children: inheritedChildren(), outputs: inheritedWorkerOutputs())
         inheritance.activated = inherited.activated.sorted()
         inheritance.draining = control.draining
-        endWarmTemplatesForReload()
+        endWarmTemplates()
         return [.execFailed(reason: reexec(with: inheritance))]
     }
 
