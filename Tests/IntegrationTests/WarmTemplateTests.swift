@@ -62,6 +62,10 @@ import Testing
         let template = try #require(templates(server).first)
         #expect(first.first == "warm \(template)")
         #expect(template != server.pid)
+        // fpmctl status shows it under the pool.
+        #expect(TestSupport.waitUntil {
+            ((try? server.fpmctl(["status", "--pid", server.pidPath]))?.stdout ?? "").contains("warm template:        pid \(template), warmUp ")
+        })
         for worker in setUpPIDs(server) { #expect(Self.parent(of: worker) == server.pid) }
         let answer = try server.request("/warm").bodyText
         #expect(answer.hasPrefix("warm sum 262144 pid "), "\(answer)")

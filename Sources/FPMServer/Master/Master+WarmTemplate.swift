@@ -41,6 +41,7 @@ extension Master {
         case .ready(let nanos)?:
             warmTemplates.warmedUp(pool: pool.name, nanos: nanos)
             log.notice("[pool \(pool.name)] warm template \(record.pid) ready: warmUp took \(nanos / 1_000_000) ms")
+            writeState()
             return (record.socket, nil)
         case .failed(let text)?:
             giveUpWarmTemplate(pool.name)
@@ -173,6 +174,7 @@ extension Master {
                                                   poolWantsTemplate: pool?.config.warmTemplate == true)
         log.warning("[pool \(record.pool)] warm template \(pid) \(status)\(remake ? "; a new one is made" : "")")
         if remake, let pool, let failure = startWarmTemplate(pool) { log.error(failure) }
+        writeState()
         return true
     }
 }
