@@ -102,6 +102,30 @@ import Testing
         #expect(!server.log.contains("unknown child"), "\(server.log)")
     }
 
+    @Test func aReplacementTemplatesWarmUpDoesNotStallTheMaster() throws {
+        let server = try FPMServer(pools: Self.pool(children: 2, extra: "env[TESTAPP_WARM_SLEEP_MS] = 2000"))
+        defer { server.stop() }
+        #expect(TestSupport.waitUntil { setUpPIDs(server).count == 2 })
+        let template = try #require(templates(server).first)
+        let victim = try #require(setUpPIDs(server).first)
+        kill(template, SIGKILL)
+        kill(victim, SIGKILL)
+        #expect(TestSupport.waitUntil { templates(server).count == 2 })
+        let asked = Date()
+        // The master answers while the new template sleeps in its warmUp (2 s): a log reopen
+        // is carried out and reported, and the replacement worker is held meanwhile.
+        let reopen = try server.fpmctl(["reopen", "--pid", server.pidPath])
+        #expect(reopen.status == 0, "\(reopen.stderr)")
+        #expect(Date().timeIntervalSince(asked) < 1.5)
+        #expect(setUpPIDs(server).count == 2)
+        #expect(try server.request("/pid").status == 200)
+        // Ready: the held worker is forked from it, the master's child.
+        #expect(TestSupport.waitUntil(timeout: 10) { setUpPIDs(server).count == 3 })
+        let replacement = try #require(setUpPIDs(server).last)
+        #expect(Self.parent(of: replacement) == server.pid)
+        #expect(TestSupport.waitUntil { server.workers.count == 3 })
+    }
+
     @Test func aWarmUpThatThrowsRefusesTheStartNamingThePool() throws {
         let server = try FPMServer(pools: Self.pool(extra: "env[TESTAPP_WARM_FAIL] = no table"), start: false)
         defer { server.stop() }

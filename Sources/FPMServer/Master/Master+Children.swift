@@ -16,6 +16,7 @@ extension Master {
             log.warning("The maximum number of processes has been reached. Please review your configuration and consider raising 'process.max'")
             return nil
         }
+        if pool.config.warmTemplate && holdUntilWarm(pool) { return nil }
         guard let slotIndex = pool.claimSlot() else { return nil }
         let slot = pool.scoreboard.slot(slotIndex)
         slot.claim(pid: -1, generation: generation)

@@ -5,10 +5,11 @@ import Glibc
 /// pm.warm_template, the master's side: making a pool's template, waiting for its `warmUp`,
 /// asking it for a worker, and replacing it when it dies (`WarmTemplate` has the why).
 ///
-/// The master waits for the template synchronously, as it waits for its own fork: for a
-/// worker, a reply within `replyMillis` (a fork or two of the template); for a warm-up, up to
-/// `PoolPreparation.deadlineNanos` — at start before any worker, later when the first worker
-/// after a template's replacement is asked for.
+/// The master waits for a template's fork synchronously, as it waits for its own: a reply
+/// within `warmTemplateReplyMillis` (a fork or two of the template). It waits for a warm-up
+/// only at start, before any worker and before its loop (up to `PoolPreparation.deadlineNanos`);
+/// a replacement template's warm-up runs beside the loop (its socket is in the master's epoll):
+/// workers asked for meanwhile are held and forked when it says `ready`.
 extension Master {
     /// How long a template may take to fork a worker before it is given up.
     static let warmTemplateReplyMillis = 5_000
@@ -79,6 +80,7 @@ extension Master {
             warmTemplateMain(pool: pool, socket: pair, output: output, logPipe: logPipe)
         }
         FileIO.close(pair.template)
+        try? epoll.add(pair.master, events: Epoll.input, data: Wakeup.warmTemplate(fd: pair.master).tag)
         adoptWorkerOutput(output, pid: childPID, pool: pool)
         adoptWorkerLog(logPipe, pid: childPID, pool: pool)
         warmTemplates.started(WarmTemplate.Record(pool: pool.name, pid: childPID, socket: pair.master))
@@ -89,8 +91,11 @@ extension Master {
     /// Asks the pool's template for a worker with these descriptors; the worker's pid.
     func forkFromWarmTemplate(_ pool: PoolRuntime, slot: Int, channel: Int32, output: WorkerOutputPipes?,
                               logPipe: (read: Int32, write: Int32)?) throws -> pid_t {
-        let (socket, failure) = readyWarmTemplate(pool)
-        guard let socket else { throw TemplateFailure(failure ?? "no warm template") }
+        // `spawn` held the request while the template warmed up (`holdUntilWarm`).
+        guard let record = warmTemplates.byPool[pool.name], record.warmUpNanos != nil else {
+            throw TemplateFailure("the warm template is not ready")
+        }
+        let socket = record.socket
         let request = WarmTemplate.Request(slot: Int32(slot), output: output != nil, log: logPipe != nil)
         var descriptors = [channel]
         if let output { descriptors += [output.stdout.write, output.stderr.write] }
@@ -140,6 +145,7 @@ extension Master {
     func giveUpWarmTemplate(_ pool: String) {
         guard let record = warmTemplates.retire(pool: pool) else { return }
         Processes.signal(record.pid, SIGKILL)
+        epoll.remove(record.socket)
         FileIO.close(record.socket)
         DescriptorRegistry.unregister(record.socket)
     }
@@ -152,9 +158,11 @@ extension Master {
         let (running, retired) = warmTemplates.takeAll()
         for record in running {
             Processes.signal(record.pid, SIGKILL)
+            epoll.remove(record.socket)
             FileIO.close(record.socket)
             DescriptorRegistry.unregister(record.socket)
         }
+        heldWarmSpawns = [:]
         for pid in running.map(\.pid) + retired {
             _ = Processes.waitFor(pid)
             drainWorkerOutput(pid: pid)
@@ -162,11 +170,12 @@ extension Master {
     }
 
     /// A reaped child that was a template: true when it was one (it is then no worker to
-    /// process control). A running template that died is replaced at once (its warm-up is
-    /// awaited when the next worker is asked for); the workers it forked go on.
+    /// process control). A running template that died is replaced at once (its warm-up runs
+    /// beside the loop, `warmTemplateReadable`); the workers it forked go on.
     func warmTemplateExited(_ pid: pid_t, status: ExitStatus) -> Bool {
         guard let exit = warmTemplates.exited(pid) else { return false }
         guard case .running(let record) = exit else { return true }
+        epoll.remove(record.socket)
         FileIO.close(record.socket)
         DescriptorRegistry.unregister(record.socket)
         let pool = poolsByName[record.pool]
@@ -176,5 +185,54 @@ extension Master {
         if remake, let pool, let failure = startWarmTemplate(pool) { log.error(failure) }
         writeState()
         return true
+    }
+
+    /// `spawn` for a pool with a template: true when the worker is held (the template is being
+    /// made or still warms up), to be forked when it is ready.
+    func holdUntilWarm(_ pool: PoolRuntime) -> Bool {
+        if warmTemplates.byPool[pool.name] == nil, let failure = startWarmTemplate(pool) { log.error(failure) }
+        guard warmTemplates.byPool[pool.name]?.warmUpNanos == nil else { return false }
+        let running = control.current(in: pool.name).count
+        heldWarmSpawns[pool.name] = WarmTemplate.heldSpawns(pending: heldWarmSpawns[pool.name] ?? 0, running: running,
+                                                            maxChildren: pool.settings.maxChildren)
+        return true
+    }
+
+    /// A template's socket is readable: its warm-up's outcome, or its end (the reaping then
+    /// replaces it). Replies to fork requests never get here: `forkFromWarmTemplate` reads them.
+    func warmTemplateReadable(_ fd: Int32) {
+        guard let record = warmTemplates.byPool.values.first(where: { $0.socket == fd }), record.warmUpNanos == nil else {
+            epoll.remove(fd)
+            return
+        }
+        guard let pool = poolsByName[record.pool] else { return }
+        switch readTemplateReply(fd, deadline: SystemClock.monotonicNanos() + 1_000_000_000) {
+        case .ready(let nanos)?:
+            warmTemplates.warmedUp(pool: pool.name, nanos: nanos)
+            log.notice("[pool \(pool.name)] warm template \(record.pid) ready: warmUp took \(nanos / 1_000_000) ms")
+            writeState()
+            let held = heldWarmSpawns.removeValue(forKey: pool.name) ?? 0
+            guard control.phase.isServing else { return }
+            let count = WarmTemplate.spawnsOnReady(pending: held, running: control.current(in: pool.name).count,
+                                                   maxChildren: pool.settings.maxChildren,
+                                                   ondemand: pool.settings.style == .ondemand)
+            for _ in 0..<count { spawn(pool) }
+            if pool.settings.style == .ondemand && SocketIO.waitReadable(pool.listenFD, timeoutMillis: 0) {
+                onPendingConnection(pool)
+            }
+        case .failed(let text)?:
+            log.error("[pool \(pool.name)] warmUp failed: \(text); held workers wait for the next attempt")
+            giveUpWarmTemplate(pool.name)
+        default:
+            epoll.remove(fd)
+        }
+    }
+
+    /// At the tick: a pool with held workers and no template (its warm-up failed) tries again.
+    func retryHeldWarmSpawns() {
+        for (name, held) in heldWarmSpawns where held > 0 && warmTemplates.byPool[name] == nil {
+            guard let pool = poolsByName[name], let failure = startWarmTemplate(pool) else { continue }
+            log.error(failure)
+        }
     }
 }

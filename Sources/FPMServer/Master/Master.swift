@@ -100,6 +100,8 @@ final class Master {
     var finishingExecPrograms = Set<pid_t>()
     /// pm.warm_template: each such pool's template process (`Master+WarmTemplate`).
     var warmTemplates = WarmTemplate.Registry()
+    /// Workers asked for while their pool's template warms up, by pool (`Master+WarmTemplate`).
+    var heldWarmSpawns: [String: Int] = [:]
 
     static let tickNanos = 1_000_000_000
     /// How often the readiness of a new generation is checked during a hand-over.
@@ -214,6 +216,7 @@ final class Master {
             var reports: [Int32] = []
             var hungUp: [Int32] = []
             var replies: [Int] = []
+            var templates: [Int32] = []
             do {
                 try epoll.wait(timeout: timeoutMillis) { event in
                     switch Wakeup(tag: event.data) {
@@ -224,6 +227,7 @@ final class Master {
                     case .workerReports(let fd): reports.append(fd)
                     case .keptConnection(let fd): hungUp.append(fd)
                     case .admissionReply(let id): replies.append(id)
+                    case .warmTemplate(let fd): templates.append(fd)
                     case .some(let status): statusEvents.append(status)
                     case nil: break
                     }
@@ -240,6 +244,7 @@ final class Master {
             for fd in hungUp { keptConnectionHungUp(fd) }
             // Reports before exits: a worker's connections are known before its end settles them.
             for fd in reports { readReports(fd) }
+            for fd in templates { warmTemplateReadable(fd) }
             for s in signals { queue.post(.signal(s, now: SystemClock.monotonicNanos())) }
             if let code = handle(nil) { return code }
             sendPendingExecQuits()
@@ -251,7 +256,7 @@ final class Master {
             let after = SystemClock.monotonicNanos()
             statusTick(now: after)
             if after >= nextTick {
-                if control.phase.isServing { maintenance(now: after) }
+                if control.phase.isServing { maintenance(now: after); retryHeldWarmSpawns() }
                 flushWaitingWorkerOutput(now: after)
                 nextTick = after + Master.tickNanos
             }

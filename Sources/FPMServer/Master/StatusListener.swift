@@ -244,7 +244,8 @@ extension Master {
                                       log: log, now: SystemClock.monotonicNanos())
             case .statusConnection(let id):
                 statusListener.service(id, epoll: epoll)
-            case .signal, .pendingConnection, .workerOutput, .preparationOutput, .workerReports, .keptConnection, .admissionReply:
+            case .signal, .pendingConnection, .workerOutput, .preparationOutput, .workerReports, .keptConnection, .admissionReply,
+                 .warmTemplate:
                 break
             }
         }

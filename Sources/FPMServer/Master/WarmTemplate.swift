@@ -94,6 +94,19 @@ package enum WarmTemplate {
         }
     }
 
+    /// A worker asked for while the pool's template still runs `warmUp` (after a replacement)
+    /// is held, not waited for, so the master's loop never stalls on app code: how many are
+    /// held after one more, never more than the pool may still run.
+    package static func heldSpawns(pending: Int, running: Int, maxChildren: Int) -> Int {
+        min(pending + 1, max(0, maxChildren - running))
+    }
+
+    /// When the template is ready: how many held workers to fork now. An ondemand pool forks
+    /// none from the count: its waiting connections decide, as for any pending connection.
+    package static func spawnsOnReady(pending: Int, running: Int, maxChildren: Int, ondemand: Bool) -> Int {
+        ondemand ? 0 : max(0, min(pending, maxChildren - running))
+    }
+
     /// One pool's template as the master tracks it.
     package struct Record: Equatable, Sendable {
         package var pool: String

@@ -66,6 +66,17 @@ import Testing
         #expect(registry.exited(100) == nil && registry.exited(200) == nil)
     }
 
+    @Test func workersAskedForDuringAWarmUpAreHeldWithinTheLimit() {
+        #expect(WarmTemplate.heldSpawns(pending: 0, running: 2, maxChildren: 4) == 1)
+        #expect(WarmTemplate.heldSpawns(pending: 1, running: 2, maxChildren: 4) == 2)
+        // An ondemand listener that keeps waking the master cannot pile up more than the room.
+        #expect(WarmTemplate.heldSpawns(pending: 2, running: 2, maxChildren: 4) == 2)
+        #expect(WarmTemplate.heldSpawns(pending: 0, running: 4, maxChildren: 4) == 0)
+        #expect(WarmTemplate.spawnsOnReady(pending: 2, running: 2, maxChildren: 4, ondemand: false) == 2)
+        #expect(WarmTemplate.spawnsOnReady(pending: 3, running: 3, maxChildren: 4, ondemand: false) == 1)
+        #expect(WarmTemplate.spawnsOnReady(pending: 2, running: 0, maxChildren: 4, ondemand: true) == 0)
+    }
+
     @Test func aDeadRunningTemplateIsRemadeOnlyWhileServingAndWanted() {
         let running = WarmTemplate.Exit.running(.init(pool: "www", pid: 1, socket: 3))
         #expect(WarmTemplate.Registry.remake(after: running, serving: true, poolWantsTemplate: true))
