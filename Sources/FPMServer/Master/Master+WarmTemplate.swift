@@ -53,7 +53,8 @@ extension Master {
         }
     }
 
-    /// Forks the pool's template (its warm-up is awaited by `readyWarmTemplate`); nil, or why not.
+    /// Forks the pool's template (its warm-up is awaited by `readyWarmTemplate` at start, else
+    /// watched from the loop by `warmTemplateReadable`); nil, or why not.
     func startWarmTemplate(_ pool: PoolRuntime) -> String? {
         let pair: (master: Int32, template: Int32)
         do {
