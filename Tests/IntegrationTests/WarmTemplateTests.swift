@@ -126,6 +126,19 @@ import Testing
         #expect(TestSupport.waitUntil { server.workers.count == 3 })
     }
 
+    @Test func aTemplateForkedWorkersOutputAndLogReachTheMaster() throws {
+        let server = try FPMServer(pools: Self.pool(children: 1, extra: "catch_workers_output = yes"))
+        defer { server.stop() }
+        #expect(TestSupport.waitUntil { setUpPIDs(server).count == 1 })
+        let worker = try #require(setUpPIDs(server).first)
+        #expect(try server.request("/say?text=warm-out&to=stdout").status == 200)
+        #expect(try server.request("/say?text=warm-err&to=stderr").status == 200)
+        #expect(try server.request("/throw").status == 500)
+        #expect(server.waitForLog("child \(worker) said into stdout: \"warm-out\""), "\(server.log)")
+        #expect(server.waitForLog("child \(worker) said into stderr: \"warm-err\""), "\(server.log)")
+        #expect(server.waitForLog("boom from the test app"), "\(server.log)")
+    }
+
     @Test func aWarmUpThatThrowsRefusesTheStartNamingThePool() throws {
         let server = try FPMServer(pools: Self.pool(extra: "env[TESTAPP_WARM_FAIL] = no table"), start: false)
         defer { server.stop() }

@@ -77,6 +77,20 @@ import Testing
         #expect(WarmTemplate.spawnsOnReady(pending: 2, running: 0, maxChildren: 4, ondemand: true) == 0)
     }
 
+    @Test(arguments: [Int32(0), 17, 65_535, Int32.max])
+    func aTemplatesWakeupTagRoundTrips(_ fd: Int32) {
+        guard case .warmTemplate(let back)? = Master.Wakeup(tag: Master.Wakeup.warmTemplate(fd: fd).tag) else {
+            Issue.record("not a warm template's wakeup")
+            return
+        }
+        #expect(back == fd)
+        // The kinds below it keep their own.
+        guard case .admissionReply(7)? = Master.Wakeup(tag: Master.Wakeup.admissionReply(7).tag) else {
+            Issue.record("admission reply tag changed")
+            return
+        }
+    }
+
     @Test func aDeadRunningTemplateIsRemadeOnlyWhileServingAndWanted() {
         let running = WarmTemplate.Exit.running(.init(pool: "www", pid: 1, socket: 3))
         #expect(WarmTemplate.Registry.remake(after: running, serving: true, poolWantsTemplate: true))
