@@ -139,6 +139,25 @@ import Testing
         #expect(server.waitForLog("boom from the test app"), "\(server.log)")
     }
 
+    @Test func aTemplateThatDoesNotAnswerIsReplacedAndTheWorkerForkedFromTheNewOne() throws {
+        let server = try FPMServer(pools: Self.pool(children: 2))
+        defer { server.stop() }
+        #expect(TestSupport.waitUntil { setUpPIDs(server).count == 2 })
+        let template = try #require(templates(server).first)
+        let victim = try #require(setUpPIDs(server).first)
+        // Stopped, the template takes the request but never answers (as one that died with its
+        // exit not yet reaped): after the reply deadline the master makes a new one.
+        kill(template, SIGSTOP)
+        kill(victim, SIGKILL)
+        #expect(TestSupport.waitUntil(timeout: 15) { setUpPIDs(server).count == 3 })
+        #expect(server.log.contains("the warm template \(template) did not answer; a new one is made"), "\(server.log)")
+        #expect(TestSupport.waitUntil { TestSupport.isZombieOrGone(template) })
+        let replacement = try #require(setUpPIDs(server).last)
+        #expect(Self.parent(of: replacement) == server.pid)
+        #expect(templates(server).count == 2)
+        #expect(try server.request("/pid").status == 200)
+    }
+
     @Test func aWarmUpThatThrowsRefusesTheStartNamingThePool() throws {
         let server = try FPMServer(pools: Self.pool(extra: "env[TESTAPP_WARM_FAIL] = no table"), start: false)
         defer { server.stop() }

@@ -21,7 +21,8 @@ extension Master {
         case keptConnection(fd: Int32)
         /// A connection the master answers 503 is readable or writable (`Master+Admission`).
         case admissionReply(Int)
-        /// A pool's warm template said something (`ready`, `failed`) or ended.
+        /// A pool's warm template said something (`ready`, `failed`) or ended. Its tag is
+        /// 1 << 47: 1 << 45 and 1 << 46 are taken on main (admissionKept, jobBacklog).
         case warmTemplate(fd: Int32)
 
         static let workerOutputBase: UInt64 = 1 << 32
@@ -37,12 +38,12 @@ extension Master {
             case .workerReports(let fd): return 1 << 42 + UInt64(UInt32(bitPattern: fd))
             case .keptConnection(let fd): return 1 << 43 + UInt64(UInt32(bitPattern: fd))
             case .admissionReply(let id): return 1 << 44 + UInt64(id)
-            case .warmTemplate(let fd): return 1 << 45 + UInt64(UInt32(bitPattern: fd))
+            case .warmTemplate(let fd): return 1 << 47 + UInt64(UInt32(bitPattern: fd))
             }
         }
 
         init?(tag: UInt64) {
-            if tag >= 1 << 45 { self = .warmTemplate(fd: Int32(bitPattern: UInt32(truncatingIfNeeded: tag))); return }
+            if tag >= 1 << 47 { self = .warmTemplate(fd: Int32(bitPattern: UInt32(truncatingIfNeeded: tag))); return }
             if tag >= 1 << 44 { self = .admissionReply(Int(tag - 1 << 44)); return }
             if tag >= 1 << 43 { self = .keptConnection(fd: Int32(bitPattern: UInt32(truncatingIfNeeded: tag))); return }
             if tag >= 1 << 42 { self = .workerReports(fd: Int32(bitPattern: UInt32(truncatingIfNeeded: tag))); return }

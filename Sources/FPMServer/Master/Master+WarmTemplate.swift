@@ -111,8 +111,14 @@ extension Master {
         case .error(let text)?:
             throw TemplateFailure("warm template: \(text)")
         default:
+            // Ended (its exit not reaped yet) or stuck: a new one is made, and this worker is
+            // held for it rather than lost.
             giveUpWarmTemplate(pool.name)
-            throw TemplateFailure("the warm template did not answer; a new one is made")
+            if let failure = startWarmTemplate(pool) { throw TemplateFailure("the warm template \(record.pid) did not answer; \(failure)") }
+            heldWarmSpawns[pool.name] = WarmTemplate.heldSpawns(pending: heldWarmSpawns[pool.name] ?? 0,
+                                                                running: control.current(in: pool.name).count,
+                                                                maxChildren: pool.settings.maxChildren)
+            throw TemplateFailure("the warm template \(record.pid) did not answer; a new one is made, the worker is forked from it")
         }
     }
 
