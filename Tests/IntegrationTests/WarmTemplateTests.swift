@@ -158,6 +158,28 @@ import Testing
         #expect(try server.request("/pid").status == 200)
     }
 
+    @Test func aReplacementWhoseWarmUpFailsIsRetriedWhileTheWorkersGoOn() throws {
+        let server = try FPMServer(pools: Self.pool(children: 2, extra: "env[TESTAPP_WARM_FAIL_IF] = {{DIR}}/fail-warm-up"))
+        defer { server.stop() }
+        #expect(TestSupport.waitUntil { setUpPIDs(server).count == 2 })
+        let flag = server.dir + "/fail-warm-up"
+        TestSupport.write(flag, "")
+        let template = try #require(templates(server).first)
+        kill(template, SIGKILL)
+        #expect(server.waitForLog("[pool www] warmUp failed: test warm-up failed: \(flag) exists"), "\(server.log)")
+        // A worker that dies meanwhile is held; the other one serves.
+        let victim = try #require(setUpPIDs(server).first)
+        kill(victim, SIGKILL)
+        #expect(server.waitForLog("child \(victim) exited on signal 9"))
+        #expect(try server.request("/pid").status == 200)
+        #expect(setUpPIDs(server).count == 2)
+        // Fixed: the tick tries again, the held worker is forked from the new template.
+        try FileManager.default.removeItem(atPath: flag)
+        #expect(TestSupport.waitUntil(timeout: 10) { setUpPIDs(server).count == 3 })
+        let replacement = try #require(setUpPIDs(server).last)
+        #expect(Self.parent(of: replacement) == server.pid)
+    }
+
     @Test func aWarmUpThatThrowsRefusesTheStartNamingThePool() throws {
         let server = try FPMServer(pools: Self.pool(extra: "env[TESTAPP_WARM_FAIL] = no table"), start: false)
         defer { server.stop() }

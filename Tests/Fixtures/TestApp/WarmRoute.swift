@@ -4,7 +4,8 @@ import FPMSystem
 /// pm.warm_template in the test app: `warmUp` builds a table of env[TESTAPP_WARM_MB] MiB (a
 /// ``WarmTable``, or with env[TESTAPP_WARM_OBJECTS] the same bytes as one class instance per
 /// 4 KiB page, the layout reference counting dirties), appends "warm PID" to env[TESTAPP_EVENTS]
-/// and throws while env[TESTAPP_WARM_FAIL] is set (it first sleeps env[TESTAPP_WARM_SLEEP_MS]). Without the template (no warmUp ran) setUp
+/// and throws while env[TESTAPP_WARM_FAIL] is set (it first sleeps env[TESTAPP_WARM_SLEEP_MS]), or while
+/// the file env[TESTAPP_WARM_FAIL_IF] names exists. Without the template (no warmUp ran) setUp
 /// builds the same table in each worker, as an app without the directive would. `/warm` reads one byte of every page of the
 /// table and answers the sum (`?hold=MS`: then stays busy that long), the worker's pid and its parent's.
 final class WarmState {
@@ -22,6 +23,9 @@ final class WarmState {
         let env = Dictionary(pool.environment, uniquingKeysWith: { $1 })
         if let path = env["TESTAPP_EVENTS"] { append("warm \(Processes.pid)\n", path) }
         if let ms = env["TESTAPP_WARM_SLEEP_MS"].flatMap({ Int($0) }) { slowRouteSleep(milliseconds: ms) }
+        if let flag = env["TESTAPP_WARM_FAIL_IF"], (try? FileSystem.status(flag)) != nil {
+            throw WarmFailed(description: "test warm-up failed: \(flag) exists")
+        }
         if let reason = env["TESTAPP_WARM_FAIL"] { throw WarmFailed(description: "test warm-up failed: \(reason)") }
         guard let megabytes = env["TESTAPP_WARM_MB"].flatMap({ Int($0) }), megabytes > 0 else { return }
         let count = megabytes << 20
