@@ -77,6 +77,7 @@ fuzz: fuzz-fastcgi fuzz-config fuzz-gearman
 bench:
 	bench/run.sh
 	$(MAKE) --no-print-directory bench-router
+	$(MAKE) --no-print-directory bench-warm
 
 clean:
 	rm -rf .build fuzz/bin

@@ -22,6 +22,14 @@ bench-pools:
 	swift build -c release --scratch-path .build-bench --product fpm
 	FPM="$$(swift build -c release --scratch-path .build-bench --show-bin-path)/fpm" bench/many-pools.sh $${POOLS:-5000} $${ROUNDS:-1}
 
+# `make bench-warm`: pm.warm_template's scenario (bench/warm-template.py): a 64 MiB table built
+# in warmUp, 8 workers' PSS with the template and without, an ondemand pool's first request.
+# Also part of `make bench`. WARM_MB, WARM_WORKERS, WARM_ROUNDS.
+.PHONY: bench-warm
+bench-warm:
+	swift build -c release --scratch-path .build-bench --product fpm-testapp
+	bench/warm-template.py "$$(swift build -c release --scratch-path .build-bench --show-bin-path)"
+
 # `make bench-router`: route lookups per second with 200 routes, the router's tree against the
 # linear scan it replaced (bench/router; ROUTER_BENCH_LOOKUPS=N per round). Also part of `make bench`.
 .PHONY: bench-router

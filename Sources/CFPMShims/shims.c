@@ -16,6 +16,7 @@ int cfpm_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
 int cfpm_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags) { return accept4(fd, addr, len, flags); }
 int cfpm_signalfd(int fd, const sigset_t *mask, int flags) { return signalfd(fd, mask, flags); }
 int cfpm_prctl_set_pdeathsig(int sig) { return prctl(PR_SET_PDEATHSIG, (unsigned long)sig, 0, 0, 0); }
+int cfpm_prctl_set_child_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1UL, 0, 0, 0); }
 int cfpm_prctl_set_dumpable(int on) { return prctl(PR_SET_DUMPABLE, (unsigned long)on, 0, 0, 0); }
 int cfpm_prctl_set_name(const char *name) { return prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0); }
 int cfpm_clearenv(void) { return clearenv(); }

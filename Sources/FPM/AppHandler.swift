@@ -26,6 +26,10 @@ package struct AppHandler: RequestHandler {
 
     package func tearDown() { app.tearDown() }
 
+    package func warmUp(_ pool: PoolContext) throws {
+        try app.warmUp(PoolInfo(name: pool.name, environment: pool.environment, configuration: pool.configuration))
+    }
+
     package var preparesPool: Bool { (app as? any PoolPreparing)?.preparesPool ?? false }
 
     package func preparePool(_ pool: PoolContext) throws {

@@ -9,6 +9,10 @@ package struct AppJobHandler: JobRunner {
 
     package func setUp(_ worker: WorkerContext) throws { try app.setUp(WorkerInfo(worker)) }
 
+    package func warmUp(_ pool: PoolContext) throws {
+        try app.warmUp(PoolInfo(name: pool.name, environment: pool.environment, configuration: pool.configuration))
+    }
+
     /// Never called: `Launcher.checkHandlers` refuses a FastCGI pool that names a job handler.
     package func handle(_ request: ServerRequest, _ response: ServerResponse) throws {
         throw JobHandlerServesNoRequests()

@@ -11,6 +11,20 @@ public protocol Handler {
     /// Once per worker, after fork and privilege drop, before the first request. A thrown error
     /// makes the worker exit (the master logs it and respawns with back-off).
     func setUp(_ worker: WorkerInfo) throws
+    /// Once per pool generation, before any worker exists, when the pool has
+    /// `pm.warm_template = yes`: in the pool's template process (as the pool's user, with its
+    /// `env[...]`), which then forks the workers, so what this builds is shared copy-on-write by
+    /// all of them (each worker then runs `setUp`). Without the directive it never runs. A
+    /// thrown error names the pool: the master refuses to start (a reload keeps the running
+    /// generation).
+    ///
+    /// Build what stays shared: Swift's reference counting writes into every object it
+    /// retains, so a page holding class instances that requests touch is copied into each
+    /// worker on first touch. Keep the shared data in contiguous storage with no references
+    /// inside — one `[UInt8]`/`[Int32]`, or an `UnsafeMutableRawBufferPointer` allocated here
+    /// and never freed — and read it through the buffer (`withUnsafeBufferPointer`), not as a
+    /// graph of objects. See ``WarmTable``.
+    func warmUp(_ pool: PoolInfo) throws
     /// One request. A thrown ``HTTPError`` is answered with its status; any other error
     /// becomes a 500 (when nothing was sent yet) and a line in the error log.
     func handle(_ request: Request, _ response: Response) throws
@@ -21,6 +35,8 @@ public protocol Handler {
 extension Handler {
     /// Nothing to set up by default.
     public func setUp(_ worker: WorkerInfo) throws {}
+    /// Nothing to warm up by default.
+    public func warmUp(_ pool: PoolInfo) throws {}
     /// Nothing to tear down by default.
     public func tearDown() {}
 }

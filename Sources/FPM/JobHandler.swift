@@ -15,6 +15,11 @@ public protocol JobHandler {
     /// One job; the bytes returned are its result (WORK_COMPLETE). Throw ``JobFailed`` to fail
     /// it without a text (WORK_FAIL); any other error fails it with the error's description
     /// (WORK_EXCEPTION), is logged, and the worker goes on with the next job.
+    /// Once per pool generation, in the pool's warm template (`pm.warm_template = yes`), before
+    /// any worker is forked from it: what it builds is shared copy-on-write by every worker.
+    /// Build contiguous storage, not graphs of objects (see ``Handler/warmUp(_:)`` and
+    /// ``WarmTable``). Without the directive it is not called.
+    func warmUp(_ pool: PoolInfo) throws
     func run(_ job: Job) throws -> [UInt8]
     /// When the worker exits gracefully (max_requests, idle, reload, stop).
     func tearDown()
@@ -23,6 +28,8 @@ public protocol JobHandler {
 extension JobHandler {
     /// Nothing to set up by default.
     public func setUp(_ worker: WorkerInfo) throws {}
+    /// Nothing to warm up by default.
+    public func warmUp(_ pool: PoolInfo) throws {}
     /// Nothing to tear down by default.
     public func tearDown() {}
 }

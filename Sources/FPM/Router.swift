@@ -52,6 +52,7 @@ public final class Router: Handler, PoolPreparing {
     var setUps: [(WorkerInfo) throws -> Void] = []
     var tearDowns: [() -> Void] = []
     var preparations: [(PoolInfo) throws -> Void] = []
+    var warmUps: [(PoolInfo) throws -> Void] = []
 
     /// An empty router: every request is a 404 until routes are added.
     public init() {}
@@ -113,12 +114,20 @@ public final class Router: Handler, PoolPreparing {
     /// Adds work for the pool's once-per-generation preparation (see ``PoolPreparing``): a
     /// schema migration, before any worker's `setUp`.
     public func onPrepare(_ body: @escaping (PoolInfo) throws -> Void) { preparations.append(body) }
+    /// Adds work for ``Handler/warmUp(_:)``: once per pool generation in the pool's warm
+    /// template (`pm.warm_template = yes`), shared copy-on-write by the workers it forks.
+    public func onWarmUp(_ body: @escaping (PoolInfo) throws -> Void) { warmUps.append(body) }
 
     // MARK: Handler
 
     /// Runs the `onSetUp` closures, in order.
     public func setUp(_ worker: WorkerInfo) throws {
         for body in setUps { try body(worker) }
+    }
+
+    /// Runs the `onWarmUp` closures, in order; the first error stops them.
+    public func warmUp(_ pool: PoolInfo) throws {
+        for body in warmUps { try body(pool) }
     }
 
     /// Runs the `onTearDown` closures, in order.

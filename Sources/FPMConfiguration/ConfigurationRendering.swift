@@ -68,6 +68,7 @@ extension FPMConfiguration {
         out.line("pm.max_requests_jitter", String(pool.maxRequestsJitter))
         out.line("pm.max_memory", ValueParsing.renderBytes(pool.maxMemory))
         out.line("pm.max_queue_wait", ValueParsing.renderMilliseconds(pool.maxQueueWait))
+        out.line("pm.warm_template", yesNo(pool.warmTemplate))
         out.optional("pm.status_path", pool.statusPath.map(string))
         out.optional("pm.status_listen", pool.statusListen.map { string($0.description) })
         out.optional("ping.path", pool.pingPath.map(string))

@@ -163,6 +163,10 @@ struct ConfigurationValidation {
             error("pm.max_queue_wait", ValueParsing.renderMilliseconds(pool.maxQueueWait),
                   "needs a Swift handler pool: an exec program accepts connections itself")
         }
+        if pool.warmTemplate && pool.exec != nil {
+            // Only a Swift worker can be forked from a process that ran the app's warmUp.
+            error("pm.warm_template", "yes", "needs a Swift handler pool: an exec program is its own process image")
+        }
         if pool.maxRequestsJitter > 0 && pool.maxRequests == 0 {
             warning("pm.max_requests_jitter", String(pool.maxRequestsJitter), "has no effect while pm.max_requests is 0")
         }

@@ -4,7 +4,8 @@ import Gearman
 #endif
 
 /// The directive table: every `[global]` and pool directive php-fpm 8.2 knows, plus swift-fpm's own
-/// (`handler`, `exec`, `gearman.servers`, `gearman.functions`, `pm.max_requests_jitter`, `pm.max_memory`, `pm.max_queue_wait`, `cgi.rlimit_as`, `cgi.rlimit_cpu`),
+/// (`handler`, `exec`, `gearman.servers`, `gearman.functions`, `pm.max_requests_jitter`, `pm.max_memory`, `pm.max_queue_wait`,
+/// `pm.warm_template`, `cgi.rlimit_as`, `cgi.rlimit_cpu`),
 /// each read into its typed field.
 ///
 /// Accepted but not acted on by swift-fpm (a warning is given when set away from the default):
@@ -34,7 +35,7 @@ enum Directives {
         "listen.acl_users", "listen.acl_groups", "listen.allowed_clients", "listen.setfib", "process.priority",
         "process.dumpable", "pm", "pm.max_children", "pm.start_servers", "pm.min_spare_servers",
         "pm.max_spare_servers", "pm.max_spawn_rate", "pm.process_idle_timeout", "pm.max_requests",
-        "pm.max_requests_jitter", "pm.max_memory", "pm.max_queue_wait", "pm.status_path", "pm.status_listen", "ping.path", "ping.response", "access.log",
+        "pm.max_requests_jitter", "pm.max_memory", "pm.max_queue_wait", "pm.warm_template", "pm.status_path", "pm.status_listen", "ping.path", "ping.response", "access.log",
         "access.format", "access.suppress_path", "slowlog", "request_slowlog_timeout", "request_slowlog_trace_depth",
         "request_terminate_timeout", "request_terminate_timeout_track_finished", "request_read_timeout", "request_write_timeout", "rlimit_files", "rlimit_core",
         "cgi.rlimit_as", "cgi.rlimit_cpu",
@@ -141,6 +142,7 @@ enum Directives {
         case "pm.max_requests_jitter": pool.maxRequestsJitter = try ValueParsing.nonNegativeInteger(value)
         case "pm.max_memory": pool.maxMemory = try ValueParsing.bytes(value)
         case "pm.max_queue_wait": pool.maxQueueWait = try ValueParsing.milliseconds(value)
+        case "pm.warm_template": pool.warmTemplate = try ValueParsing.bool(value)
         case "pm.status_path": pool.statusPath = try nonEmpty(value)
         case "pm.status_listen": pool.statusListen = try listen(value)
         case "ping.path": pool.pingPath = try nonEmpty(value)

@@ -52,6 +52,9 @@ public struct PoolConfiguration: Sendable, Equatable {
     /// `pm.max_queue_wait` (swift-fpm), milliseconds; 0 = off. A connection that waited this
     /// long without a worker is answered 503 with Retry-After by the master (`AdmissionQueue`).
     public var maxQueueWait: Int = 0
+    /// `pm.warm_template` (swift-fpm): workers are forked from a per-pool process that ran the
+    /// handler's `warmUp` once, so what it built is shared copy-on-write (`WarmTemplate`).
+    public var warmTemplate: Bool = false
     public var statusPath: String? = nil
     public var statusListen: ListenAddress? = nil
     public var pingPath: String? = nil

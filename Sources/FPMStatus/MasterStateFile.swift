@@ -30,6 +30,9 @@ package struct MasterStateFile: Sendable, Equatable {
     /// Pools whose workers exit at start, each with its last worker's end ("exited with code
     /// 1 after 0.004 seconds from start"): respawns back off, and readiness says why.
     package var failing: [String: String]
+    /// pm.warm_template: each such pool's template as `fpmctl status` shows it ("pid 1234,
+    /// warmUp 37 ms", or "pid 1234, warming up").
+    package var templates: [String: String] = [:]
 
     package init(pid: Int32, generation: Int, phase: Phase, config: String, pools: [String], reloadFailures: Int,
                  lastReloadError: String, reopens: Int = 0, lastReopenError: String = "", preparing: String = "",
@@ -70,7 +73,8 @@ package struct MasterStateFile: Sendable, Equatable {
         last_reopen_error=\(flat(lastReopenError))
         preparing=\(flat(preparing))
         draining=\(draining == true ? 1 : 0)
-        \(failing.keys.sorted().map { "failing.\($0)=\(flat(failing[$0]!))\n" }.joined())
+        \(failing.keys.sorted().map { "failing.\($0)=\(flat(failing[$0]!))\n" }.joined())\
+        \(templates.keys.sorted().map { "warm_template.\($0)=\(flat(templates[$0]!))\n" }.joined())
         """
     }
 
@@ -82,7 +86,7 @@ package struct MasterStateFile: Sendable, Equatable {
         }
         guard let pid = values["pid"].flatMap({ Int32($0) }), let generation = values["generation"].flatMap({ Int($0) }),
               let phase = values["state"].flatMap({ Phase(rawValue: $0) }) else { return nil }
-        return MasterStateFile(pid: pid, generation: generation, phase: phase, config: values["config"] ?? "",
+        var state = MasterStateFile(pid: pid, generation: generation, phase: phase, config: values["config"] ?? "",
                                pools: (values["pools"] ?? "").split(separator: ",").map(String.init),
                                reloadFailures: values["reload_failures"].flatMap { Int($0) } ?? 0,
                                lastReloadError: values["last_reload_error"] ?? "",
@@ -93,6 +97,10 @@ package struct MasterStateFile: Sendable, Equatable {
                                failing: Dictionary(uniqueKeysWithValues: values.compactMap { key, value in
                                    key.hasPrefix("failing.") ? (String(key.dropFirst("failing.".count)), value) : nil
                                }))
+        state.templates = Dictionary(uniqueKeysWithValues: values.compactMap { key, value in
+            key.hasPrefix("warm_template.") ? (String(key.dropFirst("warm_template.".count)), value) : nil
+        })
+        return state
     }
 
     /// Written as a new file and renamed into place, readable by the master's user and `group`.

@@ -40,3 +40,25 @@ extension Processes {
         return limit.rlim_cur == rlim_t.max ? Int.max : Int(clamping: limit.rlim_cur)
     }
 }
+
+extension Processes {
+    /// Makes this process the reaper of its orphaned descendants: a process whose parent exits
+    /// is re-parented here instead of to init, so this process gets its SIGCHLD and reaps it.
+    /// Preserved across `exec` (the master's reload), not inherited by children.
+    /// The corresponding C function is `prctl(PR_SET_CHILD_SUBREAPER)`.
+    package static func becomeChildSubreaper() throws(SystemError) {
+        _ = try retrying("prctl(PR_SET_CHILD_SUBREAPER)") { cfpm_prctl_set_child_subreaper() }
+    }
+
+    /// `waitpid(pid, 0)`: waits for one given child to end; nil when it is not a child.
+    /// The corresponding C function is `waitpid`.
+    package static func waitFor(_ pid: pid_t) -> ExitStatus? {
+        var status: Int32 = 0
+        while true {
+            let result = Glibc.waitpid(pid, &status, 0)
+            if result == pid { return ExitStatus(raw: status) }
+            if result == -1 && errno == EINTR { continue }
+            return nil
+        }
+    }
+}

@@ -20,7 +20,8 @@ struct StatusCommand: ParsableCommand {
         defer { boards.forEach { $0.memory.unmap() } }
         var printed = 0
         // The text page is for people: say first when readiness is off (a drain or a stop).
-        if fmt == .text, let state = MasterStateFile.read(pid: pid),
+        let state = MasterStateFile.read(pid: pid)
+        if fmt == .text, let state,
            state.draining == true || state.phase == .finishing || state.phase == .terminating {
             try? FileIO.writeAll(1, "master:               \(state.phaseDescription) (readiness off: /ready answers 503)\n\n")
         }
@@ -30,6 +31,10 @@ struct StatusCommand: ParsableCommand {
             let page = StatusPage.render(pool: status, processes: processes, format: fmt, full: full)
             if fmt == .text && printed > 0 { try? FileIO.writeAll(1, "\n") }
             try? FileIO.writeAll(1, page.body)
+            // pm.warm_template: the process the pool's workers are forked from.
+            if fmt == .text, let template = state?.templates[board.poolName] {
+                try? FileIO.writeAll(1, "warm template:        \(template)\n")
+            }
             printed += 1
         }
         if printed == 0 { throw ControlError("no pool named \(pool ?? "")") }

@@ -37,6 +37,29 @@ import Glibc
     }
 }
 
+/// A job pool with a warm template: its workers are forked by the template, run the job loop,
+/// and are the master's children.
+@Suite(.serialized) struct JobPoolWarmTemplateTests {
+    @Test func aJobPoolsWorkersForkedByItsWarmTemplateRunJobs() throws {
+        let gearmand = try JobServer()
+        let fpm = try FPMServer(name: "jobs-warm", pools: JobPools.pool(gearmand, extra: "pm.warm_template = yes", children: 2))
+        defer { fpm.stop() }
+        #expect(TestSupport.waitUntil(timeout: 10) { (gearmand.status("record")?.workers ?? 0) == 2 }, "\(fpm.log)")
+        let client = try GearmanClient(server: gearmand.address, timeout: 10)
+        defer { client.close() }
+        #expect(try client.submit(function: "record", payload: Array("warm".utf8), unique: "w1").outcome == .complete(Array("warm".utf8)))
+        #expect(JobPools.done(fpm) == ["w1"])
+        // The worker that ran it is the master's child, not the template's.
+        let line = TestSupport.read(fpm.dir + "/done.txt").split(separator: "\n").first.map(String.init) ?? ""
+        let workerPID = Int32(line.split(separator: " ").last ?? "") ?? 0
+        let status = TestSupport.read("/proc/\(workerPID)/status")
+        let ppid = status.split(separator: "\n").first { $0.hasPrefix("PPid:") }.map { $0.dropFirst(5).trimmingCharacters(in: .whitespaces) }
+        #expect(ppid == String(fpm.child.pid), "\(status)")
+        let ctl = try fpm.fpmctl(["status"])
+        #expect(ctl.stdout.contains("warm template:") && fpm.log.contains("[pool jobs] warm template"), "\(ctl.stdout)\n\(fpm.log)")
+    }
+}
+
 /// dynamic and ondemand job pools scale on gearmand's backlog, read by the master without
 /// blocking its loop.
 @Suite(.serialized) struct JobPoolScalingTests {

@@ -20,6 +20,7 @@ int cfpm_pipe2(int fds[2], int flags);
 int cfpm_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 int cfpm_signalfd(int fd, const sigset_t *mask, int flags);
 int cfpm_prctl_set_pdeathsig(int sig);
+int cfpm_prctl_set_child_subreaper(void);
 int cfpm_prctl_set_dumpable(int on);
 int cfpm_prctl_set_name(const char *name);
 int cfpm_clearenv(void);

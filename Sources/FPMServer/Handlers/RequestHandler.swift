@@ -22,6 +22,9 @@ package protocol RequestHandler {
     var preparesPool: Bool { get }
     /// That work, in a process of its own started by the master (never in the master).
     func preparePool(_ pool: PoolContext) throws
+    /// Under `pm.warm_template`: once per pool generation, in the pool's template process,
+    /// before it forks the workers, which share what it built copy-on-write.
+    func warmUp(_ pool: PoolContext) throws
 }
 
 extension RequestHandler {
@@ -29,6 +32,7 @@ extension RequestHandler {
     package func tearDown() {}
     package var preparesPool: Bool { false }
     package func preparePool(_ pool: PoolContext) throws {}
+    package func warmUp(_ pool: PoolContext) throws {}
 }
 
 /// What a handler may want to know about the worker it runs in.

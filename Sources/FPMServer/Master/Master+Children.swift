@@ -17,6 +17,7 @@ extension Master {
             log.warning("The maximum number of processes has been reached. Please review your configuration and consider raising 'process.max'")
             return nil
         }
+        if pool.config.warmTemplate && holdUntilWarm(pool) { return nil }
         guard let slotIndex = pool.claimSlot() else { return nil }
         let slot = pool.scoreboard.slot(slotIndex)
         slot.claim(pid: -1, generation: generation)
@@ -39,7 +40,12 @@ extension Master {
         let logPipe = prepareWorkerLog(pool)
         let childPID: pid_t
         do {
-            childPID = try Processes.fork()
+            // pm.warm_template: the pool's template forks it (`Master+WarmTemplate`).
+            if pool.config.warmTemplate, let channel {
+                childPID = try forkFromWarmTemplate(pool, slot: slotIndex, channel: channel.worker, output: output, logPipe: logPipe)
+            } else {
+                childPID = try Processes.fork()
+            }
         } catch {
             log.error("[pool \(pool.name)] fork failed: \(error)")
             slot.release()
@@ -100,6 +106,14 @@ extension Master {
         if let argv = pool.execArguments {
             execWorker(pool: pool, argv: argv, slot: slotIndex, counter: counter)
         }
+        // Swift workers always have a channel; only exec pools (handled above) have none.
+        serve(pool: pool, slotIndex: slotIndex, control: channel!.worker, environment: env)
+    }
+
+    /// The last part of a Swift worker's start, shared with one forked by a warm template:
+    /// the handler's `setUp`, then the worker's loop until it exits.
+    func serve(pool: PoolRuntime, slotIndex: Int, control: Int32, environment env: [(String, String)]) -> Never {
+        let config = pool.config
         let limit = ProcessManagerPolicy.requestLimit(maxRequests: config.maxRequests, jitter: config.maxRequestsJitter,
                                                       random: Int(Processes.pid) &* 2_654_435_761)
         do {
@@ -111,13 +125,12 @@ extension Master {
         }
         let code: Int32
         do {
-            // Swift workers always have a channel; only exec pools (handled above) have none.
             if pool.isJobPool, let runner = pool.handler as? any JobRunner {
-                let worker = try JobWorker(pool: pool, runner: runner, slotIndex: slotIndex, control: channel!.worker, log: log,
+                let worker = try JobWorker(pool: pool, runner: runner, slotIndex: slotIndex, control: control, log: log,
                                            requestLimit: limit)
                 code = worker.run()
             } else {
-                let worker = try Worker(pool: pool, slotIndex: slotIndex, control: channel!.worker, log: log, requestLimit: limit)
+                let worker = try Worker(pool: pool, slotIndex: slotIndex, control: control, log: log, requestLimit: limit)
                 code = worker.run()
             }
         } catch {

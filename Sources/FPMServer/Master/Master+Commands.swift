@@ -66,6 +66,7 @@ extension Master {
         var exits: [ProcessControl.Event] = []
         while let (pid, status) = Processes.reapAny() {
             drainWorkerOutput(pid: pid)
+            if warmTemplateExited(pid, status: status) { continue }
             keptConnectionsOfEndedWorker(pid)
             if status.isCrash { logCrashedRequest(pid: pid) }
             // An exec job pool's program that ended on its own is started again: counted.

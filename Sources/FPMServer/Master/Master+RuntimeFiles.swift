@@ -15,12 +15,15 @@ extension Master {
     /// The state file `fpmctl` reads: generation, phase and the outcome of the last reload; and
     /// on each scoreboard, whether the master asks for work (what ping and `fpmctl health` tell).
     func writeState() {
-        let state = MasterStateFile(pid: pid, generation: generation, phase: MasterStateFile.Phase(control.phase),
+        var state = MasterStateFile(pid: pid, generation: generation, phase: MasterStateFile.Phase(control.phase),
                                     config: configuration.path ?? "(embedded)", pools: pools.map(\.name),
                                     reloadFailures: control.reload.failures, lastReloadError: control.reload.lastError,
                                     reopens: reopens, lastReopenError: lastReopenError,
                                     preparing: control.preparation?.pool ?? "", draining: control.draining,
                                     failing: control.backoff.pools.mapValues(\.lastExit))
+        state.templates = warmTemplates.byPool.mapValues { record in
+            "pid \(record.pid), " + (record.warmUpNanos.map { "warmUp \($0 / 1_000_000) ms" } ?? "warming up")
+        }
         try? state.write(directory: runtimeDirectory, group: runtimeGroup)
         let readiness = control.readinessWithdrawn
         for pool in pools where pool.scoreboard.masterReadiness != readiness { pool.scoreboard.masterReadiness = readiness }

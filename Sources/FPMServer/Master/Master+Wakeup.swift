@@ -25,6 +25,8 @@ extension Master {
         case admissionKept(Int)
         /// A job pool's backlog query to gearmand is connected or has answer bytes (`BacklogQuery`).
         case jobBacklog(pool: Int)
+        /// A pool's warm template said something (`ready`, `failed`) or ended.
+        case warmTemplate(fd: Int32)
 
         static let workerOutputBase: UInt64 = 1 << 32
 
@@ -41,10 +43,12 @@ extension Master {
             case .admissionReply(let id): return 1 << 44 + UInt64(id)
             case .admissionKept(let id): return 1 << 45 + UInt64(id)
             case .jobBacklog(let pool): return 1 << 46 + UInt64(pool)
+            case .warmTemplate(let fd): return 1 << 47 + UInt64(UInt32(bitPattern: fd))
             }
         }
 
         init?(tag: UInt64) {
+            if tag >= 1 << 47 { self = .warmTemplate(fd: Int32(bitPattern: UInt32(truncatingIfNeeded: tag))); return }
             if tag >= 1 << 46 { self = .jobBacklog(pool: Int(tag - 1 << 46)); return }
             if tag >= 1 << 45 { self = .admissionKept(Int(tag - 1 << 45)); return }
             if tag >= 1 << 44 { self = .admissionReply(Int(tag - 1 << 44)); return }

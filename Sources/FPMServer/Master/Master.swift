@@ -98,6 +98,10 @@ final class Master {
     var pendingExecQuits = Set<pid_t>()
     /// Of those, the ones that finish (a graceful stop): they also wait for an empty listen queue.
     var finishingExecPrograms = Set<pid_t>()
+    /// pm.warm_template: each such pool's template process (`Master+WarmTemplate`).
+    var warmTemplates = WarmTemplate.Registry()
+    /// Workers asked for while their pool's template warms up, by pool (`Master+WarmTemplate`).
+    var heldWarmSpawns: [String: Int] = [:]
 
     static let tickNanos = 1_000_000_000
     /// How often the readiness of a new generation is checked during a hand-over.
@@ -164,6 +168,7 @@ final class Master {
             } else {
                 log.notice("reloaded: generation \(generation), pid \(pid)")
             }
+            try startWarmTemplates()
             for pool in pools {
                 for _ in 0..<pool.settings.initialChildren { spawn(pool) }
             }
@@ -213,6 +218,7 @@ final class Master {
             var replies: [Int] = []
             var keptReplies: [Int] = []
             var backlogAnswers: [Int] = []
+            var templates: [Int32] = []
             do {
                 try epoll.wait(timeout: timeoutMillis) { event in
                     switch Wakeup(tag: event.data) {
@@ -225,6 +231,7 @@ final class Master {
                     case .admissionReply(let id): replies.append(id)
                     case .admissionKept(let id): keptReplies.append(id)
                     case .jobBacklog(let pool): backlogAnswers.append(pool)
+                    case .warmTemplate(let fd): templates.append(fd)
                     case .some(let status): statusEvents.append(status)
                     case nil: break
                     }
@@ -241,6 +248,7 @@ final class Master {
             for fd in hungUp { keptConnectionHungUp(fd) }
             // Reports before exits: a worker's connections are known before its end settles them.
             for fd in reports { readReports(fd) }
+            for fd in templates { warmTemplateReadable(fd) }
             for s in signals { queue.post(.signal(s, now: SystemClock.monotonicNanos())) }
             if let code = handle(nil) { return code }
             sendPendingExecQuits()
@@ -254,7 +262,7 @@ final class Master {
             let after = SystemClock.monotonicNanos()
             statusTick(now: after)
             if after >= nextTick {
-                if control.phase.isServing { maintenance(now: after) }
+                if control.phase.isServing { maintenance(now: after); retryHeldWarmSpawns() }
                 flushWaitingWorkerOutput(now: after)
                 nextTick = after + Master.tickNanos
             }

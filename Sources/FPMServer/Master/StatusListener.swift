@@ -245,7 +245,7 @@ extension Master {
             case .statusConnection(let id):
                 statusListener.service(id, epoll: epoll)
             case .signal, .pendingConnection, .workerOutput, .preparationOutput, .workerReports, .keptConnection, .admissionReply,
-                 .admissionKept, .jobBacklog:
+                 .admissionKept, .jobBacklog, .warmTemplate:
                 break
             }
         }

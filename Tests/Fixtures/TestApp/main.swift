@@ -22,6 +22,13 @@ final class TestApp: Handler, PoolPreparing {
         if let reason = env["TESTAPP_PREPARE_FAIL"] { throw PrepareFailed(description: "test preparation failed: \(reason)") }
     }
 
+    /// pm.warm_template (WarmRoute.swift).
+    let warm = WarmState()
+
+    func warmUp(_ pool: PoolInfo) throws {
+        try warm.warmUp(pool) { line, path in append(line, to: path) }
+    }
+
     func append(_ line: String, to path: String) {
         guard let fd = try? FileIO.open(path, O_WRONLY | O_CREAT | O_APPEND, mode: 0o644) else { return }
         try? FileIO.writeAll(fd, line)
@@ -53,6 +60,7 @@ final class TestApp: Handler, PoolPreparing {
             if let fd = try? FileIO.open(path, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644) { FileIO.close(fd) }
         }
         if let events = ProcessEnvironment.value("TESTAPP_EVENTS") { append("setup \(worker.pid)\n", to: events) }
+        try warm.buildIfMissing(worker) { line, path in append(line, to: path) }
         // A pool whose workers cannot start (admission tests: the master answers 503 for it).
         if let reason = ProcessEnvironment.value("TESTAPP_SETUP_FAIL") { throw SetUpFailed(description: "setUp failed: \(reason)") }
     }
@@ -134,6 +142,8 @@ final class TestApp: Handler, PoolPreparing {
             try response.write("holding \(heldDescriptors.count) descriptors pid \(pidText)\n")
         case "/upload":
             try response.write(try uploadRoute(request))
+        case "/warm":
+            try warm.route(request, response)
         case "/setup":
             try response.write("setups \(setUpCount)\n")
         case "/relay":

@@ -26,6 +26,7 @@ extension Master {
             children: inheritedChildren(), outputs: inheritedWorkerOutputs())
         inheritance.activated = inherited.activated.sorted()
         inheritance.draining = control.draining
+        endWarmTemplates()
         return [.execFailed(reason: reexec(with: inheritance))]
     }
 
