@@ -4,14 +4,23 @@
 public enum RESPEncoder {
     /// Appends `*N\r\n` and `$len\r\narg\r\n` for each argument to `out`.
     public static func encode(_ arguments: [[UInt8]], into out: inout [UInt8]) {
+        appendArrayHeader(count: arguments.count, to: &out)
+        for argument in arguments { appendBulk(argument, to: &out) }
+    }
+
+    /// `*N\r\n`: a command of `count` arguments follows (each one `appendBulk`).
+    public static func appendArrayHeader(count: Int, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "*"))
-        appendDecimal(arguments.count, to: &out)
-        for argument in arguments {
-            out.append(UInt8(ascii: "$"))
-            appendDecimal(argument.count, to: &out)
-            out.append(contentsOf: argument)
-            out.append(contentsOf: crlf)
-        }
+        appendDecimal(count, to: &out)
+    }
+
+    /// `$len\r\nbytes\r\n`: one argument, from any bytes (a String's UTF-8 view, a buffer) with
+    /// no array of its own.
+    public static func appendBulk(_ bytes: some Collection<UInt8>, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "$"))
+        appendDecimal(bytes.count, to: &out)
+        out.append(contentsOf: bytes)
+        out.append(contentsOf: crlf)
     }
 
     public static func encode(_ arguments: [[UInt8]]) -> [UInt8] {
