@@ -1,6 +1,6 @@
 /* The floor for `make bench-jobs` (bench/jobs.py's `c-floor` mode): the least a syncToRedis
  * worker can cost with the same round trips as the Swift and PHP workers. libgearman's worker
- * (WORK_COMPLETE and the next GRAB_JOB in one write) and a bare RESP socket to Redis: per job
+ * (gearman_worker_work) and a bare RESP socket to Redis: per job
  * one EVALSHA of the same Lua script with the same key, payload and version. No JSON parser
  * (the id and version are read with strstr/strtol), no logging, no supervisor.
  *

@@ -134,7 +134,7 @@ public final class GearmanWorker {
     // MARK: Reports that wait for the next grab
 
     /// WORK_COMPLETE as `complete` does, but written together with the next packet this worker
-    /// sends (the next GRAB_JOB_UNIQ, normally, as libgearman does): one write and one wake-up
+    /// sends (the next GRAB_JOB_UNIQ, normally): one write and one wake-up
     /// of gearmand fewer per job. Until then the job is not acknowledged: call `flush` before
     /// waiting on anything else or closing (`sleep` and `grab` carry it themselves).
     public func completeLater(_ job: GearmanJob, result: [UInt8] = []) {
