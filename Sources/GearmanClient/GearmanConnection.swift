@@ -10,8 +10,8 @@ public final class GearmanConnection {
     public let server: GearmanServerAddress
     private var fd: Int32
     private var parser: GearmanPacketParser
-    /// Bytes not sent yet: what `enqueue` left for the next send or `flush` (one write for
-    /// both: a worker's WORK_COMPLETE rides with its next GRAB_JOB_UNIQ).
+    /// Bytes not sent yet: what `enqueueEncoded` left for the next send or `flush` (one
+    /// write for both: a worker's WORK_COMPLETE rides with its next GRAB_JOB_UNIQ).
     private var outbox: [UInt8] = []
     /// The most bytes one receive asks for beyond what the packet in progress needs.
     private static let receiveChunk = 64 * 1024
@@ -50,7 +50,7 @@ public final class GearmanConnection {
 
     // MARK: Sending
 
-    /// Sends `requests` in one write, after whatever `enqueue` left waiting.
+    /// Sends `requests` in one write, after whatever `enqueueEncoded` left waiting.
     public func send(_ requests: GearmanRequest...) throws(GearmanClientError) {
         try send(requests)
     }
@@ -60,20 +60,15 @@ public final class GearmanConnection {
         try flush()
     }
 
-    /// Appends `request` to what the next send or `flush` writes, sending nothing now: a
-    /// report that needs no answer then costs no write of its own. The caller must flush
-    /// before it waits on anything but this connection's next answer, and before it closes.
-    public func enqueue(_ request: GearmanRequest) {
-        request.packet.encode(into: &outbox)
-    }
-
-    /// Appends an already encoded packet, as `enqueue` does (the worker's reports, encoded
-    /// without a `GearmanPacket` in between).
+    /// Lets `body` append encoded packets to what the next send or `flush` writes, sending
+    /// nothing now: a report that needs no answer then costs no write of its own. The caller
+    /// must flush before it waits on anything but this connection's next answer, and before
+    /// it closes.
     public func enqueueEncoded(_ body: (inout [UInt8]) -> Void) {
         body(&outbox)
     }
 
-    /// Whether `enqueue` left bytes that no write has carried yet.
+    /// Whether `enqueueEncoded` left bytes that no write has carried yet.
     public var hasPendingOutput: Bool { !outbox.isEmpty }
 
     /// Sends bytes as they are (tests: garbage, split packets).
