@@ -8,6 +8,8 @@ backlog of background jobs and writing to the same Redis:
   swift-pool  redis-sync (release) with a static job pool, handler = syncToRedis
   php-pool    the same binary with a static exec job pool running php/redis_worker.php
   php-bare    php/redis_worker.php started N times, nohup-style, no supervisor
+  c-floor     (with --floor) bench/jobs-floor.c started N times bare: libgearman and a bare RESP
+              socket doing the same round trips with nothing else, the floor any worker stands on
 
 Each round, per mode: Redis flushed; JOBS jobs queued while no worker runs (pipelined
 SUBMIT_JOB_BG, payloads as the trigger sends them: 1,000 rows, rising versions); the workers
@@ -149,6 +151,9 @@ class Bench:
     def start_workers(self, mode):
         env = dict(os.environ, REDIS_ADDRESS=f"127.0.0.1:{self.rport}", GEARMAN_SERVERS=f"127.0.0.1:{self.gport}",
                    SWIFT_FPM_RUNTIME_DIR=self.dir)
+        if mode == "c-floor":
+            env["SCRIPT"] = os.path.join(EXAMPLE, "sync_to_redis.lua")
+            return [self.spawn([self.args.floor], "c-floor.out", env) for _ in range(self.args.workers)], signal.SIGTERM
         if mode == "php-bare":
             return [self.spawn(["/usr/bin/php8.2", f"{EXAMPLE}/php/redis_worker.php"], "php-bare.out", env)
                     for _ in range(self.args.workers)], signal.SIGTERM
@@ -213,13 +218,14 @@ def main():
     ap.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_JOBS_WORKERS", 3)))
     ap.add_argument("--jobs", type=int, default=int(os.environ.get("BENCH_JOBS", 20000)))
     ap.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", 3)))
+    ap.add_argument("--floor", help="bench/jobs-floor.c built: adds the c-floor mode")
     args = ap.parse_args()
-    modes = ["swift-pool", "php-pool", "php-bare"]
+    modes = ["swift-pool", "php-pool", "php-bare"] + (["c-floor"] if args.floor else [])
     bench = Bench(args)
     results = {m: [] for m in modes}
     try:
         for r in range(args.rounds):
-            order = modes[r % 3:] + modes[:r % 3]
+            order = modes[r % len(modes):] + modes[:r % len(modes)]
             for mode in order:
                 results[mode].append(bench.run_one(mode))
                 res = results[mode][-1]
@@ -244,6 +250,11 @@ def main():
           f" CPU/job {ratio('swift-pool', 'php-bare', 'cpu_us')} (target <= 0.5)")
     print(f"php-pool / php-bare:   jobs/s {ratio('php-pool', 'php-bare', 'jobs_s')},"
           f" CPU/job {ratio('php-pool', 'php-bare', 'cpu_us')} (supervision: target within 5 %)")
+    if args.floor:
+        print(f"c-floor / php-bare:    jobs/s {ratio('c-floor', 'php-bare', 'jobs_s')},"
+              f" CPU/job {ratio('c-floor', 'php-bare', 'cpu_us')} (the best any worker could do here)")
+        print(f"swift-pool / c-floor:  jobs/s {ratio('swift-pool', 'c-floor', 'jobs_s')},"
+              f" CPU/job {ratio('swift-pool', 'c-floor', 'cpu_us')}")
 
 
 if __name__ == "__main__":

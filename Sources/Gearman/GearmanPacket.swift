@@ -57,6 +57,28 @@ public struct GearmanPacket: Equatable, Sendable {
         }
     }
 
+    /// Appends the wire form of a packet whose arguments are `handle` and `data` (WORK_COMPLETE,
+    /// WORK_EXCEPTION, WORK_DATA, WORK_WARNING) or `handle` alone (`data` nil: WORK_FAIL), the
+    /// same bytes as `encode(into:)` without building the arguments first: a worker's report
+    /// after every job costs no allocation of its own.
+    public static func encode(_ magic: GearmanMagic, _ type: GearmanPacketType, handle: String, data: [UInt8]?,
+                              into out: inout [UInt8]) {
+        precondition(type.argumentCount == (data == nil ? 1 : 2), "\(type) takes \(type.argumentCount) arguments")
+        var handle = handle
+        handle.withUTF8 { h in
+            let size = h.count + (data.map { $0.count + 1 } ?? 0)
+            out.reserveCapacity(out.count + headerSize + size)
+            out.append(contentsOf: magic.bytes)
+            appendBigEndian(type.rawValue, to: &out)
+            appendBigEndian(UInt32(size), to: &out)
+            out.append(contentsOf: h)
+            if let data {
+                out.append(0)
+                out.append(contentsOf: data)
+            }
+        }
+    }
+
     /// The wire form.
     public var encoded: [UInt8] {
         var out: [UInt8] = []

@@ -55,6 +55,19 @@ public struct GearmanPacketParser: Sendable {
         return n
     }
 
+    /// `fill` for a body that cannot throw: the same, without the generic error type (a
+    /// caller in another module would otherwise run it unspecialized, once per receive).
+    public mutating func fill(capacity: Int, _ body: (UnsafeMutableRawBufferPointer) -> Int) -> Int {
+        makeRoom(capacity)
+        let offset = end
+        let n = storage.withUnsafeMutableBytes { raw in
+            body(UnsafeMutableRawBufferPointer(rebasing: raw[offset..<offset + capacity]))
+        }
+        precondition(n >= 0 && n <= capacity, "fill: body reported \(n) bytes for \(capacity) of room")
+        end += n
+        return n
+    }
+
     /// The next whole packet, nil when more bytes are needed.
     public mutating func next() throws(GearmanError) -> GearmanPacket? {
         if let failure { throw failure }

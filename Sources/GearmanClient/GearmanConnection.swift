@@ -10,6 +10,8 @@ public final class GearmanConnection {
     public let server: GearmanServerAddress
     private var fd: Int32
     private var parser: GearmanPacketParser
+    /// Bytes not sent yet: what `enqueueEncoded` left for the next send or `flush` (one
+    /// write for both: a worker's WORK_COMPLETE rides with its next GRAB_JOB_UNIQ).
     private var outbox: [UInt8] = []
     /// The most bytes one receive asks for beyond what the packet in progress needs.
     private static let receiveChunk = 64 * 1024
@@ -48,32 +50,44 @@ public final class GearmanConnection {
 
     // MARK: Sending
 
-    /// Sends `requests` in one write.
+    /// Sends `requests` in one write, after whatever `enqueueEncoded` left waiting.
     public func send(_ requests: GearmanRequest...) throws(GearmanClientError) {
         try send(requests)
     }
 
     public func send(_ requests: [GearmanRequest]) throws(GearmanClientError) {
-        outbox.removeAll(keepingCapacity: true)
         for request in requests { request.packet.encode(into: &outbox) }
         try flush()
     }
 
+    /// Lets `body` append encoded packets to what the next send or `flush` writes, sending
+    /// nothing now: a report that needs no answer then costs no write of its own. The caller
+    /// must flush before it waits on anything but this connection's next answer, and before
+    /// it closes.
+    public func enqueueEncoded(_ body: (inout [UInt8]) -> Void) {
+        body(&outbox)
+    }
+
+    /// Whether `enqueueEncoded` left bytes that no write has carried yet.
+    public var hasPendingOutput: Bool { !outbox.isEmpty }
+
     /// Sends bytes as they are (tests: garbage, split packets).
     public func sendRaw(_ bytes: [UInt8]) throws(GearmanClientError) {
-        outbox.removeAll(keepingCapacity: true)
         outbox.append(contentsOf: bytes)
         try flush()
     }
 
-    private func flush() throws(GearmanClientError) {
-        guard fd >= 0 else { throw .closed }
+    /// Writes what is waiting (nothing when nothing is). The bytes are gone either way: after
+    /// a failure the connection is lost and its reports with it (gearmand requeues the job).
+    public func flush() throws(GearmanClientError) {
+        guard !outbox.isEmpty else { return }
+        guard fd >= 0 else { outbox.removeAll(keepingCapacity: true); throw .closed }
         let fd = self.fd
         let failure = outbox.withUnsafeBytes { raw -> SystemError? in
             do throws(SystemError) { try FileIO.sendAll(fd, raw); return nil } catch { return error }
         }
         // A large payload's buffer is not kept for the life of the connection.
-        if outbox.capacity > 1 << 20 { outbox = [] }
+        if outbox.capacity > 1 << 20 { outbox = [] } else { outbox.removeAll(keepingCapacity: true) }
         if let failure { throw .from(failure) }
     }
 

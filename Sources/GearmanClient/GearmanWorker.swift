@@ -34,6 +34,8 @@ public final class GearmanWorker {
     /// The socket, to poll along with the caller's descriptors while sleeping.
     public var fileDescriptor: Int32 { connection.fileDescriptor }
 
+    /// Closes the connection; reports left by the `…Later` calls and not flushed are dropped
+    /// (the server then hands their jobs out again).
     public func close() { connection.close() }
 
     // MARK: Abilities
@@ -99,9 +101,10 @@ public final class GearmanWorker {
     /// for the wake-up in slices of `pollMillis`, asking `shouldStop` between them (a signal
     /// handler's flag). nil once `shouldStop` said true: nothing was grabbed, so nothing is
     /// owed to the server.
+    /// Reports left by the `…Later` calls go out with the next grab, or before it returns nil.
     public func nextJob(pollMillis: Int32 = 1000, shouldStop: () -> Bool) throws(GearmanClientError) -> GearmanJob? {
         while true {
-            if shouldStop() { return nil }
+            if shouldStop() { try flush(); return nil }
             if let job = try grab() { return job }
             try sleep()
             repeat {
@@ -126,6 +129,34 @@ public final class GearmanWorker {
     /// `exceptions` option and ends the job as failed for the rest.
     public func exception(_ job: GearmanJob, message: [UInt8]) throws(GearmanClientError) {
         try connection.send(.workException(handle: job.handle, exception: message))
+    }
+
+    // MARK: Reports that wait for the next grab
+
+    /// WORK_COMPLETE as `complete` does, but written together with the next packet this worker
+    /// sends (the next GRAB_JOB_UNIQ, normally): one write and one wake-up
+    /// of gearmand fewer per job. Until then the job is not acknowledged: call `flush` before
+    /// waiting on anything else or closing (`sleep` and `grab` carry it themselves).
+    public func completeLater(_ job: GearmanJob, result: [UInt8] = []) {
+        connection.enqueueEncoded { GearmanPacket.encode(.request, .workComplete, handle: job.handle, data: result, into: &$0) }
+    }
+
+    /// WORK_FAIL, sent as `completeLater` sends.
+    public func failLater(_ job: GearmanJob) {
+        connection.enqueueEncoded { GearmanPacket.encode(.request, .workFail, handle: job.handle, data: nil, into: &$0) }
+    }
+
+    /// WORK_EXCEPTION, sent as `completeLater` sends.
+    public func exceptionLater(_ job: GearmanJob, message: [UInt8]) {
+        connection.enqueueEncoded { GearmanPacket.encode(.request, .workException, handle: job.handle, data: message, into: &$0) }
+    }
+
+    /// Whether a report left by a `…Later` call is still unsent.
+    public var hasPendingReport: Bool { connection.hasPendingOutput }
+
+    /// Sends the reports the `…Later` calls left (nothing when there are none).
+    public func flush() throws(GearmanClientError) {
+        try connection.flush()
     }
 
     /// WORK_STATUS: progress, `numerator` of `denominator`.

@@ -29,6 +29,55 @@ struct GearmanWorkerClientTests {
         #expect(try admin.status().first { $0.function == "syncToRedis" }?.total == 3)
     }
 
+    @Test("a report left for the next grab reaches gearmand with that grab, or with flush; unflushed, the job is handed out again")
+    func reportsWithTheNextGrab() throws {
+        let gearmand = try GearmandServer()
+        let worker = try GearmanWorker(server: gearmand.address, functions: ["f"])
+        let client = try GearmanClient(server: gearmand.address)
+        for i in 0..<4 { try client.submitBackground(function: "f", payload: [UInt8(i)], unique: "job-\(i)") }
+        let admin = try GearmanAdminConnection(server: gearmand.address)
+        func queued() throws -> (total: Int, running: Int) {
+            let status = try #require(try admin.status().first { $0.function == "f" })
+            return (status.total, status.running)
+        }
+        // Completed later: still running at gearmand until the next grab carries the report.
+        let first = try #require(try worker.grab())
+        worker.completeLater(first, result: [1])
+        #expect(worker.hasPendingReport)
+        #expect(try queued() == (4, 1))
+        let second = try #require(try worker.grab())
+        #expect(!worker.hasPendingReport)
+        #expect(try queued() == (3, 1), "the first job's completion went with the second grab")
+        // A failure left pending goes out with flush.
+        worker.failLater(second)
+        try worker.flush()
+        #expect(try worker.echo([1]) == [1])  // gearmand read what came before it
+        #expect(try queued() == (2, 0))
+        // Left pending and the connection closed: not acknowledged, so the job is queued again.
+        let third = try #require(try worker.grab())
+        worker.completeLater(third, result: [])
+        worker.close()
+        let deadline = SystemClock.monotonicNanos() + 10_000_000_000
+        while try queued() != (2, 0) && SystemClock.monotonicNanos() < deadline { _ = try admin.version() }
+        #expect(try queued() == (2, 0), "gearmand took the job back when the connection closed")
+        let other = try GearmanWorker(server: gearmand.address, functions: ["f"])
+        var uniques: Set<String> = []
+        while let job = try other.grab() {
+            uniques.insert(job.unique)
+            other.completeLater(job)
+        }
+        #expect(uniques == [third.unique, "job-3"])
+        #expect(try queued() == (0, 0), "the last completion went with the grab that found nothing")
+        // nextJob, asked to stop, flushes what is left before it returns.
+        try client.submitBackground(function: "f", payload: [], unique: "last")
+        let last = try #require(try other.grab())
+        other.exceptionLater(last, message: Array("no".utf8))
+        #expect(try other.nextJob(pollMillis: 20) { true } == nil)
+        #expect(!other.hasPendingReport)
+        #expect(try other.echo([2]) == [2])
+        #expect(try queued() == (0, 0))
+    }
+
     @Test("a sleeping worker wakes with NOOP when a job comes in; the stop flag ends the wait")
     func sleepAndWake() throws {
         let gearmand = try GearmandServer()

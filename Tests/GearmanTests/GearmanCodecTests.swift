@@ -38,6 +38,25 @@ struct GearmanCodecTests {
             == [0, 0x52, 0x45, 0x51, 0, 0, 0, 13, 0, 0, 0, 12] + Array("H:lap:1\0tset".utf8))
     }
 
+    @Test("a worker's report encoded in place is the same bytes as its typed packet")
+    func reportsEncodedInPlace() {
+        let handle = "H:hôte-long-enough-to-be-a-heap-string:1234"
+        for data in [[], [0], Array("1".utf8), Array("a\0b\0".utf8), Samples.payload, Array(repeating: 0xAB, count: 70_000)] as [[UInt8]] {
+            var out: [UInt8] = [9]  // appended after what is there
+            GearmanPacket.encode(.request, .workComplete, handle: handle, data: data, into: &out)
+            #expect(out == [9] + GearmanRequest.workComplete(handle: handle, result: data).packet.encoded)
+            out = []
+            GearmanPacket.encode(.request, .workException, handle: "H:x:1", data: data, into: &out)
+            #expect(out == GearmanRequest.workException(handle: "H:x:1", exception: data).packet.encoded)
+            out = []
+            GearmanPacket.encode(.response, .workData, handle: handle, data: data, into: &out)
+            #expect(out == GearmanResponse.workData(handle: handle, data: data).packet.encoded)
+        }
+        var fail: [UInt8] = []
+        GearmanPacket.encode(.request, .workFail, handle: handle, data: nil, into: &fail)
+        #expect(fail == GearmanRequest.workFail(handle: handle).packet.encoded)
+    }
+
     @Test("submission types map to priority and mode and back")
     func submissionModes() {
         for priority in GearmanPriority.allCases {

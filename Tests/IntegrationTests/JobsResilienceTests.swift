@@ -119,6 +119,11 @@ import Glibc
         let perWorker = Dictionary(grouping: lines, by: { $0.split(separator: " ")[1] }).mapValues(\.count)
         print("max_requests = 10: 60 jobs over \(perWorker.count) workers, at most \(perWorker.values.max() ?? 0) each")
         #expect(perWorker.values.allSatisfy { $0 <= 10 } && perWorker.count >= 6, "\(perWorker)")
+        // A worker leaves after its 10th job before any grab carried that job's WORK_COMPLETE:
+        // it is sent before the exit, so gearmand hands no job out twice.
+        #expect(TestSupport.waitUntil(timeout: 10) { gearmand.status("record")?.total == 0 })
+        let runs = TestSupport.read(fpm.dir + "/done.txt").split(separator: "\n").count
+        #expect(runs == 60, "\(runs) runs of 60 jobs: a completion was lost at a worker's exit")
     }
 
     @Test func aLeakingHandlerIsRecycledUnderMaxMemory() throws {

@@ -26,22 +26,19 @@ extension JobWorker: JobReports {
         let outcome = runner.run(ServerJob(function: job.function, handle: job.handle, unique: job.unique, payload: job.payload),
                                  reports: self)
         current = nil
+        // The report goes out with the next grab (one write; see `grabRound`), or alone before
+        // the worker sleeps, leaves or grabs elsewhere: never dropped while the link lives.
         if let worker = link.worker {
-            do {
-                switch outcome {
-                case .completed(let result):
-                    try worker.complete(job, result: result)
-                case .failed:
-                    try worker.fail(job)
-                case .exception(let text):
-                    // As libgearman's worker: WORK_EXCEPTION alone. gearmand (1.1) ends the job
-                    // with it, passing it and a WORK_FAIL to clients that asked for exceptions; a
-                    // WORK_FAIL of ours after it would be answered JOB_NOT_FOUND.
-                    try worker.exception(job, message: Array(text.utf8))
-                }
-            } catch {
-                // Not acknowledged: gearmand gives the job to another worker.
-                lost(link, error)
+            switch outcome {
+            case .completed(let result):
+                worker.completeLater(job, result: result)
+            case .failed:
+                worker.failLater(job)
+            case .exception(let text):
+                // As libgearman's worker: WORK_EXCEPTION alone. gearmand (1.1) ends the job
+                // with it, passing it and a WORK_FAIL to clients that asked for exceptions; a
+                // WORK_FAIL of ours after it would be answered JOB_NOT_FOUND.
+                worker.exceptionLater(job, message: Array(text.utf8))
             }
         }
         if case .exception(let text) = outcome {
@@ -55,6 +52,7 @@ extension JobWorker: JobReports {
         let now = SystemClock.monotonicNanos()
         let (cpu, memory) = Processes.usage()
         lastCPU = cpu
+        peakMemory = memory
         slot.endRequest(now: now, cpuUserMicros: cpu.user - cpuBefore.user, cpuSystemMicros: cpu.system - cpuBefore.system,
                         memory: memory)
         slot.markIdle(now: now)

@@ -36,6 +36,9 @@ final class JobWorker {
     /// The connection the job in hand came from (its reports go there).
     var current: ServerLink?
     var lastCPU = (user: 0, system: 0)
+    /// Peak RSS after the last job (bytes, from its getrusage): pm.max_memory reads the costlier
+    /// private figure only once this passed the limit.
+    var peakMemory = 0
     /// poll(2)'s descriptors, kept across waits.
     var pollSet: [pollfd] = []
 
@@ -79,7 +82,13 @@ final class JobWorker {
             if leaving { break }
             sleepUntilWork()
         }
-        for link in servers { link.disconnect() }
+        // The last job's report, if no grab carried it: sent before the connection closes.
+        for link in servers {
+            if let worker = link.worker, worker.hasPendingReport {
+                do { try worker.flush() } catch { log.warning("\(prefix): gearmand \(link.address): \(error)") }
+            }
+            link.disconnect()
+        }
         runner.tearDown()
         return 0
     }
@@ -87,9 +96,16 @@ final class JobWorker {
     // MARK: grabbing
 
     /// One GRAB_JOB_UNIQ on each connected server, starting after the last one asked; the
-    /// first job found, or nil when every server said NO_JOB.
+    /// first job found, or nil when every server said NO_JOB. The last job's report (left
+    /// unsent by `serve`) rides with this round's first grab when it is for that server, and
+    /// is flushed alone first otherwise: no job is taken while another's report waits.
     func grabRound() -> (ServerLink, GearmanJob)? {
         let count = servers.count
+        for step in 1..<max(count, 1) {
+            let link = servers[(nextServer + step) % count]
+            guard let worker = link.worker, worker.hasPendingReport else { continue }
+            do { try worker.flush() } catch { lost(link, error) }
+        }
         for step in 0..<count {
             let link = servers[(nextServer + step) % count]
             guard let worker = link.worker else { continue }
@@ -168,9 +184,13 @@ final class JobWorker {
     }
 
     /// pm.max_memory, after a job: over the limit, the worker leaves (it holds no job now, so
-    /// leaving costs nothing) and the master starts another in its place.
+    /// leaving costs nothing) and the master starts another in its place. Peak RSS (free with
+    /// the job's getrusage) is below the limit for most jobs, so /proc/self/smaps_rollup is
+    /// read only near it, as the FastCGI worker does. Private memory never exceeds peak RSS.
     func overMemory() -> Bool {
-        guard let used = Processes.privateMemory(), used >= pool.config.maxMemory else { return false }
+        guard peakMemory >= pool.config.maxMemory, let used = Processes.privateMemory(), used >= pool.config.maxMemory else {
+            return false
+        }
         pool.scoreboard.memoryReplacements += 1
         log.notice("\(prefix): private memory \(used / 1024) KiB passed pm.max_memory (\(pool.config.maxMemory / 1024) KiB); it leaves after this job and is replaced")
         return true

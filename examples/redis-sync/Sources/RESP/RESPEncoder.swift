@@ -4,14 +4,26 @@
 public enum RESPEncoder {
     /// Appends `*N\r\n` and `$len\r\narg\r\n` for each argument to `out`.
     public static func encode(_ arguments: [[UInt8]], into out: inout [UInt8]) {
+        appendArrayHeader(count: arguments.count, to: &out)
+        for argument in arguments { appendBulk(argument, to: &out) }
+    }
+
+    /// `*N\r\n`: a command of `count` arguments follows (each one `appendBulk`).
+    @inlinable
+    public static func appendArrayHeader(count: Int, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "*"))
-        appendDecimal(arguments.count, to: &out)
-        for argument in arguments {
-            out.append(UInt8(ascii: "$"))
-            appendDecimal(argument.count, to: &out)
-            out.append(contentsOf: argument)
-            out.append(contentsOf: crlf)
-        }
+        appendDecimal(count, to: &out)
+    }
+
+    /// `$len\r\nbytes\r\n`: one argument, from any bytes (a String's UTF-8 view, a buffer) with
+    /// no array of its own. Inlinable: specialized in the caller's module for the collection it
+    /// passes (unspecialized, its generic calls cost more than the copy they save).
+    @inlinable
+    public static func appendBulk(_ bytes: some Collection<UInt8>, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "$"))
+        appendDecimal(bytes.count, to: &out)
+        out.append(contentsOf: bytes)
+        out.append(contentsOf: crlf)
     }
 
     public static func encode(_ arguments: [[UInt8]]) -> [UInt8] {
@@ -21,10 +33,11 @@ public enum RESPEncoder {
         return out
     }
 
-    private static let crlf: [UInt8] = [13, 10]
+    @usableFromInline static let crlf: [UInt8] = [13, 10]
 
     /// `n` in decimal followed by CRLF (a small String: no heap allocation).
-    private static func appendDecimal(_ n: Int, to out: inout [UInt8]) {
+    @inlinable
+    static func appendDecimal(_ n: Int, to out: inout [UInt8]) {
         out.append(contentsOf: String(n).utf8)
         out.append(contentsOf: crlf)
     }

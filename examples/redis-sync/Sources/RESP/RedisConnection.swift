@@ -33,11 +33,25 @@ public final class RedisConnection {
         try command(arguments.map { Array($0.utf8) })
     }
 
+    /// Sends the one command `encode` appends (with `RESPEncoder.appendArrayHeader` and
+    /// `appendBulk`) to the connection's reused buffer, and returns its reply as `command`
+    /// does: a hot command then costs no array per argument.
+    @discardableResult
+    public func command(encodedBy encode: (inout [UInt8]) -> Void) throws(RESPError) -> RESPValue {
+        let reply = try roundTrip(encode)
+        if case .error(let message) = reply { throw .server(message) }
+        return reply
+    }
+
     private func roundTrip(_ arguments: [[UInt8]]) throws(RESPError) -> RESPValue {
+        try roundTrip { RESPEncoder.encode(arguments, into: &$0) }
+    }
+
+    private func roundTrip(_ encode: (inout [UInt8]) -> Void) throws(RESPError) -> RESPValue {
         guard socket.fd >= 0 else { throw .closed }
         do {
             outbox.removeAll(keepingCapacity: true)
-            RESPEncoder.encode(arguments, into: &outbox)
+            encode(&outbox)
             try socket.send(outbox)
             while true {
                 if let reply = try parser.next() { return reply }

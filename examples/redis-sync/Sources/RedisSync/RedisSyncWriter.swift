@@ -65,28 +65,43 @@ public final class RedisSyncWriter {
     /// version; whether it wrote.
     @discardableResult
     public func write(_ payload: SyncPayload, json: [UInt8]) throws(RESPError) -> Bool {
-        let arguments = [Array(payload.key.utf8), json, Array(String(payload.version).utf8)]
         do {
-            return try run(arguments)
+            return try run(payload, json)
         } catch where error.isConnectionLost {
             // Redis restarted or the connection idled out: one new connection, one more try.
             try connect()
-            return try run(arguments)
+            return try run(payload, json)
         }
     }
 
-    private func run(_ arguments: [[UInt8]]) throws(RESPError) -> Bool {
+    /// One EVALSHA (one round trip), encoded straight into the connection's buffer; EVAL when
+    /// Redis answers NOSCRIPT.
+    private func run(_ payload: SyncPayload, _ json: [UInt8]) throws(RESPError) -> Bool {
         if connection == nil { try connect() }
         guard let c = connection else { throw .closed }
+        let version = String(payload.version)  // a few digits: a small String, no heap
         let reply: RESPValue
         do {
-            reply = try c.command([Array("EVALSHA".utf8), sha, Array("1".utf8)] + arguments)
+            reply = try c.command(encodedBy: { (out: inout [UInt8]) in
+                RESPEncoder.appendArrayHeader(count: 6, to: &out)
+                RESPEncoder.appendBulk(Self.evalsha, to: &out)
+                RESPEncoder.appendBulk(self.sha, to: &out)
+                RESPEncoder.appendBulk(Self.oneKey, to: &out)
+                RESPEncoder.appendBulk(payload.key.utf8, to: &out)
+                RESPEncoder.appendBulk(json, to: &out)
+                RESPEncoder.appendBulk(version.utf8, to: &out)
+            })
         } catch .server(let message) where message.hasPrefix("NOSCRIPT") {
             // The script cache was flushed (SCRIPT FLUSH, a restart without our reconnect): EVAL
             // runs it and caches it again under the same SHA1.
-            reply = try c.command([Array("EVAL".utf8), Self.scriptBytes, Array("1".utf8)] + arguments)
+            reply = try c.command([Array("EVAL".utf8), Self.scriptBytes, Self.oneKey, Array(payload.key.utf8), json,
+                                   Array(version.utf8)])
         }
         guard case .integer(let written) = reply else { throw .unexpectedReply("\(reply)") }
         return written == 1
     }
+
+    private static let evalsha = Array("EVALSHA".utf8)
+    /// EVALSHA's numkeys: the row's key is the one key.
+    private static let oneKey = Array("1".utf8)
 }

@@ -30,8 +30,11 @@ public final class SyncToRedis: JobHandler {
             throw JobFailed()
         }
         guard let writer else { throw RESPError.closed }
-        return try writer.write(payload, json: job.payload) ? [UInt8(ascii: "1")] : [UInt8(ascii: "0")]
+        return try writer.write(payload, json: job.payload) ? Self.written : Self.older
     }
+
+    private static let written: [UInt8] = [UInt8(ascii: "1")]
+    private static let older: [UInt8] = [UInt8(ascii: "0")]
 
     public func tearDown() {
         writer?.close()

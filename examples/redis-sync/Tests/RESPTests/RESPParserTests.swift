@@ -113,6 +113,20 @@ import Testing
         #expect(RESPEncoder.encode([long]).prefix(10) == ArraySlice(Array("*1\r\n$12345".utf8)))
     }
 
+    /// A command built piece by piece (the writer's hot EVALSHA) is the same bytes as one built
+    /// from arrays.
+    @Test func piecewiseIsTheSameAsArrays() {
+        let arguments: [[UInt8]] = [Array("EVALSHA".utf8), [], Array("42".utf8), [0, 13, 10, 255], Array(repeating: 7, count: 300)]
+        var out: [UInt8] = Array("+rest".utf8)
+        RESPEncoder.appendArrayHeader(count: arguments.count, to: &out)
+        RESPEncoder.appendBulk("EVALSHA".utf8, to: &out)
+        RESPEncoder.appendBulk([UInt8](), to: &out)
+        RESPEncoder.appendBulk(String(42).utf8, to: &out)
+        RESPEncoder.appendBulk(arguments[3][...], to: &out)
+        RESPEncoder.appendBulk(arguments[4], to: &out)
+        #expect(out == Array("+rest".utf8) + RESPEncoder.encode(arguments))
+    }
+
     /// What the encoder writes, the parser reads back (a command is an array of bulk strings).
     @Test func roundTrip() throws {
         let arguments: [[UInt8]] = [Array("EVALSHA".utf8), [], Array(repeating: 7, count: 300), [13, 10]]
