@@ -50,7 +50,10 @@ package final class ServerResponse {
     /// that is not a token or a value with CR, LF or NUL (see `InvalidHeader`).
     package func setHeader(_ name: String, _ value: String) throws(InvalidHeader) {
         try InvalidHeader.check(name, value)
-        headers.removeAll { $0.name.caseInsensitiveEquals(name) }
+        // Usually there is none to replace: looked for first, the array is not rewritten.
+        if headers.contains(where: { $0.name.caseInsensitiveEquals(name) }) {
+            headers.removeAll { $0.name.caseInsensitiveEquals(name) }
+        }
         headers.append((name, value))
     }
 

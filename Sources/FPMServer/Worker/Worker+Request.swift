@@ -116,9 +116,9 @@ extension Worker {
     /// Puts the request's identity in the scoreboard, reading the params' bytes in place (no
     /// String per field); returns whether it is a HEAD request.
     func recordInfo(_ params: FastCGIParams) -> Bool {
-        let method = params.valueRange("REQUEST_METHOD"), uri = params.valueRange("SCRIPT_NAME")
-        let query = params.valueRange("QUERY_STRING"), script = params.valueRange("SCRIPT_FILENAME")
-        let user = params.valueRange("REMOTE_USER"), length = params.valueRange("CONTENT_LENGTH")
+        let method = params.valueRange(.requestMethod), uri = params.valueRange(.scriptName)
+        let query = params.valueRange(.queryString), script = params.valueRange(.scriptFilename)
+        let user = params.valueRange(.remoteUser), length = params.valueRange(.contentLength)
         return params.withEncodedBytes { raw in
             func value(_ range: Range<Int>?) -> UnsafeRawBufferPointer? { range.map { UnsafeRawBufferPointer(rebasing: raw[$0]) } }
             let methodBytes = value(method)
