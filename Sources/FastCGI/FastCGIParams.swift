@@ -177,7 +177,7 @@ public struct FastCGIParams: Sendable {
 
     /// Where the value of a well-known name lies in `withEncodedBytes`' bytes, or nil: its slot
     /// read from the index, no name compared (the request path's lookups).
-    @inlinable
+    @inlinable @inline(__always)
     public func valueRange(_ name: KnownParam) -> Range<Int>? {
         let found = known.entry(name.rawValue)
         if found == KnownParamNames.absent { return nil }

@@ -236,8 +236,9 @@ struct HeadBytes {
     }
 
     @inline(__always) mutating func put(_ string: String) {
-        if string.utf8.withContiguousStorageIfAvailable({ put(UnsafeRawBufferPointer($0)) }) == nil {
-            for byte in string.utf8 { put(byte) }
-        }
+        // withUTF8 on a copy: a native or small string's bytes in place (a bridged one is made
+        // native first), cheaper than the view's generic contiguous-storage call.
+        var string = string
+        string.withUTF8 { put(UnsafeRawBufferPointer($0)) }
     }
 }

@@ -124,7 +124,9 @@ extension Worker {
             let methodBytes = value(method)
             slot.requestInfo(method: methodBytes, uri: value(uri), query: value(query), script: value(script), user: value(user),
                              contentLength: Worker.decimal(value(length)), now: SystemClock.monotonicNanos())
-            return methodBytes.map { $0.elementsEqual("HEAD".utf8) } ?? false
+            // One 4-byte compare ("HEAD" as a little-endian word), not a sequence walk.
+            guard let methodBytes, methodBytes.count == 4 else { return false }
+            return UInt32(littleEndian: methodBytes.loadUnaligned(as: UInt32.self)) == 0x4441_4548
         }
     }
 
