@@ -16,7 +16,9 @@ swift-fpm/other ratio is taken within the round, and the table shows the medians
 fcgibench also drives swift-fpm's /async (/pid's answer from an async handler) on kept
 connections: its CPU per request against /pid's is the async path's cost (target <= 1.10). Then: per-worker memory (/proc/PID/smaps_rollup), syscalls per request (strace -c on
 the workers), and the reload stall (one slow request in flight, SIGUSR2, new requests for a
-few seconds: the longest wait).
+few seconds: the longest wait). First of all, when valgrind is there (BENCH_INSTRUCTIONS=0 skips
+it): instructions per kept /pid request (callgrind, bench/instructions.sh), swift-fpm and libfcgi
+one after the other on the same N requests over one kept connection.
 
 Every process started here is stopped by its pid; the temp dir is removed; all traffic stays
 on 127.0.0.1; every loop has a deadline.
@@ -58,6 +60,9 @@ KEEPALIVE = env_int("BENCH_KEEPALIVE_CACHE", 4)
 BIG_BYTES = env_int("BENCH_BIG_BYTES", 65536)
 DO_BIG = os.environ.get("BENCH_BIG", "1") != "0"
 DO_KEEPALIVE = os.environ.get("BENCH_KEEPALIVE", "1") != "0"
+DO_INSTRUCTIONS = os.environ.get("BENCH_INSTRUCTIONS", "1") != "0" and shutil.which("valgrind") is not None \
+    and shutil.which("spawn-fcgi") is not None
+INSTRUCTIONS_N = env_int("BENCH_INSTRUCTIONS_N", 20000)
 DO_STRACE = os.environ.get("BENCH_STRACE", "1") != "0" and shutil.which("strace") is not None
 DO_RELOAD = os.environ.get("BENCH_RELOAD", "1") != "0"
 RELOAD_SLOW_MS = env_int("BENCH_RELOAD_SLOW_MS", 3000)
@@ -540,6 +545,33 @@ def memory_sample(b):
     return {"workers": len(workers), "per_worker_kB": avg, "master_kB": {k: master.get(k) for k in ("Rss", "Pss", "Private_Dirty")} if master else None}
 
 
+def instructions_phase(binpath, fcgibench, libfcgi, out_dir):
+    """Instructions per kept /pid request under callgrind (bench/instructions.sh): swift-fpm's
+    one worker (start-up included, as the script counts it) and the libfcgi program."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    env = dict(os.environ, BIN=binpath, LIBFCGI=libfcgi, N=str(INSTRUCTIONS_N),
+               KEEP=os.path.join(out_dir, "callgrind"))
+    # instructions.sh runs the fcgibench in BIN: give it this checkout's.
+    fb_dir = os.path.join(out_dir, "callgrind-bin")
+    os.makedirs(fb_dir, exist_ok=True)
+    for name, src in (("fpm-testapp", os.path.join(binpath, "fpm-testapp")), ("fcgibench", fcgibench)):
+        dst = os.path.join(fb_dir, name)
+        if not os.path.exists(dst):
+            os.symlink(src, dst)
+    env["BIN"] = fb_dir
+    try:
+        out = subprocess.run([os.path.join(here, "instructions.sh"), "/pid"], env=env, capture_output=True,
+                             text=True, timeout=900).stdout
+    except subprocess.TimeoutExpired:
+        return {"error": "timed out"}
+    result = {"requests": INSTRUCTIONS_N}
+    for line in out.splitlines():
+        m = re.match(r"^(libfcgi )?/pid\s+(\d+)/request", line)
+        if m:
+            result["libfcgi" if m.group(1) else "swift-fpm"] = int(m.group(2))
+    return result
+
+
 def parse_strace_c(path):
     calls = {}
     with open(path) as f:
@@ -723,8 +755,11 @@ def main():
                           "nginx_keepalive_cache": KEEPALIVE, "big_bytes": BIG_BYTES, "transports": TRANSPORTS,
                           "conn_list": CONN_LIST, "fcgibench": do_fcgibench},
                "versions": versions(), "loadavg_start": open("/proc/loadavg").read().split()[:3],
-               "runs": [], "memory": {}, "strace": {}, "reload": {}}
+               "runs": [], "memory": {}, "strace": {}, "reload": {}, "instructions": {}}
     try:
+      if DO_INSTRUCTIONS and args.fcgibench:
+        log(f"instructions per kept /pid request (callgrind, {INSTRUCTIONS_N} requests each)")
+        results["instructions"] = instructions_phase(args.bin, args.fcgibench, args.libfcgi, out_dir)
       for ti, transport in enumerate(TRANSPORTS):
         ttmp = os.path.join(tmp, transport)
         os.makedirs(ttmp, exist_ok=True)
@@ -868,6 +903,13 @@ def report(results):
         f"after {cfg['warmup_s']}s warm-up, {cfg['rounds']} rounds interleaved; medians of rounds")
     runtime = "linked in (--static-swift-stdlib)" if os.environ.get("BENCH_STATIC_STDLIB", "0") != "0" else "shared libswiftCore.so"
     add(f"swift-fpm's Swift runtime: {runtime}")
+    ins = results.get("instructions") or {}
+    if ins.get("swift-fpm") or ins.get("libfcgi"):
+        s_i, l_i = ins.get("swift-fpm"), ins.get("libfcgi")
+        add(f"instructions per kept /pid request (callgrind, {ins.get('requests')} over one kept connection; target <= 10000): "
+            f"swift-fpm {fmt(s_i, 0)}, libfcgi {fmt(l_i, 0)}, ratio {fmt(ratio(s_i, l_i), 2)}")
+    elif ins.get("error"):
+        add(f"instructions per kept request: {ins['error']}")
     add("")
     scen_order = []
     for r in results["runs"]:

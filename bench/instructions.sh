@@ -6,14 +6,21 @@
 #   bench/instructions.sh [URI …]        (default: /pid; N=${N:-20000}; KEEP=DIR keeps the files)
 #
 # Needs valgrind. Prints one line per URI: `URI  instructions/request  (total, requests)`.
+# BIN=DIR: take fpm-testapp and fcgibench from there instead of building (bench/run.sh does).
+# LIBFCGI=PROGRAM: then the same N kept requests to that libfcgi program (bench/libfcgi-hello.c,
+# started by spawn-fcgi on fd 0), counted the same way: a line `libfcgi URI  instructions/request …`.
 set -eu
 cd "$(dirname "$0")/.."
 N=${N:-20000}
 [ $# -gt 0 ] || set -- /pid
 command -v valgrind >/dev/null || { echo "instructions.sh: valgrind is not installed" >&2; exit 2; }
-swift build -c release --product fpm-testapp >/dev/null
-swift build -c release --product fcgibench >/dev/null
-bin=$(swift build -c release --show-bin-path)
+if [ -n "${BIN:-}" ]; then
+    bin=$BIN
+else
+    swift build -c release --product fpm-testapp >/dev/null
+    swift build -c release --product fcgibench >/dev/null
+    bin=$(swift build -c release --show-bin-path)
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # valgrind 3.19 cannot read the DWARF 5 some toolchains emit: count on a stripped copy.
@@ -49,4 +56,23 @@ CONF
     echo "$uri  $((total / (N + 1)))/request  ($total instructions, $((N + 1)) requests)"
     # KEEP=DIR: keep the worker's callgrind file there, for callgrind_annotate.
     if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP"; cp "${worker#* }" "$KEEP/callgrind.$(echo "$uri" | tr -c 'A-Za-z0-9\n' '_')"; fi
+done
+[ -n "${LIBFCGI:-}" ] || exit 0
+command -v spawn-fcgi >/dev/null || { echo "instructions.sh: spawn-fcgi is not installed" >&2; exit 2; }
+for uri in "$@"; do
+    rm -f "$work"/callgrind.* "$work/sock"
+    # -n: spawn-fcgi execs valgrind in place, the program finds its listener on fd 0.
+    spawn-fcgi -n -s "$work/sock" -- "$(command -v valgrind)" --tool=callgrind \
+        --callgrind-out-file="$work/callgrind.libfcgi" "$LIBFCGI" >"$work/valgrind.log" 2>&1 &
+    program=$!
+    i=0
+    while [ ! -S "$work/sock" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+    "$bin/fcgibench" "$work/sock" -c 1 -n "$N" --uri "$uri" --timeout 60 >"$work/bench.txt"
+    # No readiness probe: spawn-fcgi binds the socket before valgrind starts, so these N are all
+    # the requests it serves. SIGTERM ends it; callgrind writes its file on the way out.
+    kill -TERM "$program"
+    wait "$program" || true
+    total=$(grep -m1 -E '^(summary|totals):' "$work/callgrind.libfcgi" | awk '{print $2}')
+    echo "libfcgi $uri  $((total / N))/request  ($total instructions, $N requests)"
+    if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP"; cp "$work/callgrind.libfcgi" "$KEEP/callgrind.libfcgi.$(echo "$uri" | tr -c 'A-Za-z0-9\n' '_')"; fi
 done

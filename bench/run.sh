@@ -15,6 +15,7 @@
 #   BENCH_KEEPALIVE 0 skips the nginx upstream keepalive scenario
 #   BENCH_STRACE    0 skips the syscalls-per-request measurement
 #   BENCH_RELOAD    0 skips the reload comparison
+#   BENCH_INSTRUCTIONS 0 skips the callgrind count of instructions per kept /pid request (needs valgrind)
 #   BENCH_STATIC_STDLIB 1 links the Swift runtime into swift-fpm's binaries (as make install does)
 # Results: a table on stdout and bench/out/<timestamp>/ (results.json, summary.txt, raw wrk output).
 set -euo pipefail

@@ -42,7 +42,7 @@ public struct Request {
     /// The method (`REQUEST_METHOD`); GET when the web server sent none or one that is not a
     /// token.
     public var method: HTTPRequest.Method {
-        base.params.withValue("REQUEST_METHOD") { raw in
+        base.params.withValue(.requestMethod) { raw in
             guard let raw else { return .get }
             // The common ones without building a String.
             if raw.elementsEqual("GET".utf8) { return .get }
@@ -55,6 +55,15 @@ public struct Request {
     /// The request's path, as routes see it: `SCRIPT_NAME` + `PATH_INFO`, which is the path
     /// whatever the web server in front (see ``RequestPath``).
     public var path: String {
+        // The usual case (nginx: SCRIPT_NAME is the path, no PATH_INFO) is SCRIPT_NAME as it
+        // is: one String from its bytes, nothing joined or looked up twice.
+        if base.params.withValue(.pathInfo, { ($0?.count ?? 0) == 0 }),
+           let script = base.params.withValue(.scriptName, { bytes -> String? in
+               guard let bytes, bytes.first == UInt8(ascii: "/") else { return nil }
+               return String(decoding: bytes, as: UTF8.self)
+           }) {
+            return script
+        }
         return RequestPath.path(scriptName: base.params["SCRIPT_NAME"], pathInfo: base.params["PATH_INFO"],
                          requestURI: base.params["REQUEST_URI"])
     }

@@ -41,5 +41,5 @@ public enum ContentLength: Sendable, Equatable {
 
 extension FastCGIParams {
     /// The request's CONTENT_LENGTH, read in place.
-    public var contentLength: ContentLength { withValue("CONTENT_LENGTH") { ContentLength($0) } }
+    public var contentLength: ContentLength { withValue(.contentLength) { ContentLength($0) } }
 }

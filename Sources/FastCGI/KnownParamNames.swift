@@ -48,7 +48,7 @@ struct KnownParamNames: Sendable {
 
     /// The slot of `name`, or nil when it is not a well-known name: its length and one or two
     /// bytes pick the only candidate, whose bytes are then compared in two 8-byte words.
-    @usableFromInline
+    @usableFromInline @inline(__always)
     static func slot(of name: UnsafeRawBufferPointer) -> Int? {
         let n = name.count
         guard n >= 5, n <= 15 else { return nil }
@@ -122,4 +122,12 @@ struct KnownParamNames: Sendable {
         let value = index < Int(Self.unindexed) ? UInt16(index) : Self.unindexed
         withUnsafeMutableBytes(of: &slots) { $0.storeBytes(of: value, toByteOffset: slot * 2, as: UInt16.self) }
     }
+}
+
+/// A well-known CGI name, for lookups by its slot (`FastCGIParams.valueRange(_:)`,
+/// `withValue(_:_:)`): a table read, without classifying the name's bytes on every call.
+public enum KnownParam: Int, Sendable {
+    case requestMethod = 0, scriptName, pathInfo, queryString, requestURI, scriptFilename, pathTranslated,
+         contentLength, contentType, remoteUser, documentRoot, remoteAddr, remotePort, serverName, serverPort,
+         serverAddr, serverProtocol, https, httpHost, httpCookie
 }

@@ -22,8 +22,8 @@ package enum FrontEndQuirks {
     /// The params to serve: `params` itself (no copy) unless SCRIPT_FILENAME or
     /// PATH_TRANSLATED carries an Apache proxy URL, else a copy with those values stripped.
     package static func normalized(_ params: FastCGIParams) -> FastCGIParams {
-        let needed = params.withValue("SCRIPT_FILENAME") { hasProxyPrefix($0) }
-            || params.withValue("PATH_TRANSLATED") { hasProxyPrefix($0) }
+        let needed = params.withValue(.scriptFilename) { hasProxyPrefix($0) }
+            || params.withValue(.pathTranslated) { hasProxyPrefix($0) }
         guard needed else { return params }
         var encoded: [UInt8] = []
         encoded.reserveCapacity(params.encoded.count)

@@ -50,7 +50,10 @@ package final class ServerResponse {
     /// that is not a token or a value with CR, LF or NUL (see `InvalidHeader`).
     package func setHeader(_ name: String, _ value: String) throws(InvalidHeader) {
         try InvalidHeader.check(name, value)
-        headers.removeAll { $0.name.caseInsensitiveEquals(name) }
+        // Usually there is none to replace: looked for first, the array is not rewritten.
+        if headers.contains(where: { $0.name.caseInsensitiveEquals(name) }) {
+            headers.removeAll { $0.name.caseInsensitiveEquals(name) }
+        }
         headers.append((name, value))
     }
 
@@ -233,8 +236,9 @@ struct HeadBytes {
     }
 
     @inline(__always) mutating func put(_ string: String) {
-        if string.utf8.withContiguousStorageIfAvailable({ put(UnsafeRawBufferPointer($0)) }) == nil {
-            for byte in string.utf8 { put(byte) }
-        }
+        // withUTF8 on a copy: a native or small string's bytes in place (a bridged one is made
+        // native first), cheaper than the view's generic contiguous-storage call.
+        var string = string
+        string.withUTF8 { put(UnsafeRawBufferPointer($0)) }
     }
 }

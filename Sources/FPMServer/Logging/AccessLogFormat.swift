@@ -126,6 +126,17 @@ package struct AccessLogFormat: Sendable, Equatable {
         tokens.contains { if case .identity = $0 { return true } else { return false } }
     }
 
+    /// Whether a line shows the request's CPU or memory (`%C`, `%M`), so the worker samples
+    /// them for every request rather than once per window (`RequestCost`).
+    package var usesCost: Bool {
+        tokens.contains {
+            switch $0 {
+            case .cpu, .memory: return true
+            default: return false
+            }
+        }
+    }
+
     /// Parses and validates `format`.
     package init(parsing format: String, lineLimit: Int? = nil) throws(AccessLogFormatError) {
         self.source = format

@@ -10,6 +10,8 @@ package final class AccessLogWriter {
     let suppressPaths: Set<String>
     /// The format has `%I`: resolve the request's identity for it.
     let usesIdentity: Bool
+    /// The format has `%C` or `%M`: the worker samples every request's CPU and memory.
+    let usesCost: Bool
     var buffer: [UInt8] = []
 
     init(fd: Int32, format: String, suppressPaths: [String]) throws {
@@ -17,6 +19,7 @@ package final class AccessLogWriter {
         self.format = try AccessLogFormat(parsing: format)
         self.suppressPaths = Set(suppressPaths)
         self.usesIdentity = self.format.usesIdentity
+        self.usesCost = self.format.usesCost
         buffer.reserveCapacity(1024)
     }
 

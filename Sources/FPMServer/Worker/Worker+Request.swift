@@ -12,7 +12,6 @@ extension Worker {
         pool.scoreboard.countAcceptedConnection()
         let started = SystemClock.monotonicNanos()
         let startWall = SystemClock.wallClock()
-        let cpuBefore = lastCPU
         let isHead = recordInfo(params)
         if let fd = session.socket {
             LastAnswer.arm(fd: fd, requestID: session.requestID, startedNanos: requestStarted)
@@ -78,12 +77,12 @@ extension Worker {
         LastAnswer.disarm()
         if handsOffWhenSlow { SlowRequestHandoff.idle() }
         served += 1
-        let peakMemory = record(request: request, response: response, peer: session.peer, started: started,
-                                startWall: startWall, cpuBefore: cpuBefore)
+        let (peakMemory, sampled) = record(request: request, response: response, peer: session.peer, started: started,
+                                           startWall: startWall)
         // A large body (read, or written in one piece) leaves its freed blocks in malloc's
         // heap: give them back, so the worker returns near its usual size.
         if request.bodyBytesRead >= Self.trimAfterBytes || response.bodyBytesWritten >= Self.trimAfterBytes { Heap.trim() }
-        if pool.config.maxMemory > 0 && peakMemory >= pool.config.maxMemory { checkMemory() }
+        if sampled && pool.config.maxMemory > 0 && peakMemory >= pool.config.maxMemory { checkMemory() }
         return reusable
     }
 
@@ -92,8 +91,9 @@ extension Worker {
 
     /// pm.max_memory: once this worker's private memory passes the limit, flag the slot so the
     /// master starts a replacement and then asks this one to quit; it serves on meanwhile, so
-    /// the pool never shrinks. Peak RSS (free with the request's getrusage) is below the limit
-    /// for most requests, so the costlier smaps read happens only near it.
+    /// the pool never shrinks. Peak RSS (free with the request's getrusage: `RequestCost`
+    /// samples every request in a pool with pm.max_memory) is below the limit for most
+    /// requests, so the costlier smaps read happens only near it.
     func checkMemory() {
         guard slot.flags & Scoreboard.replaceMeFlag == 0, let used = Processes.privateMemory(),
               used >= pool.config.maxMemory else { return }
@@ -116,15 +116,17 @@ extension Worker {
     /// Puts the request's identity in the scoreboard, reading the params' bytes in place (no
     /// String per field); returns whether it is a HEAD request.
     func recordInfo(_ params: FastCGIParams) -> Bool {
-        let method = params.valueRange("REQUEST_METHOD"), uri = params.valueRange("SCRIPT_NAME")
-        let query = params.valueRange("QUERY_STRING"), script = params.valueRange("SCRIPT_FILENAME")
-        let user = params.valueRange("REMOTE_USER"), length = params.valueRange("CONTENT_LENGTH")
+        let method = params.valueRange(.requestMethod), uri = params.valueRange(.scriptName)
+        let query = params.valueRange(.queryString), script = params.valueRange(.scriptFilename)
+        let user = params.valueRange(.remoteUser), length = params.valueRange(.contentLength)
         return params.withEncodedBytes { raw in
             func value(_ range: Range<Int>?) -> UnsafeRawBufferPointer? { range.map { UnsafeRawBufferPointer(rebasing: raw[$0]) } }
             let methodBytes = value(method)
             slot.requestInfo(method: methodBytes, uri: value(uri), query: value(query), script: value(script), user: value(user),
                              contentLength: Worker.decimal(value(length)), now: SystemClock.monotonicNanos())
-            return methodBytes.map { $0.elementsEqual("HEAD".utf8) } ?? false
+            // One 4-byte compare ("HEAD" as a little-endian word), not a sequence walk.
+            guard let methodBytes, methodBytes.count == 4 else { return false }
+            return UInt32(littleEndian: methodBytes.loadUnaligned(as: UInt32.self)) == 0x4441_4548
         }
     }
 
@@ -139,19 +141,17 @@ extension Worker {
         return n
     }
 
-    /// The request's cost into its scoreboard slot, and its access log line.
+    /// The request's cost into its scoreboard slot, and its access log line; returns the
+    /// worker's peak memory and whether it was sampled just now (`RequestCost`).
     @discardableResult
     func record(request: ServerRequest, response: ServerResponse, peer: PeerAddress, started: Int,
-                startWall: (seconds: Int, microseconds: Int), cpuBefore: (user: Int, system: Int)) -> Int {
+                startWall: (seconds: Int, microseconds: Int)) -> (memory: Int, sampled: Bool) {
         let now = SystemClock.monotonicNanos()
-        let (cpu, memory) = Processes.usage()
-        lastCPU = cpu
-        slot.endRequest(now: now, cpuUserMicros: cpu.user - cpuBefore.user, cpuSystemMicros: cpu.system - cpuBefore.system,
-                        memory: memory)
+        let (cpu, memory, sampled) = cost.end(now: now, durationNanos: now - requestStarted, sample: Processes.usage)
+        slot.endRequest(now: now, cpuUserMicros: cpu.user, cpuSystemMicros: cpu.system, memory: memory)
         pool.accessLog?.write(request: request, response: response, peer: peer, pool: pool.name, pid: pid,
                               masterPID: masterPID, startWall: startWall, durationMicros: (now - started) / 1000,
-                              cpuUserMicros: cpu.user - cpuBefore.user, cpuSystemMicros: cpu.system - cpuBefore.system,
-                              memory: memory)
-        return memory
+                              cpuUserMicros: cpu.user, cpuSystemMicros: cpu.system, memory: memory)
+        return (memory, sampled)
     }
 }

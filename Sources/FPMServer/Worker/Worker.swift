@@ -33,9 +33,9 @@ final class Worker {
     /// this worker's hard kill costs only the request in hand (`KeptConnectionRegistry`): the
     /// pool has a hand-off socket to re-offer them through.
     var reportsKept = false
-    /// The CPU time at the end of the previous request: a request's CPU is the difference to
-    /// the one getrusage at its end (one call per request instead of two).
-    @exclusivity(unchecked) var lastCPU = (user: 0, system: 0)
+    /// Each request's CPU and the peak memory, from a getrusage sampled at most every 10 ms
+    /// while requests come (every request with pm.max_memory or an access log with `%C`/`%M`).
+    @exclusivity(unchecked) var cost = RequestCost(now: 0, usage: ((0, 0), 0))
     /// Closed sessions, ready for the next connection with their buffers.
     @exclusivity(unchecked) var spare: [FastCGISession] = []
     let receiveBuffer = ReceiveBuffer()
@@ -115,7 +115,11 @@ final class Worker {
                 log.warning("[pool \(pool.name)] child \(pid): \(error); kept connections wait for this worker while it is busy")
             }
         }
-        lastCPU = Processes.cpuTime()
+        // Every request sampled where one's cost is asked for: the access log's %C/%M, and
+        // pm.max_memory, whose check must see a leaking request's growth as it happens.
+        let everyRequest = pool.accessLog?.usesCost == true || pool.config.maxMemory > 0
+        cost = RequestCost(window: everyRequest ? 0 : RequestCost.defaultWindow,
+                           now: SystemClock.monotonicNanos(), usage: Processes.usage())
         // Request ids drawn after the fork: this worker's own seed (RequestIDGenerator).
         RequestIDGenerator.reseed()
     }
