@@ -111,10 +111,12 @@ extension Master {
                     handle(.retire(pid: child.pid, now: now))
                 } else if let replacement = spawn(pool) {
                     memoryReplacements[child.pid] = replacement
-                } else if control.children.values.contains(where: { $0.pool == pool.name && $0.lifecycle != .serving }) {
-                    // No room now, but a worker of the pool is leaving and frees its slot soon:
-                    // wait for it rather than recycle this one too, which would leave the pool
-                    // short of a worker until both are replaced.
+                } else if control.children.values.contains(where: { $0.pool == pool.name && $0.lifecycle != .serving })
+                            || memoryReplacements.keys.contains(where: { control.children[$0]?.pool == pool.name }) {
+                    // No room now, but a worker of the pool is leaving, or another one's
+                    // replacement is starting (its slot frees once that one is ready): wait for
+                    // it rather than recycle this one, which would leave the pool short of a
+                    // worker (two workers passing the limit together left one live process).
                     continue
                 } else {
                     pool.scoreboard.memoryReplacements += 1
